@@ -1,0 +1,5 @@
+"""samizdat: a self-hosted publishing platform for independent newsrooms."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

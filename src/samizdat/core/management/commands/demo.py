@@ -1,0 +1,99 @@
+"""``samizdat demo``: migrate, seed the demo newsroom, then serve the site with a worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+DEMO_PASSWORD = "samizdat-demo"  # noqa: S105 - a local demo, refused without debug mode
+DEMO_USERS = [
+    ("admin", None, True),
+    ("editor", "Editors", False),
+    ("reporter", "Reporters", False),
+]
+
+
+def ensure_demo_users() -> list[tuple[str, str]]:
+    """Staff accounts for the demo: a superuser, an editor and a reporter."""
+    User = get_user_model()
+    logins = []
+    for username, group, superuser in DEMO_USERS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(
+                username=username,
+                email=f"{username}@example.org",
+                password=DEMO_PASSWORD,
+                is_staff=True,
+                is_superuser=superuser,
+                first_name=username.capitalize(),
+            )
+            if group:
+                user.groups.add(Group.objects.get(name=group))
+        logins.append((username, group or "superuser"))
+    return logins
+
+
+class Command(BaseCommand):
+    help = "Run the demo newsroom on this machine: site, admin and a background worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Prepare the demo, then exit without serving."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("The demo runs only with SAMIZDAT_DEBUG=1; it prints known passwords.")
+        from samizdat.publishing.demo import seed_demo
+
+        call_command("migrate", interactive=False, verbosity=0)
+        created = seed_demo()
+        logins = ensure_demo_users()
+        summary = ", ".join(f"{count} {kind}" for kind, count in created.items())
+        self.stdout.write(f"Demo newsroom ready in {settings.DATA_DIR} (created: {summary}).")
+        self.stdout.write("")
+        self.stdout.write(f"  Site:   http://{options['addrport']}/en/")
+        self.stdout.write(f"  Admin:  http://{options['addrport']}/admin/")
+        for username, role in logins:
+            self.stdout.write(f"  Login:  {username} / {DEMO_PASSWORD}   ({role})")
+        self.stdout.write("")
+        if options["no_serve"]:
+            return
+        self.serve(options["addrport"])
+
+    def serve(self, addrport: str) -> None:
+        env = dict(os.environ, SAMIZDAT_DEBUG="1")
+        worker = subprocess.Popen([sys.executable, "-m", "samizdat.cli", "worker"], env=env)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "samizdat.cli", "runserver", "--noreload", addrport], env=env
+        )
+        self.stdout.write("Serving; press Ctrl-C to stop the site and the worker.")
+        try:
+            while server.poll() is None and worker.poll() is None:
+                try:
+                    server.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    continue
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in (server, worker):
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            for process in (server, worker):
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        self.stdout.write("Stopped.")

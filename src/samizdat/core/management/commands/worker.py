@@ -1,0 +1,46 @@
+"""``samizdat worker``: run background tasks and publish scheduled pages when they are due."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+
+def publish_due_pages(stop: threading.Event, interval: float) -> None:
+    """Every ``interval`` seconds, publish pages whose go-live time has come (and expire others)."""
+    while not stop.is_set():
+        try:
+            call_command("publish_scheduled", verbosity=0)
+        except Exception:
+            logger.exception("publishing scheduled pages failed; retrying in %s s", interval)
+        finally:
+            close_old_connections()
+        stop.wait(interval)
+
+
+class Command(BaseCommand):
+    help = "Run the background task worker (and publish scheduled pages every minute)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--schedule-interval", type=float, default=60.0)
+        parser.add_argument("--batch", action="store_true", help="Run queued tasks, then exit.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        scheduler = threading.Thread(
+            target=publish_due_pages, args=(stop, options["schedule_interval"]), daemon=True
+        )
+        scheduler.start()
+        try:
+            call_command("db_worker", batch=options["batch"], interval=1, reload=False)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()

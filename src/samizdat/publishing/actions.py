@@ -1,0 +1,77 @@
+"""State changes of the publishing side, as functions named after what happens."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from wagtail.models import Locale, Page, Site
+
+from samizdat.publishing.models import AuthorIndexPage, HomePage
+
+logger = logging.getLogger(__name__)
+
+HOME_TITLES = {"en": "Front page", "ru": "Главная"}
+AUTHOR_INDEX_TITLES = {"en": "Authors", "ru": "Авторы"}
+
+
+@transaction.atomic
+def ensure_site_tree() -> HomePage:
+    """Give a fresh install its skeleton: a locale and a home page per language, one Site.
+
+    Idempotent: on an installation that has its tree already, nothing changes.
+    """
+    locales = {
+        code: Locale.objects.get_or_create(language_code=code)[0] for code, _name in settings.LANGUAGES
+    }
+    default = locales[settings.LANGUAGE_CODE]
+    home = HomePage.objects.filter(locale=default).first()
+    root = Page.get_first_root_node()
+    if home is None:
+        # Wagtail's placeholder "Welcome" page is replaced by the newsroom's front page.
+        placeholders = Page.objects.filter(
+            depth=2, content_type__app_label="wagtailcore", content_type__model="page"
+        )
+        Site.objects.filter(root_page__in=placeholders).delete()
+        for page in placeholders:
+            page.delete()
+        root.refresh_from_db()
+        home = root.add_child(
+            instance=HomePage(
+                title=HOME_TITLES.get(default.language_code, settings.SITE_NAME),
+                slug="home",
+                locale=default,
+            )
+        )
+        logger.info("created the front page %s", home.pk)
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(
+            hostname="localhost",
+            port=80,
+            root_page=home,
+            is_default_site=True,
+            site_name=settings.SITE_NAME,
+        )
+    elif site.root_page_id != home.pk:
+        site.root_page = home
+        site.save()
+    authors = AuthorIndexPage.objects.child_of(home).first()
+    if authors is None:
+        authors = home.add_child(
+            instance=AuthorIndexPage(
+                title=AUTHOR_INDEX_TITLES.get(default.language_code, "Authors"),
+                slug="authors",
+                locale=default,
+            )
+        )
+    for code, locale in locales.items():
+        if locale == default:
+            continue
+        for page, titles in ((home, HOME_TITLES), (authors, AUTHOR_INDEX_TITLES)):
+            if page.get_translation_or_none(locale) is None:
+                translated = page.copy_for_translation(locale, copy_parents=False, alias=False)
+                translated.title = titles.get(code, translated.title)
+                translated.save_revision().publish()
+    return home

@@ -1,0 +1,87 @@
+"""RSS 2.0 and Atom feeds with the full text of each article."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import feedgenerator, translation
+
+from samizdat.publishing.paths import absolute, public_path, roots_for
+
+if TYPE_CHECKING:
+    from wagtail.models import PageQuerySet
+
+FEED_LENGTH = 30
+
+
+class FullTextRss(feedgenerator.Rss201rev2Feed):
+    """RSS 2.0 with the article's HTML in ``content:encoded``."""
+
+    def rss_attributes(self) -> dict[str, str]:
+        attrs = super().rss_attributes()
+        attrs["xmlns:content"] = "http://purl.org/rss/1.0/modules/content/"
+        return attrs
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content:encoded", item["content"])
+
+
+class FullTextAtom(feedgenerator.Atom1Feed):
+    """Atom with the article's HTML in ``<content type="html">``."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+FEED_CLASSES = {"rss": FullTextRss, "atom": FullTextAtom}
+
+
+def article_html(article: Any, request: HttpRequest | None) -> str:
+    return render_to_string(
+        "publishing/feed_item.html", {"page": article, "absolute_urls": True}, request=None
+    )
+
+
+def build(kind: str, *, title: str, path: str, items: PageQuerySet, request: HttpRequest | None) -> str:
+    """Render a feed of the newest articles in ``items``; ``path`` is the listing it follows."""
+    roots = roots_for(request)
+    feed_class = FEED_CLASSES[kind]
+    feed = feed_class(
+        title=title,
+        link=absolute(path),
+        description=title,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        feed_url=absolute(f"{path}feed/{kind}/"),
+        feed_guid=absolute(f"{path}feed/{kind}/"),
+    )
+    articles = (
+        items.select_related("lead_image")
+        .prefetch_related("article_authors__author", "tagged_items__tag")[:FEED_LENGTH]
+    )
+    for article in articles:
+        link = absolute(public_path(article.url_path, roots) or "/")
+        authors = [link.author.title for link in article.article_authors.all()]
+        feed.add_item(
+            title=article.title,
+            link=link,
+            description=article.standfirst,
+            content=article_html(article, request),
+            author_name=", ".join(authors) or None,
+            pubdate=article.first_published_at,
+            updateddate=article.last_published_at,
+            unique_id=link,
+            unique_id_is_permalink=True,
+            categories=[item.tag.name for item in article.tagged_items.all()],
+        )
+    return feed.writeString("utf-8")
+
+
+def respond(kind: str, request: HttpRequest, *, title: str, path: str, items: PageQuerySet) -> HttpResponse:
+    body = build(kind, title=title, path=path, items=items, request=request)
+    content_type = "application/rss+xml" if kind == "rss" else "application/atom+xml"
+    return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")

@@ -1,0 +1,61 @@
+"""Turn Wagtail ``url_path`` values into public paths and links that work under any prefix.
+
+A page's public path is ``/<language>/<slug>/…/``. Links inside pages are written relative to
+the page that contains them (``../../news/``) so the same HTML works from the main domain, a
+mirror under a path prefix, an onion address or a static bucket.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from wagtail.models import Site
+
+
+def language_roots() -> list[tuple[str, str]]:
+    """Pairs of (root url_path, "/<language>/"), longest root first."""
+    roots = {srp.root_path: f"/{srp.language_code}/" for srp in Site.get_site_root_paths()}
+    return sorted(roots.items(), key=lambda item: len(item[0]), reverse=True)
+
+
+def roots_for(request: HttpRequest | None) -> list[tuple[str, str]]:
+    if request is None:
+        return language_roots()
+    roots = getattr(request, "_samizdat_roots", None)
+    if roots is None:
+        roots = language_roots()
+        request._samizdat_roots = roots  # type: ignore[attr-defined]
+    return roots
+
+
+def public_path(url_path: str, roots: list[tuple[str, str]]) -> str | None:
+    """The path a reader sees for a page with this ``url_path``, or None if it has none."""
+    for root, prefix in roots:
+        if url_path.startswith(root):
+            return prefix + url_path[len(root) :]
+    return None
+
+
+def root_for_language(language: str, roots: list[tuple[str, str]]) -> str | None:
+    for root, prefix in roots:
+        if prefix == f"/{language}/":
+            return root
+    return None
+
+
+def relative_prefix(request_path: str) -> str:
+    """The ``../`` chain that leads from the directory of ``request_path`` to the site root."""
+    depth = request_path[1:].count("/")
+    return "../" * depth if depth else "./"
+
+
+def relative(request_path: str, target: str) -> str:
+    """A link to the absolute path ``target`` written relative to ``request_path``."""
+    if not target.startswith("/") or target.startswith("//"):
+        return target
+    return relative_prefix(request_path) + target[1:]
+
+
+def absolute(target: str) -> str:
+    """An absolute URL on the canonical site (for canonical links, feeds and sitemaps)."""
+    return settings.SITE_URL + target

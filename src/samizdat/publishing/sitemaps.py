@@ -1,0 +1,103 @@
+"""sitemap.xml (an index over pages and articles) and a news sitemap of the last 48 hours."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+from wagtail.models import Page
+
+from samizdat.publishing.models import ArticlePage
+from samizdat.publishing.paths import absolute, language_roots, public_path
+
+NEWS_WINDOW = timedelta(hours=48)
+NEWS_LIMIT = 1000
+
+
+class CanonicalSitemap(Sitemap):
+    """A sitemap whose URLs use ``SAMIZDAT_SITE_URL``, whatever host the request came to."""
+
+    limit = 10_000
+    protocol = urlsplit(settings.SITE_URL).scheme or "https"
+
+    def __init__(self) -> None:
+        self.roots = language_roots()
+
+    def get_domain(self, site: Any = None) -> str:
+        return settings.SITE_URL.split("://", 1)[-1]
+
+    def location(self, item: tuple[str, Any]) -> str:
+        return public_path(item[0], self.roots) or "/"
+
+    def lastmod(self, item: tuple[str, Any]) -> Any:
+        return item[1]
+
+
+class PageSitemap(CanonicalSitemap):
+    """Home, section and author pages of every language."""
+
+    changefreq = "hourly"
+
+    def items(self) -> Any:
+        return (
+            Page.objects.live()
+            .public()
+            .not_type(ArticlePage)
+            .filter(depth__gt=1)
+            .order_by("path")
+            .values_list("url_path", "last_published_at")
+        )
+
+
+class ArticleSitemap(CanonicalSitemap):
+    def items(self) -> Any:
+        return (
+            ArticlePage.objects.live()
+            .public()
+            .order_by("-first_published_at", "-id")
+            .values_list("url_path", "last_published_at")
+        )
+
+
+SITEMAPS = {"pages": PageSitemap, "articles": ArticleSitemap}
+
+
+@require_safe
+def news_sitemap(request: HttpRequest) -> HttpResponse:
+    roots = language_roots()
+    since = timezone.now() - NEWS_WINDOW
+    rows = (
+        ArticlePage.objects.live()
+        .public()
+        .filter(first_published_at__gte=since)
+        .order_by("-first_published_at")
+        .values_list("url_path", "title", "first_published_at", "locale__language_code")[:NEWS_LIMIT]
+    )
+    entries = [
+        {"loc": absolute(public_path(url_path, roots) or "/"), "title": title, "date": date, "language": language}
+        for url_path, title, date, language in rows
+    ]
+    body = render_to_string(
+        "publishing/news_sitemap.xml", {"entries": entries, "name": settings.SITE_NAME}
+    )
+    return HttpResponse(body, content_type="application/xml; charset=utf-8")
+
+
+@require_safe
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    """The index of every sitemap page, with canonical absolute URLs."""
+    entries = []
+    for section, sitemap_class in SITEMAPS.items():
+        pages = sitemap_class().paginator.num_pages
+        for number in range(1, pages + 1):
+            suffix = f"?p={number}" if number > 1 else ""
+            entries.append({"location": f"{settings.SITE_URL}/sitemap-{section}.xml{suffix}"})
+    body = render_to_string("sitemap_index.xml", {"sitemaps": entries})
+    return HttpResponse(body, content_type="application/xml; charset=utf-8")

@@ -1,0 +1,142 @@
+"""Template tags for reader pages: relative links, renditions, structured data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from wagtail.images.models import AbstractImage
+
+from samizdat.publishing import paths
+
+register = template.Library()
+
+LEAD_WIDTHS = (400, 800, 1200)
+LEAD_SIZES = "(min-width: 48rem) 46rem, 100vw"
+JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def _link(context: template.Context, target: str) -> str:
+    """``target`` relative to the current page, or absolute where the output leaves the site."""
+    if context.get("absolute_urls"):
+        return paths.absolute(target) if target.startswith("/") else target
+    request = context.get("request")
+    return paths.relative(request.path if request is not None else "/", target)
+
+
+@register.simple_tag(takes_context=True)
+def rel(context: template.Context, target: str) -> str:
+    """A site-absolute path (``/en/news/``) written relative to the current page."""
+    return _link(context, target)
+
+
+@register.simple_tag(takes_context=True)
+def href(context: template.Context, url_path: str, suffix: str = "") -> str:
+    """Relative link to a page given its Wagtail ``url_path``."""
+    public = paths.public_path(url_path, paths.roots_for(context.get("request")))
+    if public is None:
+        return "#"
+    return _link(context, public + suffix)
+
+
+@register.simple_tag(takes_context=True)
+def public_path(context: template.Context, url_path: str) -> str:
+    return paths.public_path(url_path, paths.roots_for(context.get("request"))) or "/"
+
+
+@register.simple_tag(takes_context=True)
+def asset(context: template.Context, name: str) -> str:
+    """Relative link to a static asset."""
+    return _link(context, static(name))
+
+
+@register.simple_tag
+def absolute(target: str) -> str:
+    return paths.absolute(target)
+
+
+def rendition_urls(image: AbstractImage, widths: tuple[int, ...]) -> list[tuple[int, str, Any]]:
+    specs = [f"width-{width}|format-webp" for width in widths]
+    renditions = image.get_renditions(*specs)
+    return [(width, renditions[spec].url, renditions[spec]) for width, spec in zip(widths, specs, strict=True)]
+
+
+@register.simple_tag(takes_context=True)
+def responsive_image(
+    context: template.Context, image: AbstractImage | None, alt: str = "", eager: bool = False
+) -> SafeString:
+    """An ``<img>`` with WebP renditions in ``srcset``, every URL relative to the page."""
+    if image is None:
+        return mark_safe("")  # noqa: S308 - empty string
+    widths = tuple(w for w in LEAD_WIDTHS if w <= image.width) or (image.width,)
+    renditions = rendition_urls(image, widths)
+    srcset = ", ".join(f"{_link(context, url)} {width}w" for width, url, _r in renditions)
+    middle = renditions[min(1, len(renditions) - 1)][2]
+    return format_html(
+        '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}"{}>',
+        _link(context, middle.url),
+        srcset,
+        LEAD_SIZES,
+        middle.width,
+        middle.height,
+        alt or image.default_alt_text or "",
+        mark_safe("") if eager else mark_safe(' loading="lazy" decoding="async"'),  # noqa: S308
+    )
+
+
+@register.simple_tag
+def json_ld(data: dict[str, Any]) -> SafeString:
+    """Structured data in a ``<script type="application/ld+json">``, safe to embed."""
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(JSON_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def article_json_ld(context: template.Context) -> SafeString:
+    page = context["page"]
+    canonical = context["canonical_url"]
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": page.title[:110],
+        "description": page.standfirst,
+        "inLanguage": page.locale.language_code,
+        "mainEntityOfPage": canonical,
+        "url": canonical,
+        "datePublished": page.first_published_at.isoformat() if page.first_published_at else None,
+        "dateModified": (page.last_published_at or page.first_published_at).isoformat()
+        if page.first_published_at
+        else None,
+        "author": [
+            {
+                "@type": "Person",
+                "name": author.title,
+                "url": paths.absolute(context["author_paths"].get(author.pk, "/")),
+            }
+            for author in context["authors"]
+        ],
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
+        "keywords": [tag.name for tag in context["tag_list"]],
+    }
+    if page.lead_image is not None:
+        data["image"] = [absolute_image_url(page.lead_image)]
+    return json_ld(data)
+
+
+@register.simple_tag
+def absolute_image_url(image: AbstractImage, width: int = 1200) -> str:
+    """Absolute URL of a WebP rendition (for Open Graph and structured data)."""
+    width = min(width, image.width)
+    return paths.absolute(image.get_rendition(f"width-{width}|format-webp").url)
+
+
+@register.simple_tag(takes_context=True)
+def page_number_link(context: template.Context, base_path: str, number: int) -> str:
+    """Relative link to page ``number`` of a listing whose first page is ``base_path``."""
+    target = base_path if number == 1 else f"{base_path}page/{number}/"
+    return _link(context, target)

@@ -1,0 +1,72 @@
+"""Reader-facing views: page serving with a one-query route, robots.txt, errors."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseServerError
+from django.template import loader
+from django.utils import translation
+from django.views.decorators.http import require_safe
+from wagtail import views as wagtail_views
+from wagtail.models import Site
+from wagtail.url_routing import RouteResult
+
+from samizdat.publishing.models import ArticlePage
+from samizdat.publishing.paths import root_for_language, roots_for
+
+
+def serve(request: HttpRequest, path: str) -> HttpResponse:
+    """Serve a Wagtail page, finding articles by their URL path in a single query.
+
+    Wagtail's own routing walks the tree one level (one query) at a time. An article, the page
+    readers load most, sits at a known depth below its language root, so it is looked up
+    directly; everything else (sections with their sub-routes, feeds, tags, search) goes
+    through Wagtail's routing unchanged.
+    """
+    if request.method in ("GET", "HEAD") and Site.find_for_request(request) is not None:
+        root = root_for_language(translation.get_language(), roots_for(request))
+        components = [part for part in path.split("/") if part]
+        if root is not None and len(components) == 2:
+            article = (
+                ArticlePage.objects.live()
+                .select_related("lead_image", "locale")
+                .filter(url_path=root + "/".join(components) + "/")
+                .first()
+            )
+            if article is not None:
+                request._wagtail_route_for_request = RouteResult(article)  # type: ignore[attr-defined]
+    return wagtail_views.serve(request, path)
+
+
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        *(f"Disallow: /{code}/search/" for code, _name in settings.LANGUAGES),
+        "",
+        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+        f"Sitemap: {settings.SITE_URL}/news-sitemap.xml",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    template = loader.get_template("404.html")
+    return HttpResponseNotFound(template.render({"home_path": home_path(request)}, request))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Deliberately free of database access: the database may be why we are here.
+    template = loader.get_template("500.html")
+    return HttpResponseServerError(template.render({"SITE_NAME": settings.SITE_NAME}))
+
+
+def home_path(request: HttpRequest) -> str:
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    return f"/{language}/"
+
+

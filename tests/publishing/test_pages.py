@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import html5lib
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from samizdat.publishing.models import ArticlePage
+
+pytestmark = pytest.mark.django_db
+
+EXTERNAL_REF = re.compile(r'(?:src|href|action|srcset|content)="(?:https?:)?//(?!testserver)[^"]+"')
+
+
+def get_ok(client: Client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.content.decode()
+
+
+def assert_valid_html(html: str) -> None:
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    parser.parse(html)
+
+
+def test_article_page_shows_the_story(client: Client, newsroom: dict[str, Any]) -> None:
+    html = get_ok(client, "/en/news/court-opens-trial/")
+    assert "<h1>Court opens trial of reporter</h1>" in html
+    assert "The standfirst of story" in html
+    assert 'rel="author" href="../../../en/authors/anna-berg/">Anna Berg</a>' in html
+    assert "Pavel Drozd" in html
+    assert '<figure class="pullquote"><blockquote><p>We will keep reporting.</p>' in html
+    assert "<figcaption>Ada Lind, <cite>editor</cite></figcaption>" in html
+    assert '<small class="credit">Photo: Lantern staff</small>' in html
+    assert 'srcset="../../../media/images/' in html and ".webp 400w" in html
+    assert "1 minute read" in html
+    assert "Published" in html and "Updated" in html
+    assert_valid_html(html)
+
+
+def test_every_reader_page_validates_and_stays_on_origin(client: Client, newsroom: dict[str, Any]) -> None:
+    for path in [
+        "/en/",
+        "/ru/",
+        "/en/news/",
+        "/en/news/court-opens-trial/",
+        "/en/authors/",
+        "/en/authors/anna-berg/",
+        "/en/tags/courts/",
+        "/en/search/?q=court",
+    ]:
+        html = get_ok(client, path)
+        assert_valid_html(html)
+        # Canonical, hreflang and og:url are absolute by design; nothing else may leave the page.
+        stripped = re.sub(r'<(link rel="(canonical|alternate)"|meta property="og:[a-z:]+")[^>]*>', "", html)
+        stripped = re.sub(r'<script type="application/ld\+json">.*?</script>', "", stripped, flags=re.S)
+        assert not EXTERNAL_REF.findall(stripped), (path, EXTERNAL_REF.findall(stripped))
+
+
+def test_reading_sets_no_cookie(client: Client, newsroom: dict[str, Any]) -> None:
+    response = client.get("/en/news/court-opens-trial/")
+    assert response.cookies == {}
+    assert "Set-Cookie" not in response.headers
+
+
+def test_unknown_page_gets_friendly_404(client: Client, site_tree: Any) -> None:
+    response = client.get("/en/no-such-story/")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.content.decode()
+
+
+def test_scheduled_article_is_not_public_until_go_live(client: Client, newsroom: dict[str, Any]) -> None:
+    article = ArticlePage(title="Embargoed", slug="embargoed", standfirst="Later.")
+    newsroom["news"].add_child(instance=article)
+    article.go_live_at = timezone.now() + timedelta(hours=1)
+    article.save_revision().publish()
+    article.refresh_from_db()
+    assert not article.live
+    assert client.get("/en/news/embargoed/").status_code == 404

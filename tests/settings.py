@@ -1,0 +1,42 @@
+"""Test settings: the real settings module, made fast and self-contained."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("SAMIZDAT_SECRET_KEY", "test-secret-key-" + "x" * 50)
+os.environ.setdefault("SAMIZDAT_DATA_DIR", tempfile.mkdtemp(prefix="samizdat-test-"))
+os.environ.setdefault("SAMIZDAT_SSL_REDIRECT", "0")
+os.environ.setdefault("SAMIZDAT_SITE_URL", "http://testserver")
+os.environ.setdefault("SAMIZDAT_LOG_LEVEL", "WARNING")
+
+from samizdat.settings import *  # noqa: E402, F403
+from samizdat.settings import DATA_DIR  # noqa: E402
+
+import dj_database_url  # noqa: E402
+
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+
+_test_database_url = os.environ.get("SAMIZDAT_TEST_DATABASE_URL")
+if _test_database_url:
+    DATABASES = {"default": dj_database_url.parse(_test_database_url)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "test.sqlite3"),
+            "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
+        }
+    }
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "renditions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": "rend"},
+}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
