@@ -17,17 +17,20 @@ AUTHOR_INDEX_TITLES = {"en": "Authors", "ru": "Авторы"}
 
 
 @transaction.atomic
-def ensure_site_tree() -> HomePage:
+def ensure_site_tree() -> HomePage | None:
     """Give a fresh install its skeleton: a locale and a home page per language, one Site.
 
-    Idempotent: on an installation that has its tree already, nothing changes.
+    Idempotent: on an installation that has its tree already, nothing changes. Returns None
+    when there is no tree root at all (a flushed database), where there is nothing to build on.
     """
+    root = Page.get_first_root_node()
+    if root is None:
+        return None
     locales = {
         code: Locale.objects.get_or_create(language_code=code)[0] for code, _name in settings.LANGUAGES
     }
     default = locales[settings.LANGUAGE_CODE]
     home = HomePage.objects.filter(locale=default).first()
-    root = Page.get_first_root_node()
     if home is None:
         # Wagtail's placeholder "Welcome" page is replaced by the newsroom's front page.
         placeholders = Page.objects.filter(

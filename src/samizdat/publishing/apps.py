@@ -6,10 +6,11 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _ensure_site_tree(sender: AppConfig, **kwargs: Any) -> None:
+def _ensure_site_tree(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     from samizdat.publishing.actions import ensure_site_tree
 
-    ensure_site_tree()
+    if using == "default":
+        ensure_site_tree()
 
 
 class PublishingConfig(AppConfig):

@@ -13,10 +13,10 @@ from django.utils.safestring import SafeString, mark_safe
 from wagtail.images.models import AbstractImage
 
 from samizdat.publishing import paths
+from samizdat.publishing.renditions import webp_renditions
 
 register = template.Library()
 
-LEAD_WIDTHS = (400, 800, 1200)
 LEAD_SIZES = "(min-width: 48rem) 46rem, 100vw"
 JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
@@ -60,12 +60,6 @@ def absolute(target: str) -> str:
     return paths.absolute(target)
 
 
-def rendition_urls(image: AbstractImage, widths: tuple[int, ...]) -> list[tuple[int, str, Any]]:
-    specs = [f"width-{width}|format-webp" for width in widths]
-    renditions = image.get_renditions(*specs)
-    return [(width, renditions[spec].url, renditions[spec]) for width, spec in zip(widths, specs, strict=True)]
-
-
 @register.simple_tag(takes_context=True)
 def responsive_image(
     context: template.Context, image: AbstractImage | None, alt: str = "", eager: bool = False
@@ -73,10 +67,9 @@ def responsive_image(
     """An ``<img>`` with WebP renditions in ``srcset``, every URL relative to the page."""
     if image is None:
         return mark_safe("")  # noqa: S308 - empty string
-    widths = tuple(w for w in LEAD_WIDTHS if w <= image.width) or (image.width,)
-    renditions = rendition_urls(image, widths)
-    srcset = ", ".join(f"{_link(context, url)} {width}w" for width, url, _r in renditions)
-    middle = renditions[min(1, len(renditions) - 1)][2]
+    renditions = webp_renditions(image)
+    srcset = ", ".join(f"{_link(context, r.url)} {r.width}w" for r in renditions)
+    middle = renditions[min(1, len(renditions) - 1)]
     return format_html(
         '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}"{}>',
         _link(context, middle.url),
@@ -115,13 +108,13 @@ def article_json_ld(context: template.Context) -> SafeString:
         "author": [
             {
                 "@type": "Person",
-                "name": author.title,
-                "url": paths.absolute(context["author_paths"].get(author.pk, "/")),
+                "name": author["title"],
+                "url": paths.absolute(author["path"]),
             }
             for author in context["authors"]
         ],
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
-        "keywords": [tag.name for tag in context["tag_list"]],
+        "keywords": [tag["name"] for tag in context["tag_list"]],
     }
     if page.lead_image is not None:
         data["image"] = [absolute_image_url(page.lead_image)]
@@ -130,9 +123,10 @@ def article_json_ld(context: template.Context) -> SafeString:
 
 @register.simple_tag
 def absolute_image_url(image: AbstractImage, width: int = 1200) -> str:
-    """Absolute URL of a WebP rendition (for Open Graph and structured data)."""
-    width = min(width, image.width)
-    return paths.absolute(image.get_rendition(f"width-{width}|format-webp").url)
+    """Absolute URL of the widest WebP rendition up to ``width`` (for feeds, Open Graph…)."""
+    renditions = webp_renditions(image)
+    chosen = [r for r in renditions if r.width <= width] or renditions[:1]
+    return paths.absolute(chosen[-1].url)
 
 
 @register.simple_tag(takes_context=True)

@@ -15,14 +15,15 @@ logger = logging.getLogger(__name__)
 
 def publish_due_pages(stop: threading.Event, interval: float) -> None:
     """Every ``interval`` seconds, publish pages whose go-live time has come (and expire others)."""
-    while not stop.is_set():
+    while True:
         try:
             call_command("publish_scheduled", verbosity=0)
         except Exception:
             logger.exception("publishing scheduled pages failed; retrying in %s s", interval)
         finally:
             close_old_connections()
-        stop.wait(interval)
+        if stop.wait(interval):
+            return
 
 
 class Command(BaseCommand):

@@ -1,0 +1,56 @@
+"""``samizdat seed --articles N``: fill the database with a synthetic archive."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+def progress_bar(total: int) -> Any:
+    started = 0.0
+
+    def show(done: int) -> None:
+        nonlocal started
+        if done == 0:
+            started = time.monotonic()
+        elapsed = max(time.monotonic() - started, 1e-6)
+        rate = done / elapsed
+        width = 30
+        filled = int(width * done / total)
+        eta = (total - done) / rate if rate else 0
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+            f"{rate:,.0f} articles/s, ETA {eta:,.0f} s "
+        )
+        sys.stderr.flush()
+
+    return show
+
+
+class Command(BaseCommand):
+    help = "Create a large synthetic archive of published articles (for load tests)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--articles", type=int, default=0, help="How many articles to add.")
+        parser.add_argument("--years", type=int, default=6, help="Spread them over this many years.")
+        parser.add_argument("--no-search-index", action="store_true", help="Skip search indexing.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from samizdat.publishing.seed import seed_articles
+
+        count = options["articles"]
+        if count <= 0:
+            raise CommandError("Say how many: samizdat seed --articles 10000")
+        started = time.monotonic()
+        created = seed_articles(
+            count,
+            years=options["years"],
+            index_for_search=not options["no_search_index"],
+            progress=progress_bar(count),
+        )
+        elapsed = time.monotonic() - started
+        sys.stderr.write("\n")
+        self.stdout.write(f"Created {created} articles in {elapsed:.1f} s ({created / elapsed:,.0f}/s).")

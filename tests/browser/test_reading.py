@@ -1,0 +1,140 @@
+"""A reader's path through the site in a real browser: front page, section, story, translation."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import Browser, Page, Request, expect
+from wagtail.models import Locale
+
+from samizdat.publishing.actions import ensure_site_tree
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+HEADLINE = "Court opens trial of reporter"
+HEADLINE_RU = "Суд начал процесс над репортёром"
+STANDFIRST_RU = "Журналисту грозит до десяти лет заключения."
+OTHER_HEADLINE = "Press cards withdrawn from three reporters"
+ARTICLE_PATH = "/en/news/court-opens-trial/"
+
+
+@pytest.fixture
+def story(transactional_db: Any, django_db_serialized_rollback: Any) -> None:
+    """A published English section with two tagged, illustrated stories; one is in Russian too.
+
+    The serialized rollback puts the migrated database back after each test: a plain flush
+    would run the post_migrate hook on an empty tree.
+    """
+    ensure_site_tree()
+    news = factories.SectionPageFactory(parent=factories.home("en"), title="News", slug="news")
+    article = factories.ArticlePageFactory(
+        parent=news,
+        title=HEADLINE,
+        slug="court-opens-trial",
+        lead_image=factories.ImageFactory(title="Court steps"),
+        tags=["courts"],
+    )
+    factories.ArticlePageFactory(
+        parent=news,
+        title=OTHER_HEADLINE,
+        slug="press-cards-withdrawn",
+        lead_image=factories.ImageFactory(title="Press cards"),
+        tags=["courts"],
+    )
+    russian = Locale.objects.get(language_code="ru")
+    translation = article.copy_for_translation(russian, copy_parents=True, alias=False)
+    translation.title = HEADLINE_RU
+    translation.standfirst = STANDFIRST_RU
+    translation.save()
+    translation.save_revision().publish()
+    news_ru = news.get_translation(russian)
+    if not news_ru.live:
+        news_ru.save_revision().publish()
+    cache.clear()
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def record_foreign_requests(page: Page, allowed_origin: str) -> list[str]:
+    """Start listening; the returned list fills with every request that leaves the site."""
+    foreign: list[str] = []
+
+    def check(request: Request) -> None:
+        if not request.url.startswith("data:") and origin(request.url) != allowed_origin:
+            foreign.append(request.url)
+
+    page.on("request", check)
+    return foreign
+
+
+def broken_images(page: Page) -> list[str]:
+    return page.evaluate(
+        "() => Array.from(document.images)"
+        ".filter(img => !(img.complete && img.naturalWidth > 0))"
+        ".map(img => img.currentSrc || img.src)"
+    )
+
+
+def test_reader_goes_from_front_page_to_a_story_and_its_translation(
+    browser: Browser, live_server: Any, story: None
+) -> None:
+    base = live_server.url
+    with browser.new_context() as context:
+        page = context.new_page()
+        foreign = record_foreign_requests(page, origin(base))
+
+        page.goto(base + "/en/")
+        page.locator("nav.sections").get_by_role("link", name="News", exact=True).click()
+        expect(page).to_have_url(base + "/en/news/")
+        page.locator("main").get_by_role("link", name=HEADLINE, exact=True).click()
+        expect(page).to_have_url(base + ARTICLE_PATH)
+        expect(page.locator("h1")).to_have_text(HEADLINE)
+
+        page.wait_for_load_state("load")
+        assert page.locator("img").count() >= 1
+        assert broken_images(page) == []
+        rule_counts = page.evaluate(
+            "() => Array.from(document.styleSheets).map(sheet => sheet.cssRules.length)"
+        )
+        assert rule_counts and all(rule_counts), rule_counts
+        font = page.evaluate("() => getComputedStyle(document.body).fontFamily")
+        assert "Charter" in font, font
+
+        page.locator("nav.languages").get_by_role("link", name="Русский", exact=True).click()
+        expect(page).to_have_url(base + "/ru/news/court-opens-trial/")
+        expect(page.locator("html")).to_have_attribute("lang", "ru")
+        expect(page.locator("h1")).to_have_text(HEADLINE_RU)
+
+    assert foreign == []
+
+
+def test_story_is_complete_without_javascript(
+    browser: Browser, live_server: Any, story: None
+) -> None:
+    with browser.new_context(java_script_enabled=False) as context:
+        page = context.new_page()
+        page.goto(live_server.url + ARTICLE_PATH)
+        expect(page.locator("h1")).to_have_text(HEADLINE)
+        lead = page.locator("figure.lead-image img")
+        expect(lead).to_be_visible()
+        assert lead.evaluate("img => img.complete && img.naturalWidth > 0")
+        read_more = page.locator("aside.read-more")
+        expect(read_more.get_by_role("heading", name="Read more")).to_be_visible()
+        expect(read_more.get_by_role("link", name=OTHER_HEADLINE, exact=True)).to_be_visible()
+
+
+def test_story_fits_a_320_pixel_screen(browser: Browser, live_server: Any, story: None) -> None:
+    with browser.new_context(viewport={"width": 320, "height": 640}) as context:
+        page = context.new_page()
+        for path in ("/en/", "/en/news/", ARTICLE_PATH, "/ru/news/court-opens-trial/"):
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("load")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 320 + 1, (path, width)
