@@ -95,7 +95,10 @@ class ArticlePageFactory(PageFactory):
         lambda: [
             ("paragraph", RichText("<p>First paragraph with a <b>bold</b> fact.</p>")),
             ("subheading", "What comes next"),
-            ("quote", {"text": "We will keep reporting.", "speaker": "Ada Lind", "source": "editor"}),
+            (
+                "quote",
+                {"text": "We will keep reporting.", "speaker": "Ada Lind", "source": "editor"},
+            ),
             ("paragraph", RichText("<p>Second paragraph.</p>")),
         ]
     )

@@ -11,10 +11,10 @@ os.environ.setdefault("SAMIZDAT_SSL_REDIRECT", "0")
 os.environ.setdefault("SAMIZDAT_SITE_URL", "http://testserver")
 os.environ.setdefault("SAMIZDAT_LOG_LEVEL", "WARNING")
 
-from samizdat.settings import *  # noqa: E402, F403
-from samizdat.settings import DATA_DIR  # noqa: E402
+import dj_database_url
 
-import dj_database_url  # noqa: E402
+from samizdat.settings import *  # noqa: F403
+from samizdat.settings import DATA_DIR
 
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 SESSION_COOKIE_SECURE = False
@@ -36,7 +36,10 @@ else:
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "renditions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": "rend"},
+    "renditions": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "KEY_PREFIX": "rend",
+    },
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -16,7 +16,9 @@ def test_reader_pages_forbid_other_origins(client: Client, site_tree: Any) -> No
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
-def test_changing_the_site_is_seen_at_once_despite_the_cache(client: Client, site_tree: Any) -> None:
+def test_changing_the_site_is_seen_at_once_despite_the_cache(
+    client: Client, site_tree: Any
+) -> None:
     assert client.get("/en/").status_code == 200  # caches the Site for this host
     site = Site.objects.get(is_default_site=True)
     site.is_default_site = False

@@ -14,7 +14,13 @@ SAMIZDAT = str(Path(sys.executable).with_name("samizdat"))
 def run(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SAMIZDAT_DATA_DIR": str(tmp_path)}
     return subprocess.run(
-        args, env=clean | env, capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False
+        args,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
     )
 
 
@@ -34,7 +40,9 @@ def settings_value(expression: str, env: dict[str, str], tmp_path: Path) -> str:
 
 
 def test_production_configuration_passes_deploy_checks(tmp_path: Path) -> None:
-    result = run([SAMIZDAT, "check", "--deploy", "--fail-level", "WARNING"], production_env(), tmp_path)
+    result = run(
+        [SAMIZDAT, "check", "--deploy", "--fail-level", "WARNING"], production_env(), tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "identified no issues" in result.stdout
 
@@ -53,14 +61,22 @@ def test_demo_mode_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
-def test_defaults_are_sqlite_in_the_data_dir_locmem_cache_and_database_tasks(tmp_path: Path) -> None:
+def test_defaults_are_sqlite_in_the_data_dir_locmem_cache_and_database_tasks(
+    tmp_path: Path,
+) -> None:
     env = {"SAMIZDAT_DEBUG": "1"}
-    assert settings_value("s.DATABASES['default']['ENGINE']", env, tmp_path) == "django.db.backends.sqlite3"
+    assert (
+        settings_value("s.DATABASES['default']['ENGINE']", env, tmp_path)
+        == "django.db.backends.sqlite3"
+    )
     assert settings_value("s.DATABASES['default']['NAME']", env, tmp_path) == str(
         tmp_path.resolve() / "samizdat.sqlite3"
     )
     assert settings_value("s.CACHES['default']['BACKEND']", env, tmp_path).endswith("LocMemCache")
-    assert settings_value("s.TASKS['default']['BACKEND']", env, tmp_path) == "django_tasks_db.DatabaseBackend"
+    assert (
+        settings_value("s.TASKS['default']['BACKEND']", env, tmp_path)
+        == "django_tasks_db.DatabaseBackend"
+    )
 
 
 def test_database_and_redis_urls_switch_engines(tmp_path: Path) -> None:
@@ -84,7 +100,11 @@ def test_redis_cache_round_trip(tmp_path: Path) -> None:
         "import django; django.setup(); from django.core.cache import cache; "
         "cache.set('samizdat-probe', 'ok', 30); print(cache.get('samizdat-probe'))"
     )
-    env = {"SAMIZDAT_DEBUG": "1", "SAMIZDAT_REDIS_URL": url, "DJANGO_SETTINGS_MODULE": "samizdat.settings"}
+    env = {
+        "SAMIZDAT_DEBUG": "1",
+        "SAMIZDAT_REDIS_URL": url,
+        "DJANGO_SETTINGS_MODULE": "samizdat.settings",
+    }
     result = run([sys.executable, "-c", code], env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

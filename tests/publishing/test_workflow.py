@@ -28,7 +28,9 @@ def draft(section: Any, title: str = "Draft story") -> ArticlePage:
     return page
 
 
-def test_reporter_can_edit_and_submit_but_not_publish(client: Client, newsroom: dict[str, Any]) -> None:
+def test_reporter_can_edit_and_submit_but_not_publish(
+    client: Client, newsroom: dict[str, Any]
+) -> None:
     reporter = staff("reporter", "Reporters")
     page = draft(newsroom["news"])
     permissions = page.permissions_for_user(reporter)
@@ -40,7 +42,9 @@ def test_reporter_can_edit_and_submit_but_not_publish(client: Client, newsroom: 
     assert 'name="action-publish"' not in html
 
 
-def test_editor_approves_a_submitted_story_and_it_goes_live(client: Client, newsroom: dict[str, Any]) -> None:
+def test_editor_approves_a_submitted_story_and_it_goes_live(
+    client: Client, newsroom: dict[str, Any]
+) -> None:
     reporter, editor = staff("reporter", "Reporters"), staff("editor", "Editors")
     page = draft(newsroom["news"])
     workflow = page.get_workflow()
@@ -92,7 +96,9 @@ def test_audit_log_records_edits_and_publishing(newsroom: dict[str, Any]) -> Non
     article.title = "Court opens trial of reporter, day two"
     article.save_revision().publish()
     actions = list(
-        PageLogEntry.objects.filter(page=article).order_by("timestamp").values_list("action", flat=True)
+        PageLogEntry.objects.filter(page=article)
+        .order_by("timestamp")
+        .values_list("action", flat=True)
     )
     assert actions[0] == "wagtail.create"
     assert actions.count("wagtail.publish") == 2

@@ -40,7 +40,7 @@ def cached_site(get_response: Handler) -> Handler:
     """Resolve the Wagtail Site for a request from the cache instead of the database."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        hostname = split_domain_port(request._get_raw_host())[0]
+        hostname = split_domain_port(request._get_raw_host())[0]  # type: ignore[attr-defined]
         port = request.get_port()
         key = site_cache_key(hostname, port)
         site = cache.get(key)

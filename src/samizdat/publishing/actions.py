@@ -27,7 +27,8 @@ def ensure_site_tree() -> HomePage | None:
     if root is None:
         return None
     locales = {
-        code: Locale.objects.get_or_create(language_code=code)[0] for code, _name in settings.LANGUAGES
+        code: Locale.objects.get_or_create(language_code=code)[0]
+        for code, _name in settings.LANGUAGES
     }
     default = locales[settings.LANGUAGE_CODE]
     home = HomePage.objects.filter(locale=default).first()

@@ -45,10 +45,14 @@ class LinkCardBlock(blocks.StructBlock):
 
 class ArticleBodyBlock(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock(
-        features=RICH_TEXT_FEATURES, label=_("Paragraph"), template="publishing/blocks/paragraph.html"
+        features=RICH_TEXT_FEATURES,
+        label=_("Paragraph"),
+        template="publishing/blocks/paragraph.html",
     )
     subheading = blocks.CharBlock(
-        max_length=120, label=_("Subheading"), icon="title",
+        max_length=120,
+        label=_("Subheading"),
+        icon="title",
         template="publishing/blocks/subheading.html",
     )
     quote = QuoteBlock(label=_("Pull quote"))

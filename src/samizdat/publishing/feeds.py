@@ -47,7 +47,9 @@ def article_html(article: Any, request: HttpRequest | None) -> str:
     )
 
 
-def build(kind: str, *, title: str, path: str, items: PageQuerySet, request: HttpRequest | None) -> str:
+def build(
+    kind: str, *, title: str, path: str, items: PageQuerySet, request: HttpRequest | None
+) -> str:
     """Render a feed of the newest articles in ``items``; ``path`` is the listing it follows."""
     roots = roots_for(request)
     feed_class = FEED_CLASSES[kind]
@@ -59,10 +61,9 @@ def build(kind: str, *, title: str, path: str, items: PageQuerySet, request: Htt
         feed_url=absolute(f"{path}feed/{kind}/"),
         feed_guid=absolute(f"{path}feed/{kind}/"),
     )
-    articles = (
-        items.select_related("lead_image")
-        .prefetch_related("article_authors__author", "tagged_items__tag")[:FEED_LENGTH]
-    )
+    articles = items.select_related("lead_image").prefetch_related(
+        "article_authors__author", "tagged_items__tag"
+    )[:FEED_LENGTH]
     for article in articles:
         link = absolute(public_path(article.url_path, roots) or "/")
         authors = [link.author.title for link in article.article_authors.all()]
@@ -81,7 +82,9 @@ def build(kind: str, *, title: str, path: str, items: PageQuerySet, request: Htt
     return feed.writeString("utf-8")
 
 
-def respond(kind: str, request: HttpRequest, *, title: str, path: str, items: PageQuerySet) -> HttpResponse:
+def respond(
+    kind: str, request: HttpRequest, *, title: str, path: str, items: PageQuerySet
+) -> HttpResponse:
     body = build(kind, title=title, path=path, items=items, request=request)
     content_type = "application/rss+xml" if kind == "rss" else "application/atom+xml"
     return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")

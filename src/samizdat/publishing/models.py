@@ -10,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import EmptyPage, Page as PaginatorPage, Paginator
+from django.core.paginator import EmptyPage, Paginator
+from django.core.paginator import Page as PaginatorPage
 from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -44,10 +45,7 @@ LISTING_FIELDS = (
 
 def articles() -> PageQuerySet:
     """Live articles, newest first, without the heavy body (for listings and feeds)."""
-    return (
-        ArticlePage.objects.live()
-        .order_by("-first_published_at")
-    )
+    return ArticlePage.objects.live().order_by("-first_published_at")
 
 
 def listing(queryset: PageQuerySet) -> PageQuerySet:
@@ -100,7 +98,9 @@ def forget_view_restrictions() -> None:
 
 
 def forget_navigation() -> None:
-    cache.delete_many([NAV_CACHE_KEY.format(locale=pk) for pk in Locale.objects.values_list("pk", flat=True)])
+    cache.delete_many(
+        [NAV_CACHE_KEY.format(locale=pk) for pk in Locale.objects.values_list("pk", flat=True)]
+    )
 
 
 class NewsroomPage(Page):
@@ -205,8 +205,11 @@ class HomePage(RoutablePageMixin, NewsroomPage):
             raise Http404("No such tag")
         items = articles().filter(locale_id=self.locale_id, tags=tag_obj)
         return feeds.respond(
-            kind, request, title=f"{settings.SITE_NAME}: #{tag_obj.name}",
-            path=self.public_path(request) + f"tags/{tag_obj.slug}/", items=items,
+            kind,
+            request,
+            title=f"{settings.SITE_NAME}: #{tag_obj.name}",
+            path=self.public_path(request) + f"tags/{tag_obj.slug}/",
+            items=items,
         )
 
     @re_path(r"^feed/(?P<kind>rss|atom)/$", name="feed")
@@ -221,7 +224,9 @@ class HomePage(RoutablePageMixin, NewsroomPage):
         query = request.GET.get("q", "").strip()[:200]
         page_obj = None
         if query:
-            results = articles().filter(locale_id=self.locale_id).search(query, order_by_relevance=True)
+            results = (
+                articles().filter(locale_id=self.locale_id).search(query, order_by_relevance=True)
+            )
             try:
                 number = max(1, int(request.GET.get("page", "1")))
             except ValueError:
@@ -266,7 +271,9 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
     @re_path(r"^feed/(?P<kind>rss|atom)/$", name="feed")
     def feed(self, request: HttpRequest, kind: str) -> HttpResponse:
         return feeds.respond(
-            kind, request, title=f"{settings.SITE_NAME}: {self.title}",
+            kind,
+            request,
+            title=f"{settings.SITE_NAME}: {self.title}",
             path=public_path(self.url_path, roots_for(request)) or "/",
             items=articles().filter(within(self)),
         )
@@ -297,7 +304,12 @@ class AuthorPage(RoutablePageMixin, NewsroomPage):
         get_image_model_string(), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    content_panels = [*Page.content_panels, FieldPanel("role"), FieldPanel("bio"), FieldPanel("photo")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("role"),
+        FieldPanel("bio"),
+        FieldPanel("photo"),
+    ]
     search_fields = [*Page.search_fields, index.SearchField("bio")]
     parent_page_types = ["publishing.AuthorIndexPage"]
     subpage_types: list[str] = []
@@ -320,7 +332,9 @@ class AuthorPage(RoutablePageMixin, NewsroomPage):
     @re_path(r"^feed/(?P<kind>rss|atom)/$", name="feed")
     def feed(self, request: HttpRequest, kind: str) -> HttpResponse:
         return feeds.respond(
-            kind, request, title=f"{settings.SITE_NAME}: {self.title}",
+            kind,
+            request,
+            title=f"{settings.SITE_NAME}: {self.title}",
             path=public_path(self.url_path, roots_for(request)) or "/",
             items=self.authored_articles(),
         )
@@ -333,7 +347,9 @@ class ArticlePageTag(TaggedItemBase):
 
 
 class ArticlePageAuthor(Orderable):
-    page = ParentalKey("publishing.ArticlePage", related_name="article_authors", on_delete=models.CASCADE)
+    page = ParentalKey(
+        "publishing.ArticlePage", related_name="article_authors", on_delete=models.CASCADE
+    )
     author = models.ForeignKey(
         AuthorPage, on_delete=models.CASCADE, related_name="article_links", verbose_name=_("author")
     )
@@ -433,7 +449,7 @@ class ArticlePage(NewsroomPage):
         return context
 
     def related_articles(self, tag_slugs: list[str]) -> list[dict[str, Any]]:
-        """"Read more": shared tags first, then the same section, newest first; never itself.
+        """ "Read more": shared tags first, then the same section, newest first; never itself.
 
         Candidates are the newest stories of the language: "Read more" should lead to what is
         current, and ranking a bounded set keeps this at two small indexed queries however
@@ -460,6 +476,7 @@ class ArticlePage(NewsroomPage):
         )
         return ranked[:RELATED_COUNT]
 
+
 TAG = re.compile(r"<[^>]*>")
 
 
@@ -475,7 +492,9 @@ def body_text(page: ArticlePage) -> str:
         elif kind == "quote":
             parts.extend((value.get("text", ""), value.get("speaker", "")))
         elif kind in ("image", "link"):
-            parts.extend((value.get("caption", ""), value.get("title", ""), value.get("description", "")))
+            parts.extend(
+                (value.get("caption", ""), value.get("title", ""), value.get("description", ""))
+            )
     return " ".join(part for part in parts if part)
 
 

@@ -34,19 +34,94 @@ from samizdat.publishing.models import (
     SectionPage,
 )
 
-WORDS = (
-    "council budget court ruling river town harbour winter energy price wages strike teachers "
-    "railway bridge archive witness election ballot region ministry report hospital factory "
-    "festival theatre novel music border grain bank loan rent housing students university "
-    "newspaper editor reader letter vote protest police lawyer judge appeal record audit "
-    "contract tender road water heat school clinic farm market export import currency"
-).split()
+WORDS = [
+    "council",
+    "budget",
+    "court",
+    "ruling",
+    "river",
+    "town",
+    "harbour",
+    "winter",
+    "energy",
+    "price",
+    "wages",
+    "strike",
+    "teachers",
+    "railway",
+    "bridge",
+    "archive",
+    "witness",
+    "election",
+    "ballot",
+    "region",
+    "ministry",
+    "report",
+    "hospital",
+    "factory",
+    "festival",
+    "theatre",
+    "novel",
+    "music",
+    "border",
+    "grain",
+    "bank",
+    "loan",
+    "rent",
+    "housing",
+    "students",
+    "university",
+    "newspaper",
+    "editor",
+    "reader",
+    "letter",
+    "vote",
+    "protest",
+    "police",
+    "lawyer",
+    "judge",
+    "appeal",
+    "record",
+    "audit",
+    "contract",
+    "tender",
+    "road",
+    "water",
+    "heat",
+    "school",
+    "clinic",
+    "farm",
+    "market",
+    "export",
+    "import",
+    "currency",
+]
 TAGS = [
-    "elections", "courts", "press-freedom", "energy", "sanctions", "labour", "housing",
-    "migration", "censorship", "theatre", "books", "music", "climate", "banks", "universities",
-    "health", "transport", "agriculture", "technology", "corruption", "police", "education",
-    "water", "exile",
-]  # fmt: skip
+    "elections",
+    "courts",
+    "press-freedom",
+    "energy",
+    "sanctions",
+    "labour",
+    "housing",
+    "migration",
+    "censorship",
+    "theatre",
+    "books",
+    "music",
+    "climate",
+    "banks",
+    "universities",
+    "health",
+    "transport",
+    "agriculture",
+    "technology",
+    "corruption",
+    "police",
+    "education",
+    "water",
+    "exile",
+]
 IMAGE_POOL = 12
 Progress = Callable[[int], None]
 
@@ -70,12 +145,18 @@ def synthetic_body(rng: random.Random, pool: TextPool) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for index in range(rng.randint(5, 9)):
         paragraph = rng.choice(pool.paragraphs)
-        blocks.append({"type": "paragraph", "value": f"<p>{paragraph}</p>", "id": str(uuid.uuid4())})
+        blocks.append(
+            {"type": "paragraph", "value": f"<p>{paragraph}</p>", "id": str(uuid.uuid4())}
+        )
         if index == 2:
             heading = " ".join(rng.choice(pool.sentences).split()[:4])
             blocks.append({"type": "subheading", "value": heading, "id": str(uuid.uuid4())})
         if index == 3 and rng.random() < 0.6:
-            quote = {"text": rng.choice(pool.sentences), "speaker": "A. Witness", "source": "speaking to us"}
+            quote = {
+                "text": rng.choice(pool.sentences),
+                "speaker": "A. Witness",
+                "source": "speaking to us",
+            }
             blocks.append({"type": "quote", "value": quote, "id": str(uuid.uuid4())})
     return blocks
 
@@ -87,7 +168,9 @@ def ensure_structure() -> tuple[list[SectionPage], list[AuthorPage]]:
     if not sections:
         for spec in SECTIONS:
             title, intro = spec["en"]
-            ensure_child(home, SectionPage, spec["slug"], title=title, intro=intro, show_in_menus=True)
+            ensure_child(
+                home, SectionPage, spec["slug"], title=title, intro=intro, show_in_menus=True
+            )
         sections = list(SectionPage.objects.child_of(home).order_by("path"))
     index = AuthorIndexPage.objects.child_of(home).get()
     authors = list(AuthorPage.objects.child_of(index))
@@ -117,7 +200,7 @@ def seed_articles(
     progress: Progress | None = None,
 ) -> int:
     """Create ``count`` published synthetic articles spread over sections, tags and years."""
-    rng = random.Random(seed + ArticlePage.objects.count())  # noqa: S311 - not security
+    rng = random.Random(seed + ArticlePage.objects.count())
     sections, authors = ensure_structure()
     images = [demo_image(f"Synthetic photo {n}", f"synthetic-{n}") for n in range(IMAGE_POOL)]
     tags = [Tag.objects.get_or_create(name=name, defaults={"slug": name})[0] for name in TAGS]
@@ -170,7 +253,9 @@ class SearchIndexer:
             context = multiprocessing.get_context("fork")
             self.queue: multiprocessing.Queue[list[int] | None] = context.Queue(maxsize=4)
             connections.close_all()  # the child must not share this process's connections
-            self.process = context.Process(target=_index_from_queue, args=(self.queue,), daemon=True)
+            self.process = context.Process(
+                target=_index_from_queue, args=(self.queue,), daemon=True
+            )
             self.process.start()
 
     def add(self, pks: list[int]) -> None:

@@ -29,7 +29,9 @@ def connect() -> None:
 
     for model_signal in (post_save, post_delete):
         model_signal.connect(
-            _restrictions_changed, sender=PageViewRestriction, dispatch_uid=f"samizdat-pvr-{model_signal!r}"
+            _restrictions_changed,
+            sender=PageViewRestriction,
+            dispatch_uid=f"samizdat-pvr-{model_signal!r}",
         )
 
     for signal in (page_published, page_unpublished):

@@ -78,10 +78,17 @@ def news_sitemap(request: HttpRequest) -> HttpResponse:
         .public()
         .filter(first_published_at__gte=since)
         .order_by("-first_published_at")
-        .values_list("url_path", "title", "first_published_at", "locale__language_code")[:NEWS_LIMIT]
+        .values_list("url_path", "title", "first_published_at", "locale__language_code")[
+            :NEWS_LIMIT
+        ]
     )
     entries = [
-        {"loc": absolute(public_path(url_path, roots) or "/"), "title": title, "date": date, "language": language}
+        {
+            "loc": absolute(public_path(url_path, roots) or "/"),
+            "title": title,
+            "date": date,
+            "language": language,
+        }
         for url_path, title, date, language in rows
     ]
     body = render_to_string(

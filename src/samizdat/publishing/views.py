@@ -68,5 +68,3 @@ def home_path(request: HttpRequest) -> str:
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     return f"/{language}/"
-
-

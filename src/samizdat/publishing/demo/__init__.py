@@ -16,7 +16,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from PIL import Image as PILImage, ImageDraw
+from PIL import Image as PILImage
+from PIL import ImageDraw
 from wagtail.images import get_image_model
 from wagtail.images.models import AbstractImage
 from wagtail.models import Locale, Page
@@ -30,7 +31,6 @@ from samizdat.publishing.models import (
     ArticlePageAuthor,
     AuthorIndexPage,
     AuthorPage,
-    HomePage,
     SectionPage,
 )
 
@@ -38,43 +38,109 @@ logger = logging.getLogger(__name__)
 
 ARTICLES: list[dict[str, Any]] = [*ARTICLES_A, *ARTICLES_B]
 
-SECTIONS = [
-    {"slug": "news", "en": ("News", "What happened in Verenia today, checked twice."),
-     "ru": ("Новости", "Что произошло в Верении сегодня — проверено дважды.")},
-    {"slug": "business", "en": ("Business", "Money, work and prices: the economy as people live it."),
-     "ru": ("Экономика", "Деньги, работа и цены: экономика, какой её видят люди.")},
-    {"slug": "opinion", "en": ("Opinion", "Columns and arguments from our writers."),
-     "ru": ("Мнения", "Колонки и аргументы наших авторов.")},
-    {"slug": "culture", "en": ("Culture", "Books, stages, music and the people who keep them alive."),
-     "ru": ("Культура", "Книги, сцена, музыка и люди, которые не дают им исчезнуть.")},
-]  # fmt: skip
+SECTIONS: list[dict[str, Any]] = [
+    {
+        "slug": "news",
+        "en": ("News", "What happened in Verenia today, checked twice."),
+        "ru": ("Новости", "Что произошло в Верении сегодня — проверено дважды."),
+    },
+    {
+        "slug": "business",
+        "en": ("Business", "Money, work and prices: the economy as people live it."),
+        "ru": ("Экономика", "Деньги, работа и цены: экономика, какой её видят люди."),
+    },
+    {
+        "slug": "opinion",
+        "en": ("Opinion", "Columns and arguments from our writers."),
+        "ru": ("Мнения", "Колонки и аргументы наших авторов."),
+    },
+    {
+        "slug": "culture",
+        "en": ("Culture", "Books, stages, music and the people who keep them alive."),
+        "ru": ("Культура", "Книги, сцена, музыка и люди, которые не дают им исчезнуть."),
+    },
+]
 
-AUTHORS = [
-    {"slug": "anna-berg", "en": ("Anna Berg", "Investigations editor",
-        "Anna leads our investigations desk. She covered courts in Kalvar for twelve years before the newsroom moved abroad."),
-     "ru": ("Анна Берг", "Редактор расследований",
-        "Анна руководит отделом расследований. Двенадцать лет писала о судах в Калваре, пока редакция не переехала за границу.")},
-    {"slug": "timur-oskarov", "en": ("Timur Oskarov", "Economics reporter",
-        "Timur writes about prices, wages and banks, and reads budget annexes so that readers do not have to."),
-     "ru": ("Тимур Оскаров", "Экономический обозреватель",
-        "Тимур пишет о ценах, зарплатах и банках и читает приложения к бюджету, чтобы читателям не пришлось.")},
-    {"slug": "lina-vey", "en": ("Lina Vey", "Culture writer",
-        "Lina follows theatre, books and music made inside Verenia and in exile."),
-     "ru": ("Лина Вей", "Обозреватель культуры",
-        "Лина следит за театром, книгами и музыкой, которые создаются в Верении и в эмиграции.")},
-    {"slug": "pavel-drozd", "en": ("Pavel Drozd", "Columnist",
-        "Pavel has written a weekly column since the newsroom's first issue."),
-     "ru": ("Павел Дрозд", "Колумнист",
-        "Павел пишет еженедельную колонку с первого выпуска издания.")},
-    {"slug": "marta-kessel", "en": ("Marta Kessel", "News reporter",
-        "Marta reports on regions outside the capital, mostly by phone and encrypted messenger."),
-     "ru": ("Марта Кессель", "Корреспондент",
-        "Марта пишет о регионах за пределами столицы — в основном по телефону и через защищённые мессенджеры.")},
-    {"slug": "ilya-sarin", "en": ("Ilya Sarin", "Photographer and reporter",
-        "Ilya photographs and reports from places where a camera draws attention."),
-     "ru": ("Илья Сарин", "Фотограф и корреспондент",
-        "Илья снимает и пишет репортажи там, где камера привлекает внимание.")},
-]  # fmt: skip
+AUTHORS: list[dict[str, Any]] = [
+    {
+        "slug": "anna-berg",
+        "en": (
+            "Anna Berg",
+            "Investigations editor",
+            "Anna leads our investigations desk. She covered courts in Kalvar for twelve years before the newsroom moved abroad.",
+        ),
+        "ru": (
+            "Анна Берг",
+            "Редактор расследований",
+            "Анна руководит отделом расследований. Двенадцать лет писала о судах в Калваре, пока редакция не переехала за границу.",
+        ),
+    },
+    {
+        "slug": "timur-oskarov",
+        "en": (
+            "Timur Oskarov",
+            "Economics reporter",
+            "Timur writes about prices, wages and banks, and reads budget annexes so that readers do not have to.",
+        ),
+        "ru": (
+            "Тимур Оскаров",
+            "Экономический обозреватель",
+            "Тимур пишет о ценах, зарплатах и банках и читает приложения к бюджету, чтобы читателям не пришлось.",
+        ),
+    },
+    {
+        "slug": "lina-vey",
+        "en": (
+            "Lina Vey",
+            "Culture writer",
+            "Lina follows theatre, books and music made inside Verenia and in exile.",
+        ),
+        "ru": (
+            "Лина Вей",
+            "Обозреватель культуры",
+            "Лина следит за театром, книгами и музыкой, которые создаются в Верении и в эмиграции.",
+        ),
+    },
+    {
+        "slug": "pavel-drozd",
+        "en": (
+            "Pavel Drozd",
+            "Columnist",
+            "Pavel has written a weekly column since the newsroom's first issue.",
+        ),
+        "ru": (
+            "Павел Дрозд",
+            "Колумнист",
+            "Павел пишет еженедельную колонку с первого выпуска издания.",
+        ),
+    },
+    {
+        "slug": "marta-kessel",
+        "en": (
+            "Marta Kessel",
+            "News reporter",
+            "Marta reports on regions outside the capital, mostly by phone and encrypted messenger.",
+        ),
+        "ru": (
+            "Марта Кессель",
+            "Корреспондент",
+            "Марта пишет о регионах за пределами столицы — в основном по телефону и через защищённые мессенджеры.",
+        ),
+    },
+    {
+        "slug": "ilya-sarin",
+        "en": (
+            "Ilya Sarin",
+            "Photographer and reporter",
+            "Ilya photographs and reports from places where a camera draws attention.",
+        ),
+        "ru": (
+            "Илья Сарин",
+            "Фотограф и корреспондент",
+            "Илья снимает и пишет репортажи там, где камера привлекает внимание.",
+        ),
+    },
+]
 
 PALETTES = [
     ((28, 53, 87), (214, 162, 76)),
@@ -88,7 +154,7 @@ PALETTES = [
 
 def generate_photo(seed: str, width: int = 1600, height: int = 900) -> bytes:
     """A deterministic abstract "photo" for a demo article, drawn locally with Pillow."""
-    rng = random.Random(hashlib.sha256(seed.encode()).digest())  # noqa: S311 - not security
+    rng = random.Random(hashlib.sha256(seed.encode()).digest())
     dark, light = rng.choice(PALETTES)
     image = PILImage.new("RGB", (width, height), dark)
     draw = ImageDraw.Draw(image)
@@ -100,7 +166,11 @@ def generate_photo(seed: str, width: int = 1600, height: int = 900) -> bytes:
         x, y = rng.randrange(width), rng.randrange(height)
         radius = rng.randrange(40, 320)
         shade = tuple(min(255, c + rng.randrange(-30, 60)) for c in light)
-        draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=shade, width=rng.randrange(2, 9))
+        draw.ellipse(
+            [x - radius, y - radius, x + radius, y + radius],
+            outline=shade,
+            width=rng.randrange(2, 9),
+        )
     horizon = int(height * rng.uniform(0.55, 0.75))
     draw.rectangle([0, horizon, width, height], fill=tuple(int(c * 0.7) for c in dark))
     for _ in range(rng.randrange(6, 14)):
@@ -190,9 +260,13 @@ def seed_demo(now: Any = None) -> dict[str, int]:
     for spec in SECTIONS:
         before = SectionPage.objects.count()
         title, intro = spec["en"]
-        en_page = ensure_child(home, SectionPage, spec["slug"], title=title, intro=intro, show_in_menus=True)
+        en_page = ensure_child(
+            home, SectionPage, spec["slug"], title=title, intro=intro, show_in_menus=True
+        )
         title_ru, intro_ru = spec["ru"]
-        ru_page = ensure_translation(en_page, ru, title=title_ru, intro=intro_ru, show_in_menus=True)
+        ru_page = ensure_translation(
+            en_page, ru, title=title_ru, intro=intro_ru, show_in_menus=True
+        )
         created["sections"] += SectionPage.objects.count() - before
         sections[spec["slug"]] = (en_page.specific, ru_page)
 
@@ -202,14 +276,16 @@ def seed_demo(now: Any = None) -> dict[str, int]:
         before = AuthorPage.objects.count()
         name, role, bio = spec["en"]
         photo = demo_image(f"Portrait: {name}", f"author-{spec['slug']}")
-        en_author = ensure_child(index_en, AuthorPage, spec["slug"], title=name, role=role, bio=bio, photo=photo)
+        en_author = ensure_child(
+            index_en, AuthorPage, spec["slug"], title=name, role=role, bio=bio, photo=photo
+        )
         name_ru, role_ru, bio_ru = spec["ru"]
         ru_author = ensure_translation(en_author, ru, title=name_ru, role=role_ru, bio=bio_ru)
         created["authors"] += AuthorPage.objects.count() - before
         authors[spec["slug"]] = (en_author.specific, ru_author)
 
     for spec in ARTICLES:
-        section_en, section_ru = sections[spec["section"]]
+        section_en, _section_ru = sections[spec["section"]]
         if ArticlePage.objects.child_of(section_en).filter(slug=spec["slug"]).exists():
             continue
         published = now - timedelta(days=spec["days_ago"], hours=(hash_hours(spec["slug"])))
@@ -229,7 +305,11 @@ def seed_demo(now: Any = None) -> dict[str, int]:
         article.tags.add(*spec["tags"])
         section_en.add_child(instance=article)
         article.save_revision().publish()
-        backdate(article, published, updated=published + timedelta(hours=2 if spec["days_ago"] % 3 == 0 else 0))
+        backdate(
+            article,
+            published,
+            updated=published + timedelta(hours=2 if spec["days_ago"] % 3 == 0 else 0),
+        )
         created["articles"] += 1
 
         ru_spec = spec.get("ru")
@@ -247,7 +327,9 @@ def seed_demo(now: Any = None) -> dict[str, int]:
             translated.tags.set(spec["tags"])
             translated.save()
             translated.save_revision().publish()
-            backdate(translated, published + timedelta(hours=5), updated=published + timedelta(hours=5))
+            backdate(
+                translated, published + timedelta(hours=5), updated=published + timedelta(hours=5)
+            )
             created["translations"] += 1
     return created
 

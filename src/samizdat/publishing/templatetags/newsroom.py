@@ -66,7 +66,7 @@ def responsive_image(
 ) -> SafeString:
     """An ``<img>`` with WebP renditions in ``srcset``, every URL relative to the page."""
     if image is None:
-        return mark_safe("")  # noqa: S308 - empty string
+        return mark_safe("")
     renditions = webp_renditions(image)
     srcset = ", ".join(f"{_link(context, r.url)} {r.width}w" for r in renditions)
     middle = renditions[min(1, len(renditions) - 1)]
@@ -78,7 +78,7 @@ def responsive_image(
         middle.width,
         middle.height,
         alt or image.default_alt_text or "",
-        mark_safe("") if eager else mark_safe(' loading="lazy" decoding="async"'),  # noqa: S308
+        mark_safe("") if eager else mark_safe(' loading="lazy" decoding="async"'),
     )
 
 
@@ -113,7 +113,11 @@ def article_json_ld(context: template.Context) -> SafeString:
             }
             for author in context["authors"]
         ],
-        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL + "/"},
+        "publisher": {
+            "@type": "Organization",
+            "name": settings.SITE_NAME,
+            "url": settings.SITE_URL + "/",
+        },
         "keywords": [tag["name"] for tag in context["tag_list"]],
     }
     if page.lead_image is not None:

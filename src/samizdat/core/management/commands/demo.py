@@ -54,7 +54,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
-            raise CommandError("The demo runs only with SAMIZDAT_DEBUG=1; it prints known passwords.")
+            raise CommandError(
+                "The demo runs only with SAMIZDAT_DEBUG=1; it prints known passwords."
+            )
         from samizdat.publishing.demo import seed_demo
 
         call_command("migrate", interactive=False, verbosity=0)

@@ -35,7 +35,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--articles", type=int, default=0, help="How many articles to add.")
-        parser.add_argument("--years", type=int, default=6, help="Spread them over this many years.")
+        parser.add_argument(
+            "--years", type=int, default=6, help="Spread them over this many years."
+        )
         parser.add_argument("--no-search-index", action="store_true", help="Skip search indexing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -53,4 +55,6 @@ class Command(BaseCommand):
         )
         elapsed = time.monotonic() - started
         sys.stderr.write("\n")
-        self.stdout.write(f"Created {created} articles in {elapsed:.1f} s ({created / elapsed:,.0f}/s).")
+        self.stdout.write(
+            f"Created {created} articles in {elapsed:.1f} s ({created / elapsed:,.0f}/s)."
+        )
