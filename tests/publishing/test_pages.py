@@ -42,7 +42,9 @@ def test_article_page_shows_the_story(client: Client, newsroom: dict[str, Any]) 
     assert_valid_html(html)
 
 
-def test_every_reader_page_validates_and_stays_on_origin(client: Client, newsroom: dict[str, Any]) -> None:
+def test_every_reader_page_validates_and_stays_on_origin(
+    client: Client, newsroom: dict[str, Any]
+) -> None:
     for path in [
         "/en/",
         "/ru/",
@@ -56,8 +58,12 @@ def test_every_reader_page_validates_and_stays_on_origin(client: Client, newsroo
         html = get_ok(client, path)
         assert_valid_html(html)
         # Canonical, hreflang and og:url are absolute by design; nothing else may leave the page.
-        stripped = re.sub(r'<(link rel="(canonical|alternate)"|meta property="og:[a-z:]+")[^>]*>', "", html)
-        stripped = re.sub(r'<script type="application/ld\+json">.*?</script>', "", stripped, flags=re.S)
+        stripped = re.sub(
+            r'<(link rel="(canonical|alternate)"|meta property="og:[a-z:]+")[^>]*>', "", html
+        )
+        stripped = re.sub(
+            r'<script type="application/ld\+json">.*?</script>', "", stripped, flags=re.S
+        )
         assert not EXTERNAL_REF.findall(stripped), (path, EXTERNAL_REF.findall(stripped))
 
 
@@ -73,7 +79,9 @@ def test_unknown_page_gets_friendly_404(client: Client, site_tree: Any) -> None:
     assert "We could not find that page" in response.content.decode()
 
 
-def test_scheduled_article_is_not_public_until_go_live(client: Client, newsroom: dict[str, Any]) -> None:
+def test_scheduled_article_is_not_public_until_go_live(
+    client: Client, newsroom: dict[str, Any]
+) -> None:
     article = ArticlePage(title="Embargoed", slug="embargoed", standfirst="Later.")
     newsroom["news"].add_child(instance=article)
     article.go_live_at = timezone.now() + timedelta(hours=1)

@@ -226,6 +226,8 @@ def seed_articles(
     finally:
         if indexer is not None:
             indexer.finish()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh statistics, so the planner uses the listing indexes
     return created
 
 
