@@ -7,6 +7,8 @@ mirror under a path prefix, an onion address or a static bucket.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
 from wagtail.models import Site
@@ -59,3 +61,13 @@ def relative(request_path: str, target: str) -> str:
 def absolute(target: str) -> str:
     """An absolute URL on the canonical site (for canonical links, feeds and sitemaps)."""
     return settings.SITE_URL + target
+
+
+def link(context: Any, target: str) -> str:
+    """``target`` relative to the page being rendered, or absolute when the output leaves the
+    site (``absolute_urls`` in the context: feeds)."""
+    context = context or {}
+    if context.get("absolute_urls"):
+        return absolute(target) if target.startswith("/") else target
+    request = context.get("request")
+    return relative(request.path if request is not None else "/", target)

@@ -8,10 +8,17 @@ URLs and sizes are kept in memory keyed by the image's id and file name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from wagtail.images.models import AbstractImage
 
+from samizdat.publishing.paths import link
+
 WIDTHS = (400, 800, 1200)
+SIZES = "(min-width: 48rem) 46rem, 100vw"
+LAZY = mark_safe(' loading="lazy" decoding="async"')
 MEMO_LIMIT = 20_000
 
 
@@ -41,3 +48,27 @@ def webp_renditions(image: AbstractImage) -> tuple[Rendered, ...]:
             _memo.clear()
         _memo[key] = found
     return found
+
+
+def image_tag(
+    context: Any,
+    image: AbstractImage | None,
+    alt: str = "",
+    *,
+    eager: bool = False,
+) -> SafeString:
+    """An ``<img>`` with WebP renditions in ``srcset``, every URL relative to the page."""
+    if image is None:
+        return mark_safe("")
+    renditions = webp_renditions(image)
+    middle = renditions[min(1, len(renditions) - 1)]
+    return format_html(
+        '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}"{}>',
+        link(context, middle.url),
+        ", ".join(f"{link(context, r.url)} {r.width}w" for r in renditions),
+        SIZES,
+        middle.width,
+        middle.height,
+        alt or image.default_alt_text or "",
+        mark_safe("") if eager else LAZY,
+    )

@@ -13,20 +13,15 @@ from django.utils.safestring import SafeString, mark_safe
 from wagtail.images.models import AbstractImage
 
 from samizdat.publishing import paths
-from samizdat.publishing.renditions import webp_renditions
+from samizdat.publishing.renditions import image_tag, webp_renditions
 
 register = template.Library()
 
-LEAD_SIZES = "(min-width: 48rem) 46rem, 100vw"
 JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
 def _link(context: template.Context, target: str) -> str:
-    """``target`` relative to the current page, or absolute where the output leaves the site."""
-    if context.get("absolute_urls"):
-        return paths.absolute(target) if target.startswith("/") else target
-    request = context.get("request")
-    return paths.relative(request.path if request is not None else "/", target)
+    return paths.link(context, target)
 
 
 @register.simple_tag(takes_context=True)
@@ -64,22 +59,7 @@ def absolute(target: str) -> str:
 def responsive_image(
     context: template.Context, image: AbstractImage | None, alt: str = "", eager: bool = False
 ) -> SafeString:
-    """An ``<img>`` with WebP renditions in ``srcset``, every URL relative to the page."""
-    if image is None:
-        return mark_safe("")
-    renditions = webp_renditions(image)
-    srcset = ", ".join(f"{_link(context, r.url)} {r.width}w" for r in renditions)
-    middle = renditions[min(1, len(renditions) - 1)]
-    return format_html(
-        '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}"{}>',
-        _link(context, middle.url),
-        srcset,
-        LEAD_SIZES,
-        middle.width,
-        middle.height,
-        alt or image.default_alt_text or "",
-        mark_safe("") if eager else mark_safe(' loading="lazy" decoding="async"'),
-    )
+    return image_tag(context, image, alt, eager=eager)
 
 
 @register.simple_tag
