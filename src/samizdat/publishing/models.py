@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, Paginator
 from django.core.paginator import Page as PaginatorPage
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -423,24 +423,24 @@ class ArticlePage(NewsroomPage):
             author_rows = [
                 (link.author.title, link.author.url_path) for link in self.article_authors.all()
             ]
-            tag_rows = sorted((tag.name, tag.slug) for tag in self.tags.all())
+            tag_rows = sorted((tag.name, tag.slug, tag.pk) for tag in self.tags.all())
         else:
             author_rows = list(
                 self.article_authors.order_by("sort_order").values_list(
                     "author__title", "author__url_path"
                 )
             )
-            tag_rows = list(self.tags.order_by("name").values_list("name", "slug"))
+            tag_rows = list(self.tags.order_by("name").values_list("name", "slug", "pk"))
         authors = [
             {"title": title, "path": public_path(url_path, roots) or "/"}
             for title, url_path in author_rows
         ]
-        tag_list = [{"name": name, "slug": slug} for name, slug in tag_rows]
+        tag_list = [{"name": name, "slug": slug} for name, slug, _pk in tag_rows]
         section_path = self.section_path()
         context.update(
             authors=authors,
             tag_list=tag_list,
-            related=self.related_articles([tag["slug"] for tag in tag_list]),
+            related=self.related_articles([pk for _name, _slug, pk in tag_rows]),
             section=next(
                 ((title, path) for title, path in context["navigation"] if path == section_path),
                 None,
@@ -448,33 +448,43 @@ class ArticlePage(NewsroomPage):
         )
         return context
 
-    def related_articles(self, tag_slugs: list[str]) -> list[dict[str, Any]]:
+    def related_articles(self, tag_ids: list[int]) -> list[dict[str, Any]]:
         """ "Read more": shared tags first, then the same section, newest first; never itself.
 
         Candidates are the newest stories of the language: "Read more" should lead to what is
-        current, and ranking a bounded set keeps this at two small indexed queries however
-        large the archive grows.
+        current, and ranking a bounded set keeps this at three small indexed queries however
+        large the archive grows. The first two are written as SQL: they run on every article
+        view, and building them through the ORM cost ten times what the database spent.
         """
-        recent = (
-            articles().filter(locale_id=self.locale_id).exclude(pk=self.pk)[:RELATED_CANDIDATES]
-        )
-        candidates = list(recent.values(*CARD_FIELDS, "path"))
-        if not candidates:
-            return []
-        shared = Counter(
-            ArticlePageTag.objects.filter(
-                content_object_id__in=recent.values("pk"), tag__slug__in=tag_slugs
-            ).values_list("content_object_id", flat=True)
-            if tag_slugs
-            else []
-        )
+        page_table = Page._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, path FROM {page_table} "  # noqa: S608 - table names, not input
+                "WHERE live = %s AND locale_id = %s AND content_type_id = %s AND id <> %s "
+                "ORDER BY first_published_at DESC LIMIT %s",
+                [True, self.locale_id, self.content_type_id, self.pk, RELATED_CANDIDATES],
+            )
+            candidates = cursor.fetchall()
+            shared: Counter[int] = Counter()
+            if candidates and tag_ids:
+                ids = [pk for pk, _path in candidates]
+                cursor.execute(
+                    f"SELECT content_object_id FROM {ArticlePageTag._meta.db_table} "  # noqa: S608
+                    f"WHERE tag_id IN ({', '.join(['%s'] * len(tag_ids))}) "
+                    f"AND content_object_id IN ({', '.join(['%s'] * len(ids))})",
+                    [*tag_ids, *ids],
+                )
+                shared.update(pk for (pk,) in cursor.fetchall())
         section = self.path[: -self.steplen]
         # Candidates arrive newest first and sorted() is stable, so ties stay newest first.
         ranked = sorted(
-            candidates,
-            key=lambda item: (-shared[item["pk"]], not item["path"].startswith(section)),
+            candidates, key=lambda item: (-shared[item[0]], not item[1].startswith(section))
         )
-        return ranked[:RELATED_COUNT]
+        chosen = [pk for pk, _path in ranked[:RELATED_COUNT]]
+        cards = {
+            row["pk"]: row for row in ArticlePage.objects.filter(pk__in=chosen).values(*CARD_FIELDS)
+        }
+        return [cards[pk] for pk in chosen if pk in cards]
 
 
 TAG = re.compile(r"<[^>]*>")
