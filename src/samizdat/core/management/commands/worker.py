@@ -9,8 +9,20 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
+from django_tasks_db.compat import TASKS_LOGGER
+from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
 
 logger = logging.getLogger(__name__)
+
+
+class QuietDatabaseWorker(DatabaseWorker):
+    """The database worker; at normal verbosity it logs failures, not every task's progress."""
+
+    def configure_logging(self, verbosity: int) -> None:
+        super().configure_logging(verbosity)
+        if verbosity == 1:
+            for name in (TASKS_LOGGER, "django_tasks_db"):
+                logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def publish_due_pages(stop: threading.Event, interval: float) -> None:
@@ -40,7 +52,13 @@ class Command(BaseCommand):
         )
         scheduler.start()
         try:
-            call_command("db_worker", batch=options["batch"], interval=1, reload=False)
+            call_command(
+                QuietDatabaseWorker(),
+                batch=options["batch"],
+                interval=1,
+                reload=False,
+                verbosity=options["verbosity"],
+            )
         except KeyboardInterrupt:
             pass
         finally:
