@@ -89,3 +89,19 @@ def test_scheduled_article_is_not_public_until_go_live(
     article.refresh_from_db()
     assert not article.live
     assert client.get("/en/news/embargoed/").status_code == 404
+
+
+def test_article_page_weight_stays_under_60_kb(client: Client, newsroom: dict[str, Any]) -> None:
+    """HTML + CSS + JS of an article, images excluded, as the issue budgets it."""
+    from django.contrib.staticfiles import finders
+
+    html = get_ok(client, "/en/news/court-opens-trial/")
+    assets = re.findall(r'<(?:link rel="stylesheet"|script)[^>]+(?:href|src)="([^"]+)"', html)
+    assert assets, "the page links its stylesheet"
+    weight = len(html.encode())
+    for asset in assets:
+        found = finders.find(asset.split("static/", 1)[1])
+        assert found, asset
+        with open(found, "rb") as handle:
+            weight += len(handle.read())
+    assert weight <= 60 * 1024, weight

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -59,6 +60,8 @@ class Command(BaseCommand):
             )
         from samizdat.publishing.demo import seed_demo
 
+        # Seeding creates ~100 pages; Wagtail's log line for each would bury the logins below.
+        logging.getLogger("wagtail").setLevel(logging.WARNING)
         call_command("migrate", interactive=False, verbosity=0)
         created = seed_demo()
         logins = ensure_demo_users()
