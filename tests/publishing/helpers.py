@@ -1,0 +1,89 @@
+"""Small helpers shared by the publishing tests: fetching, parsing, drafts and translations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+from xml.etree.ElementTree import Element
+
+import html5lib
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.test import Client
+from wagtail.models import Locale, Page
+
+from samizdat.publishing.models import ArticlePage
+from samizdat.publishing.paths import language_roots, public_path
+
+SITE = "http://testserver"
+
+
+def get_ok(client: Client, path: str) -> HttpResponse:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response
+
+
+def page_html(client: Client, path: str) -> str:
+    return get_ok(client, path).content.decode()
+
+
+def parse_html(html: str) -> Element:
+    return html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
+
+
+def text_of(element: Element) -> str:
+    return "".join(element.itertext()).strip()
+
+
+def card_titles(root: Element, container: str = ".//main") -> list[str]:
+    """Headlines of the article cards inside ``container``, in reading order."""
+    scope = root.find(container)
+    assert scope is not None, container
+    return [text_of(heading) for heading in scope.iter() if heading.get("class") == "card-title"]
+
+
+def resolve(page_path: str, href: str) -> str:
+    """The site path a (relative) link on the page at ``page_path`` leads to."""
+    return urlsplit(urljoin(SITE + page_path, href)).path
+
+
+def path_of(page: Page) -> str:
+    """The public path of a page (``/en/news/story/``)."""
+    found = public_path(page.url_path, language_roots())
+    assert found is not None, page.url_path
+    return found
+
+
+def set_published_at(page: Page, when: datetime) -> None:
+    Page.objects.filter(pk=page.pk).update(first_published_at=when, last_published_at=when)
+    page.first_published_at = page.last_published_at = when
+
+
+def draft_article(parent: Page, tags: tuple[str, ...] = (), **fields: Any) -> ArticlePage:
+    """An article an editor has saved but never published."""
+    fields.setdefault("standfirst", "Not ready yet.")
+    article = ArticlePage(live=False, locale_id=parent.locale_id, **fields)
+    if tags:
+        article.tags.add(*tags)
+    parent.add_child(instance=article)
+    article.save_revision()
+    article.refresh_from_db()
+    assert not article.live
+    return article
+
+
+def translate(page: Page, language: str = "ru", **fields: Any) -> Page:
+    """Translate ``page`` (and any untranslated parents), publish it and its ancestors."""
+    locale = Locale.objects.get(language_code=language)
+    translated = page.copy_for_translation(locale, copy_parents=True, alias=False)
+    for name, value in fields.items():
+        setattr(translated, name, value)
+    translated.save_revision().publish()
+    for ancestor in translated.get_ancestors().filter(depth__gt=1).specific():
+        if not ancestor.live:
+            ancestor.save_revision().publish()
+    cache.clear()  # navigation is cached per language
+    translated.refresh_from_db()
+    return translated.specific

@@ -1,0 +1,107 @@
+"""Listing pages: a section paginated newest first, a tag's stories, an author's stories."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from tests import factories
+from tests.publishing.helpers import card_titles, draft_article, page_html, parse_html, resolve
+
+pytestmark = pytest.mark.django_db
+
+LEAD = "Court opens trial of reporter"
+
+
+@pytest.fixture
+def shelf(newsroom: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Seven News stories (the lead, then "News 1"… "News 6", each an hour older), three a page."""
+    settings.ARTICLES_PER_PAGE = 3
+    now = timezone.now()
+    for hours in range(1, 7):
+        factories.ArticlePageFactory(
+            parent=newsroom["news"],
+            title=f"News {hours}",
+            published_at=now - timedelta(hours=hours),
+            authors=[newsroom["anna"]] if hours % 2 else [newsroom["pavel"]],
+            tags=["courts"] if hours <= 2 else [],
+        )
+    factories.ArticlePageFactory(
+        parent=newsroom["culture"],
+        title="Theatre reopens",
+        authors=[newsroom["anna"]],
+        tags=["courts"],
+    )
+    draft_article(newsroom["news"], title="Unpublished scoop", tags=("courts",))
+    return newsroom
+
+
+def pagination(root: Element) -> dict[str, str]:
+    """The pagination links of a listing: rel (prev/next) → href."""
+    nav = next((node for node in root.iter("nav") if node.get("class") == "pagination"), None)
+    return (
+        {} if nav is None else {link.get("rel", ""): link.get("href", "") for link in nav.iter("a")}
+    )
+
+
+def test_section_shows_the_newest_stories_first(client: Client, shelf: dict[str, Any]) -> None:
+    root = parse_html(page_html(client, "/en/news/"))
+    assert card_titles(root) == [LEAD, "News 1", "News 2"]
+    assert "Page 1 of 3" in page_html(client, "/en/news/")
+
+
+def test_section_pages_follow_on(client: Client, shelf: dict[str, Any]) -> None:
+    assert card_titles(parse_html(page_html(client, "/en/news/page/2/"))) == [
+        "News 3",
+        "News 4",
+        "News 5",
+    ]
+    assert card_titles(parse_html(page_html(client, "/en/news/page/3/"))) == ["News 6"]
+
+
+def test_section_page_numbers_outside_the_range_are_not_found(
+    client: Client, shelf: dict[str, Any]
+) -> None:
+    assert client.get("/en/news/page/4/").status_code == 404
+    assert client.get("/en/news/page/0/").status_code == 404
+    # The first page lives at the section's own address only.
+    assert client.get("/en/news/page/1/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/en/news/", {"next": "/en/news/page/2/"}),
+        ("/en/news/page/2/", {"prev": "/en/news/", "next": "/en/news/page/3/"}),
+        ("/en/news/page/3/", {"prev": "/en/news/page/2/"}),
+    ],
+)
+def test_pagination_links_are_relative_and_resolve(
+    client: Client, shelf: dict[str, Any], path: str, expected: dict[str, str]
+) -> None:
+    links = pagination(parse_html(page_html(client, path)))
+    assert not any(href.startswith(("/", "http")) for href in links.values()), links
+    assert {rel: resolve(path, href) for rel, href in links.items()} == expected
+
+
+def test_tag_page_lists_only_tagged_stories(client: Client, shelf: dict[str, Any]) -> None:
+    root = parse_html(page_html(client, "/en/tags/courts/"))
+    assert card_titles(root) == ["Theatre reopens", LEAD, "News 1"]
+    assert card_titles(parse_html(page_html(client, "/en/tags/courts/page/2/"))) == ["News 2"]
+    assert card_titles(parse_html(page_html(client, "/en/tags/press-freedom/"))) == [LEAD]
+
+
+def test_author_page_lists_only_their_stories(client: Client, shelf: dict[str, Any]) -> None:
+    root = parse_html(page_html(client, "/en/authors/pavel-drozd/"))
+    assert card_titles(root) == [LEAD, "News 2", "News 4"]
+    assert card_titles(parse_html(page_html(client, "/en/authors/pavel-drozd/page/2/"))) == [
+        "News 6"
+    ]
+    anna = card_titles(parse_html(page_html(client, "/en/authors/anna-berg/")))
+    assert anna == ["Theatre reopens", LEAD, "News 1"]
