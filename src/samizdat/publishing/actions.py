@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from wagtail.models import Locale, Page, Site
 
-from samizdat.publishing.models import AuthorIndexPage, HomePage
+from samizdat.publishing.models import ArticlePage, AuthorIndexPage, AuthorPage, HomePage
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +79,25 @@ def ensure_site_tree() -> HomePage | None:
                 translated.title = titles.get(code, translated.title)
                 translated.save_revision().publish()
     return home
+
+
+@transaction.atomic
+def use_translated_authors(article: ArticlePage) -> int:
+    """Point a freshly translated article's bylines at its authors' pages in its language.
+
+    Wagtail copies the author links as they are, so a Russian translation would credit the
+    English author pages. Authors without a translation keep their link. Returns how many
+    links changed; the change is saved as a new revision so the editor sees it.
+    """
+    changed = 0
+    for link in article.article_authors.all():
+        translated = AuthorPage.objects.filter(
+            translation_key=link.author.translation_key, locale_id=article.locale_id
+        ).first()
+        if translated is not None and translated.pk != link.author_id:
+            link.author = translated
+            link.save(update_fields=["author"])
+            changed += 1
+    if changed:
+        article.save_revision()
+    return changed

@@ -1,11 +1,11 @@
-"""Keep cached navigation and view-restriction flags in step with what editors change."""
+"""React to editors' changes: cached navigation, view-restriction flags, translated bylines."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import copy_for_translation_done, page_published, page_unpublished
 
 
 def _page_changed(sender: Any, **kwargs: Any) -> None:
@@ -20,6 +20,15 @@ def _restrictions_changed(sender: Any, **kwargs: Any) -> None:
     from samizdat.publishing.models import forget_view_restrictions
 
     forget_view_restrictions()
+
+
+def _translation_copied(sender: Any, target_obj: Any = None, **kwargs: Any) -> None:
+    from samizdat.publishing.actions import use_translated_authors
+    from samizdat.publishing.models import ArticlePage
+
+    page = getattr(target_obj, "specific", target_obj)
+    if isinstance(page, ArticlePage):
+        use_translated_authors(page)
 
 
 def connect() -> None:
@@ -37,3 +46,6 @@ def connect() -> None:
     for signal in (page_published, page_unpublished):
         signal.connect(_page_changed, sender=SectionPage, dispatch_uid=f"samizdat-nav-{signal!r}")
     post_delete.connect(_page_changed, sender=SectionPage, dispatch_uid="samizdat-nav-delete")
+    copy_for_translation_done.connect(
+        _translation_copied, dispatch_uid="samizdat-translated-authors"
+    )
