@@ -36,11 +36,6 @@ RELATED_CANDIDATES = 100
 RESTRICTIONS_CACHE_KEY = "samizdat:view-restrictions-exist"
 NAV_CACHE_KEY = "samizdat:nav:{locale}"
 CARD_FIELDS = ("pk", "title", "url_path", "standfirst", "first_published_at")
-LISTING_FIELDS = (
-    "id", "title", "slug", "url_path", "standfirst", "first_published_at",
-    "last_published_at", "locale_id", "lead_image_id", "reading_minutes", "path", "depth",
-    "content_type_id", "live",
-)  # fmt: skip
 
 
 def articles() -> PageQuerySet:
@@ -48,8 +43,9 @@ def articles() -> PageQuerySet:
     return ArticlePage.objects.live().order_by("-first_published_at")
 
 
-def listing(queryset: PageQuerySet) -> PageQuerySet:
-    return queryset.only(*LISTING_FIELDS)
+def listing(queryset: PageQuerySet) -> Any:
+    """The fields a story card shows, as plain rows: listings need no page objects."""
+    return queryset.values(*CARD_FIELDS)
 
 
 def within(page: Page) -> Q:
