@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -c "from samizdat.cli import compile_catalogues; compile_catalogues()"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -105,3 +105,16 @@ def test_article_page_weight_stays_under_60_kb(client: Client, newsroom: dict[st
         with open(found, "rb") as handle:
             weight += len(handle.read())
     assert weight <= 60 * 1024, weight
+
+
+def test_server_error_page_is_friendly_and_needs_no_database(rf: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from samizdat.publishing.views import server_error
+
+    with CaptureQueriesContext(connection) as queries:
+        response = server_error(rf.get("/en/news/broken/"))
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
+    assert len(queries) == 0

@@ -193,7 +193,7 @@ def seed_articles(
     count: int,
     *,
     years: int = 6,
-    batch_size: int = 1000,
+    batch_size: int = 2500,
     seed: int = 1,
     index_for_search: bool = True,
     index_in_background: bool = True,
