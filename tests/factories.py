@@ -49,8 +49,8 @@ class PageFactory(factory.Factory):
         authors = kwargs.pop("authors", [])
         tags = kwargs.pop("tags", [])
         page = model_class(locale_id=parent.locale_id, **kwargs)
-        for author in authors:
-            page.article_authors.add(ArticlePageAuthor(author=author))
+        for order, author in enumerate(authors):
+            page.article_authors.add(ArticlePageAuthor(author=author, sort_order=order))
         if tags:
             page.tags.add(*tags)
         parent.add_child(instance=page)

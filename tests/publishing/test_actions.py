@@ -20,7 +20,9 @@ def test_site_tree_is_built_once(site_tree: Any) -> None:
     assert russian.translation_key == site_tree.translation_key and russian.live
 
 
-def test_translating_an_article_credits_the_translated_author_pages(newsroom: dict[str, Any]) -> None:
+def test_translating_an_article_credits_the_translated_author_pages(
+    newsroom: dict[str, Any],
+) -> None:
     russian = Locale.objects.get(language_code="ru")
     anna_ru = newsroom["anna"].copy_for_translation(russian, copy_parents=True, alias=False)
     anna_ru.title = "Анна Берг"
@@ -28,9 +30,12 @@ def test_translating_an_article_credits_the_translated_author_pages(newsroom: di
 
     translated = newsroom["lead"].copy_for_translation(russian, copy_parents=True, alias=False)
     translated = ArticlePage.objects.get(pk=translated.pk)
-    credited = [link.author for link in translated.article_authors.order_by("sort_order")]
+    credited = [link.author for link in translated.article_authors.order_by("sort_order", "pk")]
     assert credited == [anna_ru, newsroom["pavel"]]  # Pavel has no Russian page: kept as is
     latest = translated.get_latest_revision_as_object()
-    assert [link.author_id for link in latest.article_authors.all()] == [anna_ru.pk, newsroom["pavel"].pk]
+    assert [link.author_id for link in latest.article_authors.all()] == [
+        anna_ru.pk,
+        newsroom["pavel"].pk,
+    ]
     assert AuthorPage.objects.filter(locale=russian).count() == 1
     assert factories.home("ru").live

@@ -422,7 +422,7 @@ class ArticlePage(NewsroomPage):
             tag_rows = sorted((tag.name, tag.slug, tag.pk) for tag in self.tags.all())
         else:
             author_rows = list(
-                self.article_authors.order_by("sort_order").values_list(
+                self.article_authors.order_by("sort_order", "pk").values_list(
                     "author__title", "author__url_path"
                 )
             )

@@ -300,8 +300,10 @@ def seed_demo(now: Any = None) -> dict[str, int]:
             body=stream(spec["body"], spec["slug"]),
             locale_id=section_en.locale_id,
         )
-        for slug in spec["authors"]:
-            article.article_authors.add(ArticlePageAuthor(author=authors[slug][0]))
+        for order, slug in enumerate(spec["authors"]):
+            article.article_authors.add(
+                ArticlePageAuthor(author=authors[slug][0], sort_order=order)
+            )
         article.tags.add(*spec["tags"])
         section_en.add_child(instance=article)
         article.save_revision().publish()
