@@ -53,7 +53,7 @@ def pagination(root: Element) -> dict[str, str]:
 def test_section_shows_the_newest_stories_first(client: Client, shelf: dict[str, Any]) -> None:
     root = parse_html(page_html(client, "/en/news/"))
     assert card_titles(root) == [LEAD, "News 1", "News 2"]
-    assert "Page 1 of 3" in page_html(client, "/en/news/")
+    assert "Page 1</span>" in page_html(client, "/en/news/")
 
 
 def test_section_pages_follow_on(client: Client, shelf: dict[str, Any]) -> None:
