@@ -95,7 +95,7 @@ class Command(BaseCommand):
         finally:
             for process in (server, worker):
                 if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
+                    process.send_signal(signal.SIGTERM)  # both stop gracefully on TERM
             for process in (server, worker):
                 try:
                     process.wait(timeout=10)
