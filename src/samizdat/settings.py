@@ -30,6 +30,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DATA_DIR = Path(env("DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("DEBUG")
 
 SECRET_KEY = env("SECRET_KEY")
@@ -39,9 +40,9 @@ if not SECRET_KEY:
     # A local demo keeps a generated key in its data directory so sessions survive restarts.
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
     SECRET_KEY = key_file.read_text().strip()
 
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -137,6 +138,9 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
+    # Process memory: right for one process (the demo). Several web workers need a shared
+    # cache (SAMIZDAT_REDIS_URL) so that one sees what another invalidated; `samizdat serve`
+    # warns, and the cached flags below expire within a minute regardless.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CACHES["renditions"] = {
     **CACHES["default"],

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 from wagtail.models import Site
 
-SITE_CACHE_TIMEOUT = 300
+SITE_CACHE_TIMEOUT = 60
 Handler = Callable[[HttpRequest], HttpResponse]
 
 # Pages load nothing from any other origin; the policy makes a mistake visible at once.

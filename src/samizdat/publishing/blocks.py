@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -67,7 +68,7 @@ class CaptionedImageBlock(blocks.StructBlock):
     def render_basic(self, value: Mapping[str, Any], context: Context = None) -> SafeString:
         return format_html(
             '<figure class="inline-image">{}{}</figure>',
-            image_tag(context, value["image"], value.get("caption", "")),
+            image_tag(context, value["image"], value.get("caption") or None),
             caption(value.get("caption", ""), value.get("credit", "")),
         )
 
@@ -83,7 +84,10 @@ class LinkCardBlock(blocks.StructBlock):
     description = blocks.TextBlock(label=_("Description"), required=False)
 
     def render_basic(self, value: Mapping[str, str], context: Context = None) -> SafeString:
-        host = value["url"].split("://", 1)[-1].split("/", 1)[0]
+        address = urlsplit(value["url"])
+        if address.scheme not in ("http", "https") or not address.hostname:
+            return mark_safe("")  # only ever a plain web link
+        host = address.hostname
         description = (
             format_html("<p>{}</p>", value["description"]) if value.get("description") else ""
         )

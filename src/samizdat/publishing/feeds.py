@@ -41,7 +41,7 @@ class FullTextAtom(feedgenerator.Atom1Feed):
 FEED_CLASSES = {"rss": FullTextRss, "atom": FullTextAtom}
 
 
-def article_html(article: Any, request: HttpRequest | None) -> str:
+def article_html(article: Any) -> str:
     return render_to_string(
         "publishing/feed_item.html", {"page": article, "absolute_urls": True}, request=None
     )
@@ -71,7 +71,7 @@ def build(
             title=article.title,
             link=link,
             description=article.standfirst,
-            content=article_html(article, request),
+            content=article_html(article),
             author_name=", ".join(authors) or None,
             pubdate=article.first_published_at,
             updateddate=article.last_published_at,

@@ -23,7 +23,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
 from wagtail.fields import StreamField
 from wagtail.images import get_image_model_string
-from wagtail.models import Locale, Orderable, Page, PageManager, PageQuerySet, PageViewRestriction
+from wagtail.models import Locale, Orderable, Page, PageQuerySet, PageViewRestriction
 from wagtail.search import index
 
 from samizdat.publishing import feeds
@@ -32,6 +32,7 @@ from samizdat.publishing.paths import absolute, public_path, roots_for
 
 WORDS_PER_MINUTE = 200
 RELATED_COUNT = 4
+SEARCH_NOISE = re.compile(r'["\x00-\x1f\x7f]')
 RELATED_CANDIDATES = 100
 RESTRICTIONS_CACHE_KEY = "samizdat:view-restrictions-exist"
 NAV_CACHE_KEY = "samizdat:nav:{locale}"
@@ -39,8 +40,11 @@ CARD_FIELDS = ("pk", "title", "url_path", "standfirst", "first_published_at")
 
 
 def articles() -> PageQuerySet:
-    """Live articles, newest first, without the heavy body (for listings and feeds)."""
-    return ArticlePage.objects.live().order_by("-first_published_at")
+    """Live articles readers may see, newest first (for listings, feeds and "Read more")."""
+    queryset = ArticlePage.objects.live().order_by("-first_published_at")
+    if view_restrictions_exist():
+        queryset = queryset.public()
+    return queryset
 
 
 def listing(queryset: PageQuerySet) -> Any:
@@ -84,14 +88,31 @@ class ListingPage:
         return self.number + 1
 
 
-def paginate(queryset: Any, number: int) -> ListingPage:
+MAX_PAGE_NUMBER = 100_000
+
+
+def paginate(queryset: Any, number: int, request: HttpRequest | None = None) -> ListingPage:
+    """Page ``number`` of a listing; 404 for pages that do not exist or are not canonical.
+
+    ``page/1/`` and ``page/01/`` would duplicate the listing's own address, so only the bare
+    listing serves the first page.
+    """
     size = settings.ARTICLES_PER_PAGE
-    if number < 1:
+    if not 1 <= number <= MAX_PAGE_NUMBER:
         raise Http404("No such page")
+    if request is not None and "/page/" in request.path:
+        written = request.path.rstrip("/").rsplit("/", 1)[-1]
+        if number == 1 or written != str(number):
+            raise Http404("Not the address of this page")
     rows = list(queryset[(number - 1) * size : number * size + 1])
     if number > 1 and not rows:
         raise Http404("No such page")
     return ListingPage(items=rows[:size], number=number, has_next=len(rows) > size)
+
+
+def sub_page_alternates(number: int) -> dict[str, Any]:
+    """Numbered listing pages have no translation of their own: no hreflang alternates."""
+    return {"translations": []} if number > 1 else {}
 
 
 def navigation(locale_id: int) -> list[tuple[str, str]]:
@@ -106,7 +127,7 @@ def navigation(locale_id: int) -> list[tuple[str, str]]:
             .order_by("path")
             .values_list("title", "url_path")
         )
-        cache.set(key, nav, 3600)
+        cache.set(key, nav, 300)
     return nav
 
 
@@ -115,7 +136,7 @@ def view_restrictions_exist() -> bool:
     exist = cache.get(RESTRICTIONS_CACHE_KEY)
     if exist is None:
         exist = PageViewRestriction.objects.exists()
-        cache.set(RESTRICTIONS_CACHE_KEY, exist, 3600)
+        cache.set(RESTRICTIONS_CACHE_KEY, exist, 60)
     return bool(exist)
 
 
@@ -198,32 +219,40 @@ class HomePage(RoutablePageMixin, NewsroomPage):
     class Meta:
         verbose_name = _("home page")
 
-    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context(request, *args, **kwargs)
+    @path("", name="index")
+    def index(self, request: HttpRequest) -> HttpResponse:
+        return self.render(request, context_overrides=self.front_page(request))
+
+    def front_page(self, request: HttpRequest) -> dict[str, Any]:
+        """The lead story and the latest stories of each section."""
         in_locale = articles().filter(locale_id=self.locale_id)
         lead = in_locale.select_related("lead_image").defer_streamfields().first()
         blocks = []
-        for title, url_path in context["navigation"]:
+        for title, url_path in navigation(self.locale_id):
             items = listing(in_locale.filter(url_path__startswith=url_path))
             if lead is not None:
                 items = items.exclude(pk=lead.pk)
             blocks.append({"title": title, "url_path": url_path, "articles": list(items[:4])})
-        context.update(lead=lead, section_blocks=blocks)
-        return context
+        return {"lead": lead, "section_blocks": blocks}
 
     def tagged(self, tag: Tag) -> PageQuerySet:
         return articles().filter(locale_id=self.locale_id, tags=tag)
 
-    @path("tags/<slug:tag>/", name="tag")
-    @path("tags/<slug:tag>/page/<int:number>/", name="tag_page")
-    def tag(self, request: HttpRequest, tag: str, number: int = 1) -> HttpResponse:
+    @re_path(r"^tags/(?P<tag>[-\w]+)/$", name="tag")
+    @re_path(r"^tags/(?P<tag>[-\w]+)/page/(?P<number>[0-9]+)/$", name="tag_page")
+    def tag(self, request: HttpRequest, tag: str, number: int | str = 1) -> HttpResponse:
+        number = int(number)
         tag_obj = Tag.objects.filter(slug=tag).first()
         if tag_obj is None:
             raise Http404("No such tag")
         items = listing(self.tagged(tag_obj))
         return self.render(
             request,
-            context_overrides={"tag": tag_obj, "page_obj": paginate(items, number)},
+            context_overrides={
+                "tag": tag_obj,
+                "page_obj": paginate(items, number, request),
+                "translations": [],
+            },
             template="publishing/tag_page.html",
         )
 
@@ -250,7 +279,8 @@ class HomePage(RoutablePageMixin, NewsroomPage):
 
     @path("search/", name="search")
     def search(self, request: HttpRequest) -> HttpResponse:
-        query = request.GET.get("q", "").strip()[:200]
+        # Quotes and control characters are full-text query syntax, not words: drop them.
+        query = SEARCH_NOISE.sub(" ", request.GET.get("q", ""))[:200].strip()
         page_obj = None
         if query:
             results = (
@@ -264,7 +294,7 @@ class HomePage(RoutablePageMixin, NewsroomPage):
             page_obj = paginator.get_page(number)
         return self.render(
             request,
-            context_overrides={"query": query, "page_obj": page_obj},
+            context_overrides={"query": query, "page_obj": page_obj, "translations": []},
             template="publishing/search_page.html",
         )
 
@@ -293,10 +323,12 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
     @path("", name="index")
     @path("page/<int:number>/", name="page")
     def index(self, request: HttpRequest, number: int = 1) -> HttpResponse:
-        if number == 1 and request.path.rstrip("/").endswith("/page/1"):
-            raise Http404("The first page has no number")
         return self.render(
-            request, context_overrides={"page_obj": paginate(self.section_articles(), number)}
+            request,
+            context_overrides={
+                "page_obj": paginate(self.section_articles(), number, request),
+                **sub_page_alternates(number),
+            },
         )
 
     @re_path(r"^feed/(?P<kind>rss|atom)/$", name="feed")
@@ -357,7 +389,10 @@ class AuthorPage(RoutablePageMixin, NewsroomPage):
     def index(self, request: HttpRequest, number: int = 1) -> HttpResponse:
         return self.render(
             request,
-            context_overrides={"page_obj": paginate(listing(self.authored_articles()), number)},
+            context_overrides={
+                "page_obj": paginate(listing(self.authored_articles()), number, request),
+                **sub_page_alternates(number),
+            },
         )
 
     @re_path(r"^feed/(?P<kind>rss|atom)/$", name="feed")
@@ -425,8 +460,6 @@ class ArticlePage(NewsroomPage):
     parent_page_types = ["publishing.SectionPage"]
     subpage_types: list[str] = []
     template = "publishing/article_page.html"
-
-    objects = PageManager()
 
     class Meta:
         verbose_name = _("article")
@@ -496,6 +529,13 @@ class ArticlePage(NewsroomPage):
                 [True, self.locale_id, self.content_type_id, self.pk, RELATED_CANDIDATES],
             )
             candidates = cursor.fetchall()
+            if candidates and view_restrictions_exist():
+                visible = set(
+                    articles()
+                    .filter(pk__in=[pk for pk, _path in candidates])
+                    .values_list("pk", flat=True)
+                )
+                candidates = [row for row in candidates if row[0] in visible]
             shared: Counter[int] = Counter()
             if candidates and tag_ids:
                 ids = [pk for pk, _path in candidates]

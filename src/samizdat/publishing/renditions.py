@@ -29,12 +29,12 @@ class Rendered:
     height: int
 
 
-_memo: dict[tuple[int, str], tuple[Rendered, ...]] = {}
+_memo: dict[tuple[int, str, str], tuple[Rendered, ...]] = {}
 
 
 def webp_renditions(image: AbstractImage) -> tuple[Rendered, ...]:
     """Renditions of ``image`` at each of ``WIDTHS`` it is wide enough for (at least one)."""
-    key = (image.pk, image.file.name)
+    key = (image.pk, image.file.name, image.file_hash)
     found = _memo.get(key)
     if found is None:
         widths = [width for width in WIDTHS if width <= image.width] or [image.width]
@@ -53,11 +53,14 @@ def webp_renditions(image: AbstractImage) -> tuple[Rendered, ...]:
 def image_tag(
     context: Any,
     image: AbstractImage | None,
-    alt: str = "",
+    alt: str | None = None,
     *,
     eager: bool = False,
 ) -> SafeString:
-    """An ``<img>`` with WebP renditions in ``srcset``, every URL relative to the page."""
+    """An ``<img>`` with WebP renditions in ``srcset``, every URL relative to the page.
+
+    ``alt=None`` uses the image's own description; ``alt=""`` marks it decorative.
+    """
     if image is None:
         return mark_safe("")
     renditions = webp_renditions(image)
@@ -69,6 +72,6 @@ def image_tag(
         SIZES,
         middle.width,
         middle.height,
-        alt or image.default_alt_text or "",
+        image.default_alt_text if alt is None else alt,
         mark_safe("") if eager else LAZY,
     )

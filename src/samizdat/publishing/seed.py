@@ -8,6 +8,7 @@ an ordinary Wagtail tree: editors can open, edit and republish any synthetic art
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import random
 import uuid
@@ -26,6 +27,8 @@ from wagtail.search.backends import get_search_backend
 from samizdat.publishing.actions import ensure_site_tree
 from samizdat.publishing.demo import AUTHORS, SECTIONS, demo_image, ensure_child
 from samizdat.publishing.models import (
+    TAG,
+    WORDS_PER_MINUTE,
     ArticlePage,
     ArticlePageAuthor,
     ArticlePageTag,
@@ -353,7 +356,7 @@ def _insert_article_rows(
     rows = []
     for page in pages:
         body = synthetic_body(rng, pool)
-        words = sum(len(str(block["value"]).split()) for block in body)
+        text = " ".join(TAG.sub(" ", str(block["value"])) for block in body)
         values = {
             "page_ptr": page.pk,
             "standfirst": rng.choice(pool.sentences),
@@ -361,7 +364,7 @@ def _insert_article_rows(
             "lead_caption": rng.choice(pool.sentences),
             "lead_credit": "Photo: Lantern archive",
             "body": json.dumps(body),
-            "reading_minutes": max(1, words // 200),
+            "reading_minutes": max(1, math.ceil(len(text.split()) / WORDS_PER_MINUTE)),
         }
         rows.append([values[field.name] for field in fields])
     with connection.cursor() as cursor:

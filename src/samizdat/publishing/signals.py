@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from wagtail.signals import copy_for_translation_done, page_published, page_unpublished
+from wagtail.signals import (
+    copy_for_translation_done,
+    page_published,
+    page_unpublished,
+    post_page_move,
+)
 
 
 def _page_changed(sender: Any, **kwargs: Any) -> None:
     from samizdat.publishing.models import SectionPage, forget_navigation
 
     instance = kwargs.get("instance")
-    if isinstance(instance, SectionPage):
-        forget_navigation()
+    if isinstance(getattr(instance, "specific", instance), SectionPage):
+        transaction.on_commit(forget_navigation)
 
 
 def _restrictions_changed(sender: Any, **kwargs: Any) -> None:
     from samizdat.publishing.models import forget_view_restrictions
 
-    forget_view_restrictions()
+    transaction.on_commit(forget_view_restrictions)
 
 
 def _translation_copied(sender: Any, target_obj: Any = None, **kwargs: Any) -> None:
@@ -45,6 +51,7 @@ def connect() -> None:
 
     for signal in (page_published, page_unpublished):
         signal.connect(_page_changed, sender=SectionPage, dispatch_uid=f"samizdat-nav-{signal!r}")
+    post_page_move.connect(_page_changed, dispatch_uid="samizdat-nav-moved")
     post_delete.connect(_page_changed, sender=SectionPage, dispatch_uid="samizdat-nav-delete")
     copy_for_translation_done.connect(
         _translation_copied, dispatch_uid="samizdat-translated-authors"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import random
 from datetime import timedelta
 from typing import Any
@@ -33,8 +32,6 @@ from samizdat.publishing.models import (
     AuthorPage,
     SectionPage,
 )
-
-logger = logging.getLogger(__name__)
 
 ARTICLES: list[dict[str, Any]] = [*ARTICLES_A, *ARTICLES_B]
 

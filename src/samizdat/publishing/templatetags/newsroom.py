@@ -57,7 +57,10 @@ def absolute(target: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def responsive_image(
-    context: template.Context, image: AbstractImage | None, alt: str = "", eager: bool = False
+    context: template.Context,
+    image: AbstractImage | None,
+    alt: str | None = None,
+    eager: bool = False,
 ) -> SafeString:
     return image_tag(context, image, alt, eager=eager)
 

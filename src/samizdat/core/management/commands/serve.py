@@ -6,11 +6,15 @@ import os
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
     help = "Serve the site with gunicorn (put nginx or another TLS proxy in front)."
+
+    # The access log names method, path (no query string: searches stay private), status,
+    # size and duration; never the client's address.
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("SAMIZDAT_BIND", "127.0.0.1:8000"))
@@ -19,9 +23,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["workers"] > 1 and not settings.REDIS_URL:
+            self.stderr.write(
+                "samizdat: several workers without SAMIZDAT_REDIS_URL keep separate caches; "
+                "navigation and privacy changes reach the others only within a minute."
+            )
         argv = [
             sys.executable, "-m", "gunicorn", "samizdat.wsgi:application",
             "--bind", options["bind"], "--workers", str(options["workers"]),
-            "--access-logfile", "-", "--access-logformat", '%(t)s "%(r)s" %(s)s %(b)s %(M)sms',
+            "--access-logfile", "-", "--access-logformat", '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         ]  # fmt: skip
         os.execv(sys.executable, argv)  # noqa: S606 - replaces this process by design

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
@@ -13,6 +15,7 @@ from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
 
 logger = logging.getLogger(__name__)
+SCHEDULE_LOCK = "samizdat:publish-scheduled"
 
 
 class QuietDatabaseWorker(DatabaseWorker):
@@ -29,7 +32,9 @@ def publish_due_pages(stop: threading.Event, interval: float) -> None:
     """Every ``interval`` seconds, publish pages whose go-live time has come (and expire others)."""
     while True:
         try:
-            call_command("publish_scheduled", verbosity=0)
+            # With several workers, only the one that takes the lock publishes this round.
+            if cache.add(SCHEDULE_LOCK, os.getpid(), timeout=max(interval - 1, 1)):
+                call_command("publish_scheduled", verbosity=0)
         except Exception:
             logger.exception("publishing scheduled pages failed; retrying in %s s", interval)
         finally:
