@@ -70,3 +70,16 @@ def test_link_cards_only_ever_link_to_the_web() -> None:
     )
     assert 'href="https://user@example.org/a"' in safe and ">example.org</small>" in safe
     assert block.render_basic({"url": "javascript:alert(1)", "title": "x", "description": ""}) == ""
+
+
+def test_a_stale_cache_never_unlocks_a_private_page(
+    client: Client, newsroom: dict[str, Any]
+) -> None:
+    from samizdat.publishing.models import RESTRICTIONS_CACHE_KEY
+
+    PageViewRestriction.objects.create(
+        page=newsroom["lead"], restriction_type="password", password="x"
+    )
+    cache.set(RESTRICTIONS_CACHE_KEY, False)  # another worker's out-of-date belief
+    html = client.get("/en/news/court-opens-trial/").content.decode()
+    assert 'type="password"' in html and "bold</b> fact" not in html
