@@ -140,7 +140,7 @@ if REDIS_URL:
 else:
     # Process memory: right for one process (the demo). Several web workers need a shared
     # cache (SAMIZDAT_REDIS_URL) so that one sees what another invalidated; `samizdat serve`
-    # warns, and the cached flags below expire within a minute regardless.
+    # warns, and the values cached by the apps expire within minutes regardless.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CACHES["renditions"] = {
     **CACHES["default"],

@@ -22,14 +22,10 @@ register = template.Library()
 JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
-def _link(context: template.Context, target: str) -> str:
-    return paths.link(context, target)
-
-
 @register.simple_tag(takes_context=True)
 def rel(context: template.Context, target: str) -> str:
     """A site-absolute path (``/en/news/``) written relative to the current page."""
-    return _link(context, target)
+    return paths.link(context, target)
 
 
 @register.simple_tag(takes_context=True)
@@ -38,7 +34,7 @@ def href(context: template.Context, url_path: str, suffix: str = "") -> str:
     public = paths.public_path(url_path, paths.roots_for(context.get("request")))
     if public is None:
         return "#"
-    return _link(context, public + suffix)
+    return paths.link(context, public + suffix)
 
 
 @register.simple_tag(takes_context=True)
@@ -49,7 +45,7 @@ def public_path(context: template.Context, url_path: str) -> str:
 @register.simple_tag(takes_context=True)
 def asset(context: template.Context, name: str) -> str:
     """Relative link to a static asset."""
-    return _link(context, static(name))
+    return paths.link(context, static(name))
 
 
 @register.simple_tag
@@ -122,7 +118,7 @@ def absolute_image_url(image: AbstractImage, width: int = 1200) -> str:
 def page_number_link(context: template.Context, base_path: str, number: int) -> str:
     """Relative link to page ``number`` of a listing whose first page is ``base_path``."""
     target = base_path if number == 1 else f"{base_path}page/{number}/"
-    return _link(context, target)
+    return paths.link(context, target)
 
 
 def _field(item: Any, name: str) -> Any:
@@ -139,12 +135,11 @@ def card(
     card cost more than the rest of the page.
     """
     published = localtime(_field(item, "first_published_at"))
-    public = paths.public_path(_field(item, "url_path"), paths.roots_for(context.get("request")))
     return format_html(
         '<article class="card"><h{} class="card-title"><a href="{}">{}</a></h{}>{}'
         '<p class="meta"><time datetime="{}">{}</time></p></article>',
         level,
-        _link(context, public) if public else "#",
+        href(context, _field(item, "url_path")),
         _field(item, "title"),
         level,
         format_html('<p class="card-standfirst">{}</p>', _field(item, "standfirst"))

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         if options["workers"] > 1 and not settings.REDIS_URL:
             self.stderr.write(
                 "samizdat: several workers without SAMIZDAT_REDIS_URL keep separate caches; "
-                "navigation and privacy changes reach the others only within a minute."
+                "navigation and privacy changes reach the others only after a few minutes."
             )
         argv = [
             sys.executable, "-m", "gunicorn", "samizdat.wsgi:application",
