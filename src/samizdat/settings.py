@@ -7,7 +7,7 @@ import secrets
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dj_database_url
 
@@ -56,6 +56,9 @@ CSRF_TRUSTED_ORIGINS = [SITE_URL]
 INSTALLED_APPS = [
     "samizdat.core",
     "samizdat.publishing",
+    "samizdat.newsletter",
+    "anymail",
+    "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.simple_translation",
@@ -174,7 +177,54 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+def email_settings(url: str) -> dict[str, Any]:
+    """Django email settings from ``SAMIZDAT_EMAIL_URL``.
+
+    ``smtp://user:password@host:587`` (STARTTLS when the server offers it is not assumed:
+    add ``?tls=1``), ``smtps://…:465`` (implicit TLS), ``esp://postmark`` (any django-anymail
+    service; its keys come from ``SAMIZDAT_ANYMAIL_*``), ``console://``; empty: the local
+    outbox ``DATA_DIR/outbox``, one ``.eml`` file per message, readable in the admin.
+    """
+    if not url:
+        return {"EMAIL_BACKEND": "samizdat.newsletter.outbox.OutboxBackend"}
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    scheme = parts.scheme.lower()
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "esp":
+        return {"EMAIL_BACKEND": f"anymail.backends.{parts.hostname}.EmailBackend"}
+    if scheme not in {"smtp", "smtps", "submission"}:
+        sys.exit(f"samizdat: SAMIZDAT_EMAIL_URL has an unknown scheme {scheme!r}.")
+    implicit_tls = scheme == "smtps"
+    default_port = 465 if implicit_tls else 587 if scheme == "submission" else 25
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or default_port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": implicit_tls,
+        "EMAIL_USE_TLS": not implicit_tls
+        and (scheme == "submission" or query.get("tls", "") in {"1", "true", "yes"}),
+        "EMAIL_TIMEOUT": float(query.get("timeout", "30")),
+    }
+
+
+EMAIL_URL = env("EMAIL_URL")
+globals().update(email_settings(EMAIL_URL))
+EMAIL_OUTBOX_DIR = DATA_DIR / "outbox"
+ANYMAIL = {
+    key.removeprefix("SAMIZDAT_ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("SAMIZDAT_ANYMAIL_")
+}
+_site_domain = (
+    _site_host if "." in _site_host and not _site_host.replace(".", "").isdigit() else "localhost"
+)
+DEFAULT_FROM_EMAIL = env("FROM_EMAIL", f"{SITE_NAME} <newsletter@{_site_domain}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Security. Production defaults pass `samizdat check --deploy`; a TLS-terminating proxy
 # (nginx) is expected in front and sets X-Forwarded-Proto.
@@ -217,3 +267,21 @@ WAGTAILADMIN_COMMENTS_ENABLED = True
 
 # samizdat
 ARTICLES_PER_PAGE = int(env("ARTICLES_PER_PAGE", "20"))
+
+# Newsletter
+NEWSLETTER_WEEKDAY = env("NEWSLETTER_WEEKDAY", "friday").strip().lower()
+NEWSLETTER_TIME = env("NEWSLETTER_TIME", "09:00")
+NEWSLETTER_CONNECTIONS = int(env("NEWSLETTER_CONNECTIONS", "2"))
+NEWSLETTER_TASKS = int(env("NEWSLETTER_TASKS", "2"))
+NEWSLETTER_BOUNCE_ADDRESS = env("NEWSLETTER_BOUNCE_ADDRESS")
+NEWSLETTER_UNSUBSCRIBE_MAILTO = env("NEWSLETTER_UNSUBSCRIBE_MAILTO")
+NEWSLETTER_CONFIRM_DAYS = int(env("NEWSLETTER_CONFIRM_DAYS", "7"))
+NEWSLETTER_CLAIM_LEASE = float(env("NEWSLETTER_CLAIM_LEASE", "120"))
+NEWSLETTER_RETRY_DELAYS = [float(x) for x in env_list("NEWSLETTER_RETRY_DELAYS", "2,10,60,300")]
+NEWSLETTER_SIGNUPS_PER_HOUR = int(env("NEWSLETTER_SIGNUPS_PER_HOUR", "20"))
+NEWSLETTER_SIGNUPS_PER_HOUR_WITHOUT_POW = int(env("NEWSLETTER_SIGNUPS_PER_HOUR_WITHOUT_POW", "5"))
+NEWSLETTER_POW_MAX_NUMBER = int(env("NEWSLETTER_POW_MAX_NUMBER", "50000"))
+# Public forms: origins allowed to post them besides SITE_URL (mirrors, onion), and how many
+# reverse proxies in front of the app set X-Forwarded-For (0: use the socket address).
+FORM_ORIGINS = [SITE_URL, *env_list("FORM_ORIGINS")]
+TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))

@@ -29,6 +29,7 @@ def production_env() -> dict[str, str]:
         "SAMIZDAT_SECRET_KEY": secrets.token_urlsafe(50),
         "SAMIZDAT_ALLOWED_HOSTS": "news.example.org",
         "SAMIZDAT_SITE_URL": "https://news.example.org",
+        "SAMIZDAT_EMAIL_URL": "submission://newsroom:secret@smtp.example.org",
     }
 
 
@@ -45,6 +46,29 @@ def test_production_configuration_passes_deploy_checks(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "identified no issues" in result.stdout
+
+
+def test_deploy_check_warns_when_mail_would_only_reach_the_outbox(tmp_path: Path) -> None:
+    env = {k: v for k, v in production_env().items() if k != "SAMIZDAT_EMAIL_URL"}
+    result = run([SAMIZDAT, "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
+    assert result.returncode == 1
+    assert "samizdat.W001" in result.stdout + result.stderr
+    assert "SAMIZDAT_EMAIL_URL" in result.stdout + result.stderr
+
+
+def test_email_url_forms(tmp_path: Path) -> None:
+    from samizdat.settings import email_settings
+
+    smtp = email_settings("submission://news%40room:p%2Fw@smtp.example.org")
+    assert smtp["EMAIL_HOST"] == "smtp.example.org" and smtp["EMAIL_PORT"] == 587
+    assert smtp["EMAIL_USE_TLS"] and not smtp["EMAIL_USE_SSL"]
+    assert (smtp["EMAIL_HOST_USER"], smtp["EMAIL_HOST_PASSWORD"]) == ("news@room", "p/w")
+    tls = email_settings("smtps://mail.example.org?timeout=5")
+    assert tls["EMAIL_PORT"] == 465 and tls["EMAIL_USE_SSL"] and tls["EMAIL_TIMEOUT"] == 5
+    assert email_settings("esp://postmark")["EMAIL_BACKEND"] == (
+        "anymail.backends.postmark.EmailBackend"
+    )
+    assert email_settings("")["EMAIL_BACKEND"].endswith("OutboxBackend")
 
 
 def test_missing_secret_key_in_production_stops_with_one_line(tmp_path: Path) -> None:

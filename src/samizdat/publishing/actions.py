@@ -8,12 +8,35 @@ from django.conf import settings
 from django.db import transaction
 from wagtail.models import Locale, Page, Site
 
-from samizdat.publishing.models import ArticlePage, AuthorIndexPage, AuthorPage, HomePage
+from samizdat.publishing.models import (
+    ArticlePage,
+    AuthorIndexPage,
+    AuthorPage,
+    HomePage,
+    PrivacyPolicyPage,
+)
 
 logger = logging.getLogger(__name__)
 
 HOME_TITLES = {"en": "Front page", "ru": "Главная"}
 AUTHOR_INDEX_TITLES = {"en": "Authors", "ru": "Авторы"}
+POLICY_TITLES = {"en": "Privacy policy", "ru": "Политика конфиденциальности"}
+DEFAULT_POLICY = {
+    "en": (
+        "<h2>What we keep</h2><p>Reading our pages sets no cookies and loads nothing from other "
+        "companies. If you subscribe to the newsletter we keep your email address, the language "
+        "you chose and a record of your consent (this policy's version, the time and the form "
+        "you used). We never store your IP address.</p><h2>Your choices</h2><p>Every letter has "
+        "a one-click unsubscribe link. Write to us to have your address erased completely.</p>"
+    ),
+    "ru": (
+        "<h2>Что мы храним</h2><p>Наши страницы не ставят cookie и ничего не загружают с "
+        "чужих сайтов. Если вы подписались на рассылку, мы храним адрес почты, выбранный язык и "
+        "запись о вашем согласии (версию этой политики, время и форму подписки). Ваш IP-адрес "
+        "мы не храним никогда.</p><h2>Ваш выбор</h2><p>В каждом письме есть ссылка, которая "
+        "отписывает одним нажатием. Напишите нам, и мы полностью удалим ваш адрес.</p>"
+    ),
+}
 
 
 @transaction.atomic
@@ -70,13 +93,26 @@ def ensure_site_tree() -> HomePage | None:
                 locale=default,
             )
         )
+    policy = PrivacyPolicyPage.objects.child_of(home).first()
+    if policy is None:
+        policy = home.add_child(
+            instance=PrivacyPolicyPage(
+                title=POLICY_TITLES.get(default.language_code, "Privacy policy"),
+                slug="privacy",
+                locale=default,
+                body=DEFAULT_POLICY.get(default.language_code, DEFAULT_POLICY["en"]),
+            )
+        )
     for code, locale in locales.items():
         if locale == default:
             continue
-        for page, titles in ((home, HOME_TITLES), (authors, AUTHOR_INDEX_TITLES)):
+        pages = ((home, HOME_TITLES), (authors, AUTHOR_INDEX_TITLES), (policy, POLICY_TITLES))
+        for page, titles in pages:
             if page.get_translation_or_none(locale) is None:
                 translated = page.copy_for_translation(locale, copy_parents=False, alias=False)
                 translated.title = titles.get(code, translated.title)
+                if isinstance(translated, PrivacyPolicyPage):
+                    translated.body = DEFAULT_POLICY.get(code, translated.body)
                 translated.save_revision().publish()
     return home
 

@@ -20,7 +20,7 @@ from modelcluster.fields import ParentalKey
 from taggit.models import Tag, TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
-from wagtail.fields import StreamField
+from wagtail.fields import RichTextField, StreamField
 from wagtail.images import get_image_model_string
 from wagtail.models import Locale, Orderable, Page, PageQuerySet, PageViewRestriction
 from wagtail.search import index
@@ -35,6 +35,7 @@ SEARCH_NOISE = re.compile(r'["\x00-\x1f\x7f]')
 RELATED_CANDIDATES = 100
 RESTRICTIONS_CACHE_KEY = "samizdat:view-restrictions-exist"
 NAV_CACHE_KEY = "samizdat:nav:{locale}"
+POLICY_CACHE_KEY = "samizdat:privacy-policy:{language}"
 CARD_FIELDS = ("pk", "title", "url_path", "standfirst", "first_published_at")
 
 
@@ -205,7 +206,12 @@ class HomePage(RoutablePageMixin, NewsroomPage):
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["publishing.SectionPage", "publishing.AuthorIndexPage"]
+    subpage_types = [
+        "publishing.SectionPage",
+        "publishing.AuthorIndexPage",
+        "publishing.PrivacyPolicyPage",
+        "newsletter.NewsletterPage",
+    ]
     template = "publishing/home_page.html"
 
     class Meta:
@@ -332,6 +338,53 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
             path=public_path(self.url_path, roots_for(request)) or "/",
             items=self.stories(),
         )
+
+
+class PrivacyPolicyPage(NewsroomPage):
+    """What the newsroom does with readers' data. Forms link here and record its version."""
+
+    body = RichTextField(_("policy"), features=["h2", "h3", "bold", "italic", "link", "ol", "ul"])
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        help_text=_(
+            "Raise this number whenever the policy changes in substance: every consent "
+            "records the version the reader agreed to."
+        ),
+    )
+
+    content_panels = [*Page.content_panels, FieldPanel("version"), FieldPanel("body")]
+    parent_page_types = ["publishing.HomePage"]
+    subpage_types: list[str] = []
+    template = "publishing/privacy_policy_page.html"
+
+    class Meta:
+        verbose_name = _("privacy policy")
+
+
+def privacy_policy(language: str) -> dict[str, Any] | None:
+    """The live privacy policy of a language (or the default language): path and version."""
+    key = POLICY_CACHE_KEY.format(language=language)
+    found = cache.get(key)
+    if found is None:
+        rows = (
+            PrivacyPolicyPage.objects.live()
+            .filter(locale__language_code__in=[language, settings.LANGUAGE_CODE])
+            .values_list("url_path", "version", "locale__language_code")
+        )
+        ranked = sorted(rows, key=lambda row: row[2] != language)
+        found = {}
+        if ranked:
+            url_path, version, _language = ranked[0]
+            path_ = public_path(url_path, roots_for(None))
+            if path_:
+                found = {"path": path_, "version": version}
+        cache.set(key, found, 300)
+    return found or None
+
+
+def forget_privacy_policy() -> None:
+    cache.delete_many([POLICY_CACHE_KEY.format(language=code) for code, _n in settings.LANGUAGES])
 
 
 class AuthorIndexPage(NewsroomPage):

@@ -22,6 +22,12 @@ def _page_changed(sender: Any, **kwargs: Any) -> None:
         transaction.on_commit(forget_navigation)
 
 
+def _policy_changed(sender: Any, **kwargs: Any) -> None:
+    from samizdat.publishing.models import forget_privacy_policy
+
+    transaction.on_commit(forget_privacy_policy)
+
+
 def _restrictions_changed(sender: Any, **kwargs: Any) -> None:
     from samizdat.publishing.models import forget_view_restrictions
 
@@ -40,7 +46,7 @@ def _translation_copied(sender: Any, target_obj: Any = None, **kwargs: Any) -> N
 def connect() -> None:
     from wagtail.models import PageViewRestriction
 
-    from samizdat.publishing.models import SectionPage
+    from samizdat.publishing.models import PrivacyPolicyPage, SectionPage
 
     for model_signal in (post_save, post_delete):
         model_signal.connect(
@@ -51,7 +57,11 @@ def connect() -> None:
 
     for signal in (page_published, page_unpublished):
         signal.connect(_page_changed, sender=SectionPage, dispatch_uid=f"samizdat-nav-{signal!r}")
+        signal.connect(
+            _policy_changed, sender=PrivacyPolicyPage, dispatch_uid=f"samizdat-policy-{signal!r}"
+        )
     post_page_move.connect(_page_changed, dispatch_uid="samizdat-nav-moved")
+    post_page_move.connect(_policy_changed, dispatch_uid="samizdat-policy-moved")
     post_delete.connect(_page_changed, sender=SectionPage, dispatch_uid="samizdat-nav-delete")
     copy_for_translation_done.connect(
         _translation_copied, dispatch_uid="samizdat-translated-authors"

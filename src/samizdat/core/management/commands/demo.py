@@ -64,12 +64,20 @@ class Command(BaseCommand):
         logging.getLogger("wagtail").setLevel(logging.WARNING)
         call_command("migrate", interactive=False, verbosity=0)
         created = seed_demo()
+        from samizdat.newsletter.demo import seed_demo_editions
+
+        created["newsletter editions"] = seed_demo_editions()
         logins = ensure_demo_users()
         summary = ", ".join(f"{count} {kind}" for kind, count in created.items())
         self.stdout.write(f"Demo newsroom ready in {settings.DATA_DIR} (created: {summary}).")
         self.stdout.write("")
         self.stdout.write(f"  Site:   http://{options['addrport']}/en/")
         self.stdout.write(f"  Admin:  http://{options['addrport']}/admin/")
+        if settings.EMAIL_BACKEND.endswith("OutboxBackend"):
+            self.stdout.write(
+                f"  Mail:   no mail server set; letters go to {settings.EMAIL_OUTBOX_DIR}"
+                " (Admin → Newsletter → Outbox)"
+            )
         for username, role in logins:
             self.stdout.write(f"  Login:  {username} / {DEMO_PASSWORD}   ({role})")
         self.stdout.write("")

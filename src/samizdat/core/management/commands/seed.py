@@ -31,7 +31,7 @@ def progress_bar(total: int) -> Any:
 
 
 class Command(BaseCommand):
-    help = "Create a large synthetic archive of published articles (for load tests)."
+    help = "Create a synthetic archive and subscribers (for load tests and benchmarks)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--articles", type=int, default=0, help="How many articles to add.")
@@ -39,13 +39,26 @@ class Command(BaseCommand):
             "--years", type=int, default=6, help="Spread them over this many years."
         )
         parser.add_argument("--no-search-index", action="store_true", help="Skip search indexing.")
+        parser.add_argument(
+            "--subscribers", type=int, default=0, help="How many confirmed subscribers to add."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from samizdat.publishing.seed import seed_articles
 
         count = options["articles"]
+        subscribers = options["subscribers"]
+        if count <= 0 and subscribers <= 0:
+            raise CommandError("Say how many: samizdat seed --articles 10000 --subscribers 100000")
+        if subscribers > 0:
+            from samizdat.newsletter.seed import seed_subscribers
+
+            started = time.monotonic()
+            added = seed_subscribers(subscribers)
+            elapsed = time.monotonic() - started
+            self.stdout.write(f"Added {added} subscribers in {elapsed:.1f} s.")
         if count <= 0:
-            raise CommandError("Say how many: samizdat seed --articles 10000")
+            return
         started = time.monotonic()
         created = seed_articles(
             count,

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
+from django.utils import timezone
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
 
@@ -28,8 +29,11 @@ class QuietDatabaseWorker(DatabaseWorker):
                 logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def publish_due_pages(stop: threading.Event, interval: float) -> None:
-    """Every ``interval`` seconds, publish pages whose go-live time has come (and expire others)."""
+def run_due_jobs(stop: threading.Event, interval: float) -> None:
+    """Every ``interval`` seconds: publish pages whose go-live time has come (and expire
+    others), start due newsletter editions, resume stalled ones and plan next week's."""
+    from samizdat.newsletter.actions import run_schedule
+
     while True:
         try:
             # With several workers, only the one that takes the lock publishes this round.
@@ -37,6 +41,12 @@ def publish_due_pages(stop: threading.Event, interval: float) -> None:
                 call_command("publish_scheduled", verbosity=0)
         except Exception:
             logger.exception("publishing scheduled pages failed; retrying in %s s", interval)
+        try:
+            # Safe in every worker at once: editions start and letters are claimed in the
+            # database, one winner each.
+            run_schedule(now=timezone.now())
+        except Exception:
+            logger.exception("the newsletter schedule failed; retrying in %s s", interval)
         finally:
             close_old_connections()
         if stop.wait(interval):
@@ -44,7 +54,10 @@ def publish_due_pages(stop: threading.Event, interval: float) -> None:
 
 
 class Command(BaseCommand):
-    help = "Run the background task worker (and publish scheduled pages every minute)."
+    help = (
+        "Run the background task worker; every minute also publish scheduled pages and "
+        "start, resume and plan newsletter editions."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--schedule-interval", type=float, default=60.0)
@@ -53,7 +66,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         scheduler = threading.Thread(
-            target=publish_due_pages, args=(stop, options["schedule_interval"]), daemon=True
+            target=run_due_jobs, args=(stop, options["schedule_interval"]), daemon=True
         )
         scheduler.start()
         try:

@@ -1,0 +1,592 @@
+"""State changes of the newsletter, as functions named after what happens.
+
+Each takes explicit keyword arguments (never a request), runs in one transaction and leaves
+side effects (mail, queued tasks) to ``transaction.on_commit``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from email_validator import EmailNotValidError, validate_email
+from wagtail.models import Locale, Page
+
+from samizdat.newsletter.models import (
+    Consent,
+    Delivery,
+    Edition,
+    EditionItem,
+    ErasedConsentCount,
+    NewsletterPage,
+    Subscriber,
+    Suppression,
+    email_hash,
+)
+from samizdat.publishing.models import HomePage
+from samizdat.publishing.models import articles as live_articles
+
+logger = logging.getLogger(__name__)
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+NEWSLETTER_PAGE_TITLES = {"en": "Newsletter", "ru": "Рассылка"}
+NEWSLETTER_PAGE_INTROS = {
+    "en": "One letter a week: the most important stories, picked by our editors.",
+    "ru": "Одно письмо в неделю: главные материалы, которые выбрали редакторы.",
+}
+MAX_EMAIL_LENGTH = 254
+# The Message-ID every letter of an edition carries (see ``mail.PreparedEdition``).
+OUR_MESSAGE_ID = re.compile(r"<newsletter\.(\d+)\.(\d+)@[^>]+>")
+
+
+class InvalidAddress(ValueError):
+    """An address that cannot receive mail, with a message a reader understands."""
+
+
+def normalise_email(raw: str) -> str:
+    """The address as we store it, or InvalidAddress. No network lookups."""
+    value = raw.strip()
+    if not value or len(value) > MAX_EMAIL_LENGTH or any(c in value for c in "\r\n\x00"):
+        raise InvalidAddress("Enter a valid email address.")
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidAddress(str(error)) from error
+    return str(result.normalized).lower()
+
+
+def is_suppressed(email: str) -> bool:
+    return Suppression.objects.filter(email_hash=email_hash(email)).exists()
+
+
+def _queue_confirmation(subscriber_id: int) -> None:
+    from samizdat.newsletter.tasks import send_confirmation
+
+    transaction.on_commit(lambda: send_confirmation.enqueue(subscriber_id))
+
+
+@transaction.atomic
+def subscribe(
+    *, email: str, language: str, form: str, wording: str, policy_version: int
+) -> Subscriber | None:
+    """Record a signup and its consent, and mail a confirmation link.
+
+    The subscriber stays pending until they confirm. An address that is already subscribed,
+    or that bounced or complained before, gets nothing; callers answer the same way in every
+    case so the response never tells whether an address is on the list.
+    """
+    address = normalise_email(email)
+    if is_suppressed(address):
+        logger.info("signup for a suppressed address ignored")
+        return None
+    subscriber = Subscriber.objects.select_for_update().filter(email=address).first()
+    if subscriber is not None and subscriber.status == Subscriber.Status.ACTIVE:
+        return subscriber
+    if subscriber is None:
+        subscriber = Subscriber.objects.create(email=address, language=language, source=form)
+    else:
+        subscriber.status = Subscriber.Status.PENDING
+        subscriber.language = language
+        subscriber.unsubscribed_at = None
+        subscriber.save(update_fields=["status", "language", "unsubscribed_at"])
+    Consent.objects.create(
+        subscriber=subscriber,
+        policy_version=policy_version,
+        wording=wording,
+        form=form,
+        language=language,
+    )
+    _queue_confirmation(subscriber.pk)
+    return subscriber
+
+
+@transaction.atomic
+def confirm_subscription(*, subscriber_id: int, email_digest: str) -> Subscriber | None:
+    """A pending subscriber clicked their link: they are on the list from now on."""
+    subscriber = (
+        Subscriber.objects.select_for_update()
+        .filter(pk=subscriber_id, email_hash__startswith=email_digest)
+        .first()
+    )
+    if subscriber is None:
+        return None
+    if subscriber.status == Subscriber.Status.PENDING:
+        subscriber.status = Subscriber.Status.ACTIVE
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["status", "confirmed_at"])
+    return subscriber if subscriber.status == Subscriber.Status.ACTIVE else None
+
+
+@transaction.atomic
+def unsubscribe(*, subscriber_id: int) -> Subscriber | None:
+    """Take a subscriber off the list at once. Idempotent."""
+    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return None
+    if subscriber.status in {Subscriber.Status.ACTIVE, Subscriber.Status.PENDING}:
+        subscriber.status = Subscriber.Status.UNSUBSCRIBED
+        subscriber.unsubscribed_at = timezone.now()
+        subscriber.save(update_fields=["status", "unsubscribed_at"])
+        # Letters of an edition still going out are not sent to them either.
+        Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.FAILED, error="unsubscribed before sending"
+        )
+    return subscriber
+
+
+@transaction.atomic
+def erase_subscriber(*, subscriber_id: int) -> bool:
+    """Delete a subscriber and everything about them, on their request.
+
+    Their consents survive only as counts (policy version, form, language, month). A
+    suppression entry (a digest of a bouncing or complaining address) stays, so the newsroom
+    never mails an address that asked not to be mailed.
+    """
+    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    for consent in subscriber.consents.all():
+        month = consent.created_at.date().replace(day=1)
+        row, _created = ErasedConsentCount.objects.get_or_create(
+            policy_version=consent.policy_version,
+            form=consent.form,
+            language=consent.language,
+            month=month,
+        )
+        ErasedConsentCount.objects.filter(pk=row.pk).update(count=F("count") + 1)
+    subscriber.delete()
+    logger.info("erased a subscriber on request")
+    return True
+
+
+def suppress(*, email: str, reason: str, detail: str = "") -> None:
+    Suppression.objects.get_or_create(
+        email_hash=email_hash(email), defaults={"reason": reason, "detail": detail[:300]}
+    )
+
+
+@transaction.atomic
+def record_bounce(
+    *, email: str, kind: str, detail: str = "", message_id: str = "", permanent: bool = True
+) -> Subscriber | None:
+    """A hard bounce or a complaint: suppress the address, mark the subscriber and the
+    delivery it concerned. ``kind`` is "bounced", "complained" or "rejected". A bounce that is
+    not ``permanent`` (a full mailbox the mail service gave up on) marks only the letter."""
+    try:
+        address = normalise_email(email)
+    except InvalidAddress:
+        logger.warning("bounce for an unreadable address ignored: %r", email[:100])
+        return None
+    if permanent:
+        suppress(email=address, reason=kind, detail=detail)
+    subscriber = Subscriber.objects.select_for_update().filter(email=address).first()
+    if subscriber is None:
+        return None
+    if permanent:
+        subscriber.status = (
+            Subscriber.Status.COMPLAINED if kind == "complained" else Subscriber.Status.BOUNCED
+        )
+        subscriber.save(update_fields=["status"])
+    deliveries = Delivery.objects.filter(subscriber=subscriber)
+    if message_id:
+        ours = OUR_MESSAGE_ID.search(message_id)
+        matched = (
+            deliveries.filter(edition_id=int(ours.group(1)), pk=int(ours.group(2)))
+            if ours
+            else deliveries.filter(provider_message_id=message_id)
+        )
+        if matched.exists():
+            deliveries = matched
+    delivery = deliveries.exclude(status=Delivery.Status.PENDING).order_by("-pk").first()
+    if delivery is not None:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.BOUNCED, error=f"{kind}: {detail}"[:500]
+        )
+    if permanent:
+        Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.FAILED, error=f"address {kind} earlier"
+        )
+    return subscriber
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def import_subscribers(
+    *,
+    csv_text: str,
+    source: str,
+    previously_consented: bool,
+    default_language: str,
+    policy_version: int,
+) -> ImportResult:
+    """Add subscribers from CSV (``email`` column, optional ``language``).
+
+    Imported addresses confirm by mail like any signup, unless the newsroom states they
+    consented before (to its earlier list); the consent then records that statement and source.
+    Rows with errors are reported and skipped; the rest import.
+    """
+    result = ImportResult()
+    reader = csv.DictReader(io.StringIO(csv_text))
+    if not reader.fieldnames or "email" not in [name.strip().lower() for name in reader.fieldnames]:
+        result.errors.append(gettext("The file needs a header row with an “email” column."))
+        return result
+    languages = {code for code, _name in settings.LANGUAGES}
+    now = timezone.now()
+    for number, raw in enumerate(reader, start=2):
+        row = {(key or "").strip().lower(): (value or "").strip() for key, value in raw.items()}
+        try:
+            address = normalise_email(row.get("email", ""))
+        except InvalidAddress as error:
+            result.errors.append(
+                gettext("Line %(line)s: %(error)s") % {"line": number, "error": error}
+            )
+            continue
+        language = row.get("language") or default_language
+        if language not in languages:
+            result.errors.append(
+                gettext("Line %(line)s: unknown language “%(language)s”.")
+                % {"line": number, "language": language}
+            )
+            continue
+        if is_suppressed(address):
+            result.skipped += 1
+            continue
+        subscriber = Subscriber.objects.filter(email=address).first()
+        if subscriber is not None and subscriber.status != Subscriber.Status.PENDING:
+            result.skipped += 1  # never resubscribe someone who left or is already in
+            continue
+        if subscriber is None:
+            subscriber = Subscriber(email=address, language=language, source=source[:100])
+            result.created += 1
+        else:
+            result.updated += 1
+        if previously_consented:
+            subscriber.status = Subscriber.Status.ACTIVE
+            subscriber.confirmed_at = now
+        subscriber.save()
+        Consent.objects.create(
+            subscriber=subscriber,
+            policy_version=policy_version,
+            wording=(
+                f"Imported from “{source}”; the newsroom states this person consented before."
+                if previously_consented
+                else f"Imported from “{source}”; asked to confirm by mail."
+            ),
+            form="import",
+            language=language,
+        )
+        if not previously_consented:
+            _queue_confirmation(subscriber.pk)
+    return result
+
+
+def export_rows() -> Iterable[list[str]]:
+    yield ["email", "language", "status", "signed_up", "confirmed", "source"]
+    for row in (
+        Subscriber.objects.order_by("pk")
+        .values_list("email", "language", "status", "created_at", "confirmed_at", "source")
+        .iterator(chunk_size=2000)
+    ):
+        email, language, status, created, confirmed, source = row
+        yield [
+            email,
+            language,
+            status,
+            created.isoformat(),
+            confirmed.isoformat() if confirmed else "",
+            source,
+        ]
+
+
+# Editions ------------------------------------------------------------------------------
+
+
+def week_slot(now: datetime) -> datetime:
+    """The next weekly send time (weekday and time from settings, newsroom time zone)."""
+    zone = timezone.get_default_timezone()
+    local = now.astimezone(zone)
+    weekday = WEEKDAYS.index(settings.NEWSLETTER_WEEKDAY)
+    hour, minute = (int(part) for part in settings.NEWSLETTER_TIME.split(":"))
+    days = (weekday - local.weekday()) % 7
+    candidate = datetime.combine(local.date() + timedelta(days=days), time(hour, minute), zone)
+    if candidate <= local:
+        candidate += timedelta(days=7)
+    return candidate
+
+
+@transaction.atomic
+def fill_with_recent_articles(*, edition_id: int, since: datetime, limit: int = 8) -> int:
+    """Pre-fill an edition with the stories published since ``since`` (newest first)."""
+    edition = Edition.objects.select_for_update().get(pk=edition_id)
+    if not edition.editable:
+        return 0
+    picked = set(edition.items.values_list("article_id", flat=True))
+    rows = (
+        live_articles()
+        .filter(locale__language_code=edition.language, first_published_at__gte=since)
+        .exclude(pk__in=picked)
+        .values_list("pk", flat=True)[:limit]
+    )
+    start = edition.items.count()
+    items = [
+        EditionItem(edition=edition, article_id=pk, sort_order=start + offset)
+        for offset, pk in enumerate(rows)
+    ]
+    EditionItem.objects.bulk_create(items)
+    return len(items)
+
+
+def plan_weekly_editions(*, now: datetime) -> list[Edition]:
+    """Make sure each language has a draft for the next weekly slot, pre-filled with the
+    stories published since the previous edition. Safe with several workers at once."""
+    slot = week_slot(now)
+    created = []
+    for language, _name in settings.LANGUAGES:
+        with transaction.atomic():
+            serialise("newsletter-plan")
+            if Edition.objects.filter(
+                language=language, send_at__gt=slot - timedelta(days=6), send_at__lte=slot
+            ).exists():
+                continue
+            previous = (
+                Edition.objects.filter(language=language, send_at__lt=slot)
+                .order_by("-send_at")
+                .values_list("send_at", flat=True)
+                .first()
+            )
+            edition = Edition.objects.create(
+                language=language, subject=weekly_subject(language, slot.date()), send_at=slot
+            )
+            fill_with_recent_articles(
+                edition_id=edition.pk, since=previous or slot - timedelta(days=7)
+            )
+        created.append(edition)
+    return created
+
+
+def serialise(name: str) -> None:
+    """Inside a transaction: wait for any other transaction holding the same name.
+
+    PostgreSQL takes an advisory lock; SQLite transactions here begin IMMEDIATE, which already
+    takes the database's write lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+
+
+def weekly_subject(language: str, day: date) -> str:
+    from django.utils import formats, translation
+
+    with translation.override(language):
+        return gettext("%(site)s weekly, %(date)s") % {
+            "site": settings.SITE_NAME,
+            "date": formats.date_format(day, "DATE_FORMAT"),
+        }
+
+
+@transaction.atomic
+def schedule_edition(*, edition_id: int, send_at: datetime) -> Edition:
+    edition = Edition.objects.select_for_update().get(pk=edition_id)
+    if not edition.editable:
+        raise ValueError(gettext("This edition has already gone out."))
+    if not edition.items.exists():
+        raise ValueError(gettext("Pick at least one story first."))
+    edition.send_at = send_at
+    edition.status = Edition.Status.SCHEDULED
+    edition.save(update_fields=["send_at", "status"])
+    return edition
+
+
+@transaction.atomic
+def unschedule_edition(*, edition_id: int) -> Edition:
+    edition = Edition.objects.select_for_update().get(pk=edition_id)
+    if edition.status == Edition.Status.SCHEDULED:
+        edition.status = Edition.Status.DRAFT
+        edition.save(update_fields=["status"])
+    return edition
+
+
+def send_edition(*, edition_id: int) -> int:
+    """Start sending an edition now: freeze its content and its audience, queue the sending.
+
+    Only one caller wins the change from draft/scheduled to sending, so two workers (or an
+    editor and a worker) never start the same edition twice. Returns the number of letters
+    frozen, or 0 when the edition was already started (see ``resume_edition``).
+    """
+    from samizdat.newsletter.mail import render
+
+    edition = Edition.objects.get(pk=edition_id)
+    if not edition.items.exists():
+        raise ValueError(gettext("Pick at least one story first."))
+    rendered = render(edition)
+    with transaction.atomic():
+        won = Edition.objects.filter(
+            pk=edition_id, status__in=[Edition.Status.DRAFT, Edition.Status.SCHEDULED]
+        ).update(
+            status=Edition.Status.SENDING,
+            started_at=timezone.now(),
+            frozen_subject=rendered.subject,
+            frozen_html=rendered.html,
+            frozen_text=rendered.text,
+        )
+        if not won:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {Delivery._meta.db_table}
+                    (edition_id, subscriber_id, email, status, claim, attempts,
+                     provider_message_id, error)
+                SELECT %s, s.id, s.email, %s, '', 0, '', ''
+                FROM {Subscriber._meta.db_table} s
+                WHERE s.language = %s AND s.status = %s
+                  AND NOT EXISTS (SELECT 1 FROM {Suppression._meta.db_table} x
+                                  WHERE x.email_hash = s.email_hash)
+                ORDER BY s.id
+                """,  # noqa: S608 (table names only)
+                [edition_id, Delivery.Status.PENDING, edition.language, Subscriber.Status.ACTIVE],
+            )
+            frozen = cursor.rowcount
+        transaction.on_commit(lambda: queue_sending(edition_id))
+    logger.info("edition %s: sending to %s subscribers", edition_id, frozen)
+    return frozen
+
+
+def queue_sending(edition_id: int) -> None:
+    from samizdat.newsletter.tasks import send_deliveries
+
+    for _ in range(max(settings.NEWSLETTER_TASKS, 1)):
+        send_deliveries.enqueue(edition_id)
+
+
+def resume_edition(*, edition_id: int, now: datetime | None = None) -> int:
+    """Send what a stopped worker left: stale claims go back to pending (see ``sending``).
+    Returns the number of letters still to send."""
+    from samizdat.newsletter.sending import release_stale_claims
+
+    release_stale_claims(edition_id=edition_id, now=now or timezone.now())
+    remaining = Delivery.objects.filter(
+        edition_id=edition_id, status=Delivery.Status.PENDING
+    ).count()
+    if remaining:
+        queue_sending(edition_id)
+    else:
+        finish_edition(edition_id=edition_id)
+    return remaining
+
+
+def finish_edition(*, edition_id: int) -> bool:
+    """Mark a sending edition sent once no letter is pending or being sent."""
+    open_rows = Delivery.objects.filter(
+        edition_id=edition_id, status__in=[Delivery.Status.PENDING, Delivery.Status.CLAIMED]
+    )
+    if open_rows.exists():
+        return False
+    return bool(
+        Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING).update(
+            status=Edition.Status.SENT, finished_at=timezone.now()
+        )
+    )
+
+
+def delivery_counts(edition_id: int) -> dict[str, int]:
+    counts = dict.fromkeys(Delivery.Status.values, 0)
+    for row in (
+        Delivery.objects.filter(edition_id=edition_id).values("status").annotate(n=Count("pk"))
+    ):
+        counts[row["status"]] = row["n"]
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def run_schedule(*, now: datetime) -> None:
+    """What the worker does every minute: start due editions, resume stalled ones, and plan
+    next week's drafts."""
+    due = Edition.objects.filter(status=Edition.Status.SCHEDULED, send_at__lte=now)
+    for edition_id in due.values_list("pk", flat=True):
+        send_edition(edition_id=edition_id)
+    lease = timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE)
+    stalled = Edition.objects.filter(status=Edition.Status.SENDING).filter(
+        Q(started_at__lte=now - lease)
+    )
+    for edition_id in stalled.values_list("pk", flat=True):
+        deliveries = Delivery.objects.filter(edition_id=edition_id)
+        busy = deliveries.filter(
+            Q(status=Delivery.Status.CLAIMED, claimed_at__gt=now - lease)
+            | Q(sent_at__gt=now - lease)
+        )
+        if not busy.exists():
+            resume_edition(edition_id=edition_id, now=now)
+    plan_weekly_editions(now=now)
+
+
+def send_test(*, edition_id: int, to: str) -> None:
+    """Send the edition as it would go out now to one address (no subscriber needed)."""
+    from samizdat.newsletter.mail import PreparedEdition, render
+
+    address = normalise_email(to)
+    edition = Edition.objects.get(pk=edition_id)
+    rendered = render(edition)
+    prepared = PreparedEdition(
+        edition.pk,
+        edition.language,
+        type(rendered)(
+            subject=f"[TEST] {rendered.subject}", html=rendered.html, text=rendered.text
+        ),
+    )
+    prepared.email_message(0, 0, address).send()
+
+
+# Pages ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ensure_newsletter_pages() -> None:
+    """Give each language's front page a newsletter page (signup and archive)."""
+    default = HomePage.objects.filter(locale__language_code=settings.LANGUAGE_CODE).first()
+    if default is None:
+        return
+    page = NewsletterPage.objects.child_of(default).first()
+    if page is None:
+        code = settings.LANGUAGE_CODE
+        page = default.add_child(
+            instance=NewsletterPage(
+                title=NEWSLETTER_PAGE_TITLES.get(code, "Newsletter"),
+                slug="newsletter",
+                intro=NEWSLETTER_PAGE_INTROS.get(code, ""),
+                locale=default.locale,
+            )
+        )
+    for code, _name in settings.LANGUAGES:
+        locale = Locale.objects.filter(language_code=code).first()
+        if locale is None or page.get_translation_or_none(locale) is not None:
+            continue
+        if not Page.objects.filter(locale=locale, depth=default.depth).exists():
+            continue
+        translated = page.copy_for_translation(locale, copy_parents=False, alias=False)
+        translated.title = NEWSLETTER_PAGE_TITLES.get(code, translated.title)
+        translated.intro = NEWSLETTER_PAGE_INTROS.get(code, translated.intro)
+        translated.save_revision().publish()
+
+
+def counts_by_status() -> dict[str, Any]:
+    return dict(Subscriber.objects.values_list("status").annotate(n=Count("pk")))

@@ -1,0 +1,74 @@
+"""The local outbox: where mail goes when no mail server is configured.
+
+One ``.eml`` file per message in ``DATA_DIR/outbox``, written atomically, so a newcomer can
+sign up, confirm and read editions without any mail server; staff read it in the admin.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from email import message_from_binary_file, policy
+from email.message import EmailMessage as ParsedMessage
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.message import EmailMessage
+from django.utils import timezone
+
+NAME = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{32}\.eml$")
+
+
+def outbox_dir() -> Path:
+    return Path(settings.EMAIL_OUTBOX_DIR)
+
+
+class OutboxBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Any) -> int:
+        directory = outbox_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        sent = 0
+        for message in email_messages:
+            if not isinstance(message, EmailMessage) or not message.recipients():
+                continue
+            name = f"{timezone.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex}.eml"
+            temporary = directory / f".{name}.tmp"
+            temporary.write_bytes(message.message().as_bytes())
+            os.replace(temporary, directory / name)
+            sent += 1
+        return sent
+
+
+def messages(limit: int = 200) -> list[dict[str, Any]]:
+    """The newest messages in the outbox, for the admin."""
+    directory = outbox_dir()
+    if not directory.is_dir():
+        return []
+    names = sorted((p.name for p in directory.iterdir() if NAME.match(p.name)), reverse=True)
+    result = []
+    for name in names[:limit]:
+        parsed = read(name)
+        if parsed is not None:
+            result.append(
+                {
+                    "name": name,
+                    "to": parsed["To"],
+                    "subject": parsed["Subject"],
+                    "date": parsed["Date"],
+                }
+            )
+    return result
+
+
+def read(name: str) -> ParsedMessage | None:
+    if not NAME.match(name):
+        return None
+    path = outbox_dir() / name
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        message = message_from_binary_file(handle, policy=policy.default)
+    return message

@@ -1,0 +1,361 @@
+"""Send an edition's letters: each Delivery leaves ``pending`` exactly once.
+
+How a letter is sent, and what happens when things break:
+
+1. A sender *claims* up to ``CLAIM_SIZE`` pending deliveries of the edition in one short
+   transaction (row locks with SKIP LOCKED on PostgreSQL; SQLite takes the write lock at
+   BEGIN), stamping them with its claim token and the time.
+2. It sends them one by one, in id order, over its own connection, and records each one as
+   sent (or failed) in its own commit right after the server (or ESP) answered. While it works
+   it renews the claim's time.
+3. If the worker dies (even ``kill -9``), its claim stops being renewed. After
+   ``SAMIZDAT_NEWSLETTER_CLAIM_LEASE`` seconds ``release_stale_claims`` gives the claimed rows
+   back to ``pending``. Only one of them can be *in doubt*: the lowest id of the claim still
+   unrecorded, which may have been mid-conversation with the server (the server may have
+   accepted it a moment before the worker died). It is sent again, with the same Message-ID,
+   and marked in its ``error`` field; mail clients collapse a repeated Message-ID. Nothing
+   recorded as sent is ever sent again, and nobody is skipped.
+
+Temporary failures (4xx replies, dropped connections) are retried on the same connection after
+the delays in ``SAMIZDAT_NEWSLETTER_RETRY_DELAYS``; a letter still refused with 4xx after that
+is marked failed. If the server cannot be reached at all, the sender gives its claim back and
+stops; the worker resumes the edition later. Permanent refusals (5xx) mark the delivery failed
+at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from samizdat.newsletter.mail import PreparedEdition, RenderedEdition
+from samizdat.newsletter.models import Delivery, Edition
+
+logger = logging.getLogger(__name__)
+
+CLAIM_SIZE = 500
+LEASE_RENEWAL = 10.0
+TABLE = Delivery._meta.db_table
+IN_DOUBT = "in doubt: the worker stopped while sending this letter; sent again"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "sent", "failed", "retry" (temporary), "down" (server unreachable)
+    detail: str = ""
+    provider_message_id: str = ""
+
+
+class Transport(Protocol):
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome: ...
+
+
+def _code_outcome(code: int, message: Any) -> Outcome:
+    text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+    detail = f"{code} {text}"[:500]
+    return Outcome("retry" if 400 <= code < 500 else "failed", detail)
+
+
+class SmtpTransport:
+    """Pre-built message bytes over Django's SMTP connection (TLS, auth and timeouts as
+    configured by ``SAMIZDAT_EMAIL_URL``)."""
+
+    def __init__(self) -> None:
+        backend = get_connection(fail_silently=False)
+        assert isinstance(backend, SmtpBackend)
+        self.backend: Any = backend
+
+    def open(self) -> None:
+        self.backend.open()
+
+    def close(self) -> None:
+        try:
+            self.backend.close()
+        except Exception:  # closing a dead connection is not worth a failure
+            logger.debug("closing the SMTP connection failed", exc_info=True)
+
+    def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome:
+        delivery_id, subscriber_id, email = row
+        try:
+            if self.backend.connection is None:
+                self.backend.open()
+            message = prepared.message_bytes(delivery_id, subscriber_id, email)
+            self.backend.connection.sendmail(prepared.envelope_from, [email], message)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            return _code_outcome(code, text)
+        except smtplib.SMTPResponseException as error:  # before OSError: it is one
+            if error.smtp_code in (421,):  # the server is closing the connection
+                self.close()
+                self.backend.connection = None
+            return _code_outcome(error.smtp_code, error.smtp_error)
+        except OSError as error:  # SMTPServerDisconnected, refused, reset, timed out
+            self.close()
+            self.backend.connection = None
+            return Outcome("down", f"connection lost: {error}"[:500])
+        return Outcome("sent")
+
+
+class BackendTransport:
+    """Any other Django email backend: an ESP through django-anymail, the local outbox."""
+
+    def __init__(self) -> None:
+        self.backend = get_connection(fail_silently=False)
+
+    def open(self) -> None:
+        self.backend.open()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome:
+        from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+
+        delivery_id, subscriber_id, email = row
+        message = prepared.email_message(delivery_id, subscriber_id, email, self.backend)
+        try:
+            self.backend.send_messages([message])
+        except AnymailRecipientsRefused as error:
+            return Outcome("failed", str(error)[:500])
+        except AnymailAPIError as error:
+            code = getattr(error, "status_code", None) or 0
+            if code and 400 <= code < 500 and code != 429:
+                return Outcome("failed", str(error)[:500])
+            return Outcome("retry", str(error)[:500])
+        except OSError as error:
+            return Outcome("down", str(error)[:500])
+        status = getattr(message, "anymail_status", None)
+        if status is not None:
+            recipient = status.recipients.get(email)
+            if recipient is not None and recipient.status in {"rejected", "invalid"}:
+                return Outcome("failed", f"{recipient.status} by the mail service")
+            return Outcome("sent", provider_message_id=str(status.message_id or "")[:200])
+        return Outcome("sent")
+
+
+def make_transport() -> Transport:
+    backend = get_connection()
+    if isinstance(backend, SmtpBackend):
+        return SmtpTransport()
+    return BackendTransport()
+
+
+def claim(edition_id: int, token: str, size: int = CLAIM_SIZE) -> list[tuple[int, int, str]]:
+    """Take up to ``size`` pending deliveries for this sender; no other sender gets them."""
+    now = timezone.now()
+    with transaction.atomic():
+        pending = Delivery.objects.filter(
+            edition_id=edition_id, status=Delivery.Status.PENDING
+        ).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True)
+        ids = list(pending.values_list("pk", flat=True)[:size])
+        if not ids:
+            return []
+        Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.CLAIMED, claim=token, claimed_at=now
+        )
+    return list(
+        Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED)
+        .order_by("pk")
+        .values_list("pk", "subscriber_id", "email")
+    )
+
+
+def record(delivery_id: int, token: str, outcome: Outcome, attempts: int) -> bool:
+    """Write one letter's outcome in its own commit. False if the claim was taken from us.
+
+    A letter sent without a complaint keeps the note it had (the in-doubt mark)."""
+    status = Delivery.Status.SENT if outcome.status == "sent" else Delivery.Status.FAILED
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET status = %s, sent_at = %s,"  # noqa: S608
+            " error = COALESCE(NULLIF(%s, ''), error),"
+            " provider_message_id = %s, attempts = attempts + %s, claim = ''"
+            " WHERE id = %s AND claim = %s AND status = %s",
+            [
+                status,
+                timezone.now() if status == Delivery.Status.SENT else None,
+                outcome.detail,
+                outcome.provider_message_id,
+                attempts,
+                delivery_id,
+                token,
+                Delivery.Status.CLAIMED,
+            ],
+        )
+        return bool(cursor.rowcount)
+
+
+def renew(token: str) -> None:
+    Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED).update(
+        claimed_at=timezone.now()
+    )
+
+
+def give_back(token: str) -> None:
+    Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED).update(
+        status=Delivery.Status.PENDING, claim=""
+    )
+
+
+def release_stale_claims(*, edition_id: int, now: datetime) -> int:
+    """Return the claims of senders that stopped renewing them to ``pending``; mark the one
+    letter per claim that may have reached the server (see the module docstring)."""
+    cutoff = now - timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE)
+    released = 0
+    with transaction.atomic():
+        stale = Delivery.objects.filter(
+            edition_id=edition_id, status=Delivery.Status.CLAIMED, claimed_at__lt=cutoff
+        )
+        tokens = set(stale.values_list("claim", flat=True))
+        for token in tokens:
+            rows = Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED)
+            first = rows.order_by("pk").values_list("pk", flat=True).first()
+            if first is not None:
+                Delivery.objects.filter(pk=first).update(error=IN_DOUBT)
+            released += rows.update(status=Delivery.Status.PENDING, claim="")
+    if released:
+        logger.warning(
+            "edition %s: %s letters of %s stopped senders go out again (%s in doubt)",
+            edition_id,
+            released,
+            len(tokens),
+            len(tokens),
+        )
+    return released
+
+
+class ServerDown(Exception):
+    pass
+
+
+def renewal_interval() -> float:
+    """How often a working sender renews its claim: well within the lease."""
+    return min(LEASE_RENEWAL, settings.NEWSLETTER_CLAIM_LEASE / 4)
+
+
+def _pause(token: str, delay: float) -> None:
+    """Wait before a retry, renewing the claim meanwhile: a retry delay may be longer than
+    the lease, and a sender that waits is not a dead one whose letters others may take."""
+    deadline = time.monotonic() + delay
+    while (left := deadline - time.monotonic()) > 0:
+        renew(token)
+        time.sleep(min(left, renewal_interval()))
+
+
+def _send_one(
+    transport: Transport, prepared: PreparedEdition, row: tuple[int, int, str], token: str
+) -> tuple[Outcome, int]:
+    attempts = 1
+    outcome = transport.send(prepared, row)
+    for delay in settings.NEWSLETTER_RETRY_DELAYS:
+        if outcome.status not in {"retry", "down"}:
+            break
+        logger.info("letter %s: %s; trying again in %s s", row[0], outcome.detail, delay)
+        _pause(token, delay)
+        attempts += 1
+        outcome = transport.send(prepared, row)
+    if outcome.status == "down":
+        raise ServerDown(outcome.detail)
+    return outcome, attempts
+
+
+def send_loop(edition_id: int, prepared: PreparedEdition, stats: dict[str, int]) -> None:
+    """One connection's work: claim, send, record, until nothing is pending."""
+    transport = make_transport()
+    token = uuid.uuid4().hex
+    try:
+        try:
+            transport.open()
+        except OSError as error:  # refused, unreachable, TLS or login failure
+            raise ServerDown(f"cannot connect: {error}"[:500]) from error
+        renewed = time.monotonic()
+        while rows := claim(edition_id, token):
+            for row in rows:
+                try:
+                    outcome, attempts = _send_one(transport, prepared, row, token)
+                except ServerDown:
+                    give_back(token)
+                    raise
+                if not record(row[0], token, outcome, attempts):
+                    logger.warning("letter %s was taken over by another sender", row[0])
+                    give_back(token)
+                    return
+                done = "sent" if outcome.status == "sent" else "failed"  # as recorded
+                stats[done] = stats.get(done, 0) + 1
+                if time.monotonic() - renewed > renewal_interval():
+                    renew(token)
+                    renewed = time.monotonic()
+            token = uuid.uuid4().hex
+    finally:
+        transport.close()
+
+
+def send_pending(*, edition_id: int, connections: int | None = None) -> dict[str, int]:
+    """Send every pending letter of a sending edition over ``connections`` connections."""
+    from samizdat.newsletter.actions import finish_edition
+
+    edition = Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING).first()
+    if edition is None:
+        return {}
+    prepared = PreparedEdition(
+        edition.pk,
+        edition.language,
+        RenderedEdition(edition.frozen_subject, edition.frozen_html, edition.frozen_text),
+    )
+    count = max(connections or settings.NEWSLETTER_CONNECTIONS, 1)
+    stats: dict[str, int] = {}
+    errors: list[BaseException] = []
+    if count == 1:
+        send_loop(edition_id, prepared, stats)
+    else:
+
+        def run() -> None:
+            try:
+                send_loop(edition_id, prepared, stats)
+            except BaseException as error:
+                errors.append(error)
+            finally:
+                close_old_connections()
+                connection.close()
+
+        threads = [threading.Thread(target=run, daemon=True) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+    finish_edition(edition_id=edition_id)
+    return stats
+
+
+def drain(*, edition_id: int, connections: int | None = None, poll: float = 1.0) -> None:
+    """Send until the edition is finished, taking over claims of senders that stopped (after
+    their lease runs out). Used by ``samizdat newsletter send``."""
+    from samizdat.newsletter.actions import finish_edition
+
+    while True:
+        release_stale_claims(edition_id=edition_id, now=timezone.now())
+        send_pending(edition_id=edition_id, connections=connections)
+        if (
+            finish_edition(edition_id=edition_id)
+            or not Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING).exists()
+        ):
+            return
+        time.sleep(poll)  # another sender holds a claim: wait for it to finish or go stale

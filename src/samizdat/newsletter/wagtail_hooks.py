@@ -1,0 +1,176 @@
+"""The newsletter in the Wagtail admin: one "Newsletter" menu with editions, subscribers,
+suppressed addresses and, when mail goes to the local outbox, the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path
+from django.utils.functional import cached_property
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin import messages
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from samizdat.newsletter import admin_views
+from samizdat.newsletter.models import Edition, Subscriber, Suppression
+
+
+class EditionViewSet(SnippetViewSet):
+    model = Edition
+    icon = "doc-full"
+    menu_label = _("Editions")
+    # Listed in the Newsletter menu, so not again under Snippets.
+    menu_item_is_registered = True
+    list_display = ["subject", "language", "status", "send_at"]
+    list_filter = ["status", "language"]
+    search_fields = ["subject"]
+    # A copy would carry the frozen mail and status of a sent edition.
+    copy_view_enabled = False
+    index_view_class = admin_views.EditionIndexView
+    edit_view_class = admin_views.EditionEditView
+
+    @property
+    def send_view(self) -> Any:
+        return admin_views.EditionSendView.as_view()
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [*super().get_urlpatterns(), path("send/<int:pk>/", self.send_view, name="send")]
+
+
+class SubscriberViewSet(ModelViewSet):
+    model = Subscriber
+    name = admin_views.SUBSCRIBERS
+    url_prefix = "newsletter/subscribers"
+    url_namespace = admin_views.SUBSCRIBERS
+    icon = "group"
+    menu_label = _("Subscribers")
+    list_display = ["email", "language", "status", "created_at", "confirmed_at"]
+    list_filter = ["status", "language"]
+    search_fields = ["email"]
+    list_per_page = 50
+    list_export = ["email", "language", "status", "created_at", "confirmed_at", "source"]
+    # Machine names, as the import reads them, in every admin language.
+    export_headings = {
+        "email": "email",
+        "language": "language",
+        "status": "status",
+        "created_at": "signed_up",
+        "confirmed_at": "confirmed",
+        "source": "source",
+    }
+    export_filename = "subscribers"
+    # People join by signing up or by import (both record consent), never by a staff form;
+    # the address itself is not editable (its consent belongs to that address).
+    form_fields = ["language", "source"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "email",
+        "language",
+        "status",
+        "source",
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+    ]
+    copy_view_enabled = False
+    add_to_reference_index = False
+    index_view_class = admin_views.SubscriberIndexView
+    inspect_view_class = admin_views.SubscriberInspectView
+    edit_view_class = admin_views.SubscriberEditView
+    delete_view_class = admin_views.SubscriberEraseView
+
+    def get_common_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        result: dict[str, Any] = super().get_common_view_kwargs(add_url_name=None, **kwargs)
+        return result
+
+    def get_urlpatterns(self) -> list[Any]:
+        patterns = [p for p in super().get_urlpatterns() if p.name != "add"]
+        return [
+            *patterns,
+            path("import/", admin_views.SubscriberImportView.as_view(), name="import"),
+            path(
+                "unsubscribe/<int:pk>/",
+                admin_views.SubscriberUnsubscribeView.as_view(),
+                name="unsubscribe",
+            ),
+        ]
+
+
+class SuppressionViewSet(ModelViewSet):
+    model = Suppression
+    name = admin_views.SUPPRESSIONS
+    url_prefix = "newsletter/suppressions"
+    url_namespace = admin_views.SUPPRESSIONS
+    icon = "no-view"
+    menu_label = _("Suppressed addresses")
+    list_display = ["reason", "detail", "created_at"]
+    list_filter = ["reason"]
+    form_fields = ["detail"]
+    copy_view_enabled = False
+    add_to_reference_index = False
+    index_view_class = admin_views.SuppressionIndexView
+
+    @property
+    def add_view(self) -> Any:
+        return admin_views.SuppressionCreateView.as_view()
+
+
+class OutboxMenuItem(MenuItem):
+    def is_shown(self, request: HttpRequest) -> bool:
+        return admin_views.outbox_in_use() and admin_views.can_manage_subscribers(request.user)
+
+
+class OutboxViewSet(ViewSet):
+    name = admin_views.OUTBOX
+    url_prefix = "newsletter/outbox"
+    url_namespace = admin_views.OUTBOX
+    icon = "mail"
+    menu_label = _("Outbox")
+    menu_item_class = OutboxMenuItem
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [
+            path("", admin_views.OutboxIndexView.as_view(), name="index"),
+            path("<str:name>/", admin_views.OutboxMessageView.as_view(), name="message"),
+        ]
+
+
+class NewsletterViewSetGroup(ViewSetGroup):
+    items = (EditionViewSet, SubscriberViewSet, SuppressionViewSet, OutboxViewSet)
+    menu_label = _("Newsletter")
+    menu_icon = "mail"
+    menu_order = 250
+
+    @cached_property
+    def menu_name(self) -> str:
+        return "newsletter"
+
+
+register_snippet(NewsletterViewSetGroup)
+
+
+@hooks.register("before_delete_snippet")
+def refuse_deleting_editions_in_flight(
+    request: HttpRequest, instances: list[Any]
+) -> HttpResponse | None:
+    """An edition that is going out keeps its deliveries until it is done."""
+    sending = [
+        item
+        for item in instances
+        if isinstance(item, Edition) and item.status == Edition.Status.SENDING
+    ]
+    if not sending:
+        return None
+    messages.error(
+        request,
+        gettext("“%(subject)s” is being sent right now and cannot be deleted.")
+        % {"subject": sending[0].subject},
+    )
+    return HttpResponseRedirect(admin_views.send_url(sending[0].pk))
