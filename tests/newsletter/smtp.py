@@ -54,6 +54,9 @@ class Handler:
         self.hook: Hook | None = None
         self.accepted_event = threading.Event()
         self.wait_for = 0
+        # Like Postfix, offer PIPELINING (RFC 2920), so the sender's two-round-trip path runs;
+        # False makes the sender fall back to smtplib's one command at a time.
+        self.pipelining = True
 
     # Faults -------------------------------------------------------------------------------
 
@@ -96,6 +99,14 @@ class Handler:
         return self.accepted_event.wait(timeout)
 
     # aiosmtpd hooks -----------------------------------------------------------------------
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]

@@ -154,10 +154,12 @@ def test_only_active_unsuppressed_subscribers_of_the_language_get_it(
     assert set(deliveries(edition)) == addresses(active)
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
 @pytest.mark.parametrize("command", ["DATA", "RCPT"])
 def test_temporary_refusals_are_retried_and_delivered_once(
-    newsletter_site: Any, smtp_server: SmtpServer, command: str
+    newsletter_site: Any, smtp_server: SmtpServer, command: str, pipelining: bool
 ) -> None:
+    smtp_server.handler.pipelining = pipelining
     subscribers = make_subscribers(20)
     edition = make_edition()
     actions.send_edition(edition_id=edition.pk)
@@ -193,9 +195,11 @@ def test_a_letter_refused_for_longer_than_the_retries_fails(
     assert edition.status == Edition.Status.SENT
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
 def test_a_permanent_refusal_fails_that_letter_only(
-    newsletter_site: Any, smtp_server: SmtpServer
+    newsletter_site: Any, smtp_server: SmtpServer, pipelining: bool
 ) -> None:
+    smtp_server.handler.pipelining = pipelining
     subscribers = make_subscribers(10)
     refused = subscribers[3]
     edition = make_edition()
