@@ -1,4 +1,11 @@
-"""``python -m bench [--articles N] [--duration S]``: page figures for a seeded samizdat site."""
+"""``python -m bench [pages|newsletter] [options]``: figures for a seeded samizdat site.
+
+``python -m bench pages [--articles N] [--duration S]``: page figures (rendering, HTTP load).
+``python -m bench newsletter [--subscribers N] [--workers 2]``: newsletter sending figures
+(see ``bench.newsletter``).
+``python -m bench [pages options]`` (what ``make bench`` runs): the pages benchmark with those
+options, then the newsletter benchmark with its defaults.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
-from bench import load, pages
+from bench import load, newsletter, pages
 
 # The targets and the reference figures quoted in the performance issue.
 TARGET_QUERIES = 10
@@ -27,7 +34,10 @@ REFERENCES = [
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench pages",
+        description="Page figures for a seeded samizdat site: in-process renders, then HTTP load.",
+    )
     parser.add_argument("--articles", type=int, default=10_000, help="archive size (10000)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per load run (10)")
     parser.add_argument("--sample", type=int, default=50, help="article pages sampled (50)")
@@ -125,6 +135,20 @@ def table(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["newsletter"]:
+        newsletter.main(argv[1:])
+    elif argv[:1] == ["pages"]:
+        pages_main(argv[1:])
+    elif argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+    else:
+        pages_main(argv)
+        print()
+        newsletter.main([])
+
+
+def pages_main(argv: list[str]) -> None:
     args = parse_args(argv)
     load_before = os.getloadavg()[0]
     data_dir = pages.RESULTS / f"data-{args.articles}"
