@@ -132,3 +132,13 @@ def test_redis_cache_round_trip(tmp_path: Path) -> None:
     result = run([sys.executable, "-c", code], env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_deploy_check_warns_when_a_mail_service_has_no_webhook_secret(tmp_path: Path) -> None:
+    env = {**production_env(), "SAMIZDAT_EMAIL_URL": "esp://postmark"}
+    result = run([SAMIZDAT, "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
+    assert result.returncode == 1
+    assert "samizdat.W002" in result.stdout + result.stderr
+    env["SAMIZDAT_ANYMAIL_WEBHOOK_SECRET"] = "hook:secret"
+    result = run([SAMIZDAT, "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr

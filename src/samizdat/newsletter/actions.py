@@ -63,7 +63,9 @@ def normalise_email(raw: str) -> str:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
         raise InvalidAddress(str(error)) from error
-    return str(result.normalized).lower()
+    # An internationalised domain is kept in its ASCII (punycode) form, which every mail
+    # server accepts; only the local part may still need SMTPUTF8.
+    return str(result.ascii_email or result.normalized).lower()
 
 
 def is_suppressed(email: str) -> bool:
@@ -170,9 +172,15 @@ def erase_subscriber(*, subscriber_id: int) -> bool:
     return True
 
 
+ADDRESS_IN_TEXT = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
+
+
 def suppress(*, email: str, reason: str, detail: str = "") -> None:
+    """Never mail this address again. Only its digest is kept: addresses in the detail (mail
+    servers quote them in their replies) are blanked."""
     Suppression.objects.get_or_create(
-        email_hash=email_hash(email), defaults={"reason": reason, "detail": detail[:300]}
+        email_hash=email_hash(email),
+        defaults={"reason": reason, "detail": ADDRESS_IN_TEXT.sub("<address>", detail)[:300]},
     )
 
 
@@ -251,7 +259,11 @@ def import_subscribers(
     languages = {code for code, _name in settings.LANGUAGES}
     now = timezone.now()
     for number, raw in enumerate(reader, start=2):
-        row = {(key or "").strip().lower(): (value or "").strip() for key, value in raw.items()}
+        row = {
+            key.strip().lower(): (value or "").strip()
+            for key, value in raw.items()
+            if isinstance(key, str) and not isinstance(value, list)  # extra cells: ignored
+        }
         try:
             address = normalise_email(row.get("email", ""))
         except InvalidAddress as error:
@@ -523,7 +535,13 @@ def run_schedule(*, now: datetime) -> None:
     next week's drafts."""
     due = Edition.objects.filter(status=Edition.Status.SCHEDULED, send_at__lte=now)
     for edition_id in due.values_list("pk", flat=True):
-        send_edition(edition_id=edition_id)
+        try:
+            send_edition(edition_id=edition_id)
+        except ValueError as error:  # e.g. its stories were deleted: back to the editor
+            Edition.objects.filter(pk=edition_id, status=Edition.Status.SCHEDULED).update(
+                status=Edition.Status.DRAFT
+            )
+            logger.error("edition %s could not start (%s); it is a draft again", edition_id, error)
     lease = timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE)
     stalled = Edition.objects.filter(status=Edition.Status.SENDING).filter(
         Q(started_at__lte=now - lease)

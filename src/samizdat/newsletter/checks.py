@@ -19,4 +19,14 @@ def mail_is_configured(app_configs: Any, **kwargs: Any) -> list[Warning]:
                 id="samizdat.W001",
             )
         ]
+    if settings.EMAIL_BACKEND.startswith("anymail.") and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        return [
+            Warning(
+                "Bounce and complaint webhooks are off: without a shared secret anyone could "
+                "report any address as bounced.",
+                hint="Set SAMIZDAT_ANYMAIL_WEBHOOK_SECRET=user:password and give the mail "
+                "service https://user:password@<site>/webhooks/mail/<service>/.",
+                id="samizdat.W002",
+            )
+        ]
     return []

@@ -12,6 +12,7 @@ from email.message import Message
 from samizdat.newsletter import actions
 from samizdat.newsletter.actions import OUR_MESSAGE_ID
 from samizdat.newsletter.mail import subscriber_from_unsubscribe_token
+from samizdat.newsletter.models import Delivery
 
 logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SUBJECT = re.compile(r"unsubscribe\s+(\S+)", re.IGNORECASE)
@@ -69,14 +70,28 @@ def receive(raw: bytes) -> str:
     """Act on one inbound message; returns what was done, for the log."""
     message = message_from_bytes(raw, policy=policy.compat32)
     if message.get_content_type() == "multipart/report":
-        bounces = hard_bounces(message)
+        # Anyone can mail the bounce address: a report counts only for the address of the
+        # letter it returns (found by our Message-ID in the returned headers).
         message_id = original_message_id(message)
-        for address, detail in bounces:
+        match = OUR_MESSAGE_ID.search(message_id)
+        sent_to = (
+            Delivery.objects.filter(edition_id=int(match.group(1)), pk=int(match.group(2)))
+            .values_list("email", flat=True)
+            .first()
+            if match
+            else None
+        )
+        recorded = 0
+        for address, detail in hard_bounces(message):
+            if sent_to is None or address.strip().lower() != sent_to:
+                logger.warning("bounce report for an address we did not write to: ignored")
+                continue
             actions.record_bounce(
                 email=address, kind="bounced", detail=detail, message_id=message_id
             )
-        logger.info("bounce report: %s permanent failures", len(bounces))
-        return f"bounce report: {len(bounces)} permanent failure(s) recorded"
+            recorded += 1
+        logger.info("bounce report: %s permanent failures", recorded)
+        return f"bounce report: {recorded} permanent failure(s) recorded"
     match = UNSUBSCRIBE_SUBJECT.search(str(message.get("Subject", "")))
     if match:
         subscriber_id = subscriber_from_unsubscribe_token(match.group(1))

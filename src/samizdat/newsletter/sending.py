@@ -154,6 +154,8 @@ class SmtpTransport:
             self.close()
             self.backend.connection = None
             return Outcome("down", f"connection lost: {error}"[:500])
+        except (UnicodeError, ValueError) as error:  # an address this server cannot take
+            return Outcome("failed", f"cannot be sent: {error}"[:500])
         return Outcome("sent")
 
 
@@ -170,13 +172,19 @@ class BackendTransport:
         self.backend.close()
 
     def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome:
-        from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+        from anymail.exceptions import (
+            AnymailAPIError,
+            AnymailInvalidAddress,
+            AnymailRecipientsRefused,
+        )
 
         delivery_id, subscriber_id, email = row
         message = prepared.email_message(delivery_id, subscriber_id, email, self.backend)
         try:
             self.backend.send_messages([message])
         except AnymailRecipientsRefused as error:
+            return Outcome("failed", str(error)[:500])
+        except AnymailInvalidAddress as error:
             return Outcome("failed", str(error)[:500])
         except AnymailAPIError as error:
             code = getattr(error, "status_code", None) or 0

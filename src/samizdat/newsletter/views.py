@@ -21,6 +21,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseForbidden,
     HttpResponseRedirect,
     JsonResponse,
 )
@@ -67,7 +68,10 @@ def _signup_page(
 
 
 def _pow_ok(payload: str) -> bool:
-    valid, _error = altcha.verify_solution_v1(payload, settings.SECRET_KEY, check_expires=True)
+    try:
+        valid, _error = altcha.verify_solution_v1(payload, settings.SECRET_KEY, check_expires=True)
+    except (TypeError, ValueError, KeyError, AttributeError):  # not a solution at all
+        return False
     if not valid:
         return False
     try:
@@ -225,6 +229,12 @@ TRACKING_VIEWS: dict[str, Any] = {}
 def mail_webhook(request: HttpRequest, esp: str) -> HttpResponse:
     """Bounce and complaint events of any mail service django-anymail supports, verified by
     anymail (shared secret and, where the service signs, its signature)."""
+    if not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        # Without a shared secret anyone could report any address as bounced.
+        return HttpResponseForbidden(
+            "Mail service webhooks are off: set SAMIZDAT_ANYMAIL_WEBHOOK_SECRET.",
+            content_type="text/plain; charset=utf-8",
+        )
     if not TRACKING_VIEWS:
         TRACKING_VIEWS.update(_tracking_views())
     view = TRACKING_VIEWS.get(esp)
