@@ -159,6 +159,7 @@ def preview_html(edition: Edition) -> str:
 
 def _header(name: str, value: str) -> bytes:
     """One header line, RFC 2047-encoded when it is not plain ASCII."""
+    value = " ".join(value.split())  # no line breaks: they would start a header of their own
     try:
         value.encode("ascii")
         encoded = value

@@ -279,7 +279,9 @@ def release_stale_claims(*, edition_id: int, now: datetime) -> int:
         )
         tokens = set(stale.values_list("claim", flat=True))
         for token in tokens:
-            rows = Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED)
+            rows = Delivery.objects.filter(
+                claim=token, status=Delivery.Status.CLAIMED, claimed_at__lt=cutoff
+            )
             first = rows.order_by("pk").values_list("pk", flat=True).first()
             if first is not None:
                 Delivery.objects.filter(pk=first).update(error=IN_DOUBT)
