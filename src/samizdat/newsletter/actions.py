@@ -10,10 +10,8 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -310,24 +308,6 @@ def import_subscribers(
     return result
 
 
-def export_rows() -> Iterable[list[str]]:
-    yield ["email", "language", "status", "signed_up", "confirmed", "source"]
-    for row in (
-        Subscriber.objects.order_by("pk")
-        .values_list("email", "language", "status", "created_at", "confirmed_at", "source")
-        .iterator(chunk_size=2000)
-    ):
-        email, language, status, created, confirmed, source = row
-        yield [
-            email,
-            language,
-            status,
-            created.isoformat(),
-            confirmed.isoformat() if confirmed else "",
-            source,
-        ]
-
-
 # Editions ------------------------------------------------------------------------------
 
 
@@ -565,11 +545,7 @@ def send_test(*, edition_id: int, to: str) -> None:
     edition = Edition.objects.get(pk=edition_id)
     rendered = render(edition)
     prepared = PreparedEdition(
-        edition.pk,
-        edition.language,
-        type(rendered)(
-            subject=f"[TEST] {rendered.subject}", html=rendered.html, text=rendered.text
-        ),
+        edition.pk, edition.language, replace(rendered, subject=f"[TEST] {rendered.subject}")
     )
     prepared.email_message(0, 0, address).send()
 
@@ -604,7 +580,3 @@ def ensure_newsletter_pages() -> None:
         translated.title = NEWSLETTER_PAGE_TITLES.get(code, translated.title)
         translated.intro = NEWSLETTER_PAGE_INTROS.get(code, translated.intro)
         translated.save_revision().publish()
-
-
-def counts_by_status() -> dict[str, Any]:
-    return dict(Subscriber.objects.values_list("status").annotate(n=Count("pk")))

@@ -217,8 +217,8 @@ def _tracking_views() -> dict[str, Any]:
         module = importlib.import_module(f"anymail.webhooks.{module_info.name}")
         for name in dir(module):
             if name.endswith("TrackingWebhookView") and not name.startswith("Base"):
-                views[module_info.name.replace("_", "-")] = getattr(module, name).as_view()
-                views[module_info.name] = views[module_info.name.replace("_", "-")]
+                view = getattr(module, name).as_view()
+                views[module_info.name] = views[module_info.name.replace("_", "-")] = view
     return views
 
 

@@ -31,12 +31,14 @@ class Progress(threading.Thread):
         self.edition_id = edition_id
         self.stream = stream
         self.stop = threading.Event()
+        self.started_at = time.monotonic()
+        self.started_done: int | None = None
 
     def draw(self) -> None:
         counts = actions.delivery_counts(self.edition_id)
         total = counts["total"] or 1
         done = counts["sent"] + counts["failed"] + counts["bounced"]
-        if not hasattr(self, "started_at"):
+        if self.started_done is None:  # a resumed send: rate only what this run sends
             self.started_at, self.started_done = time.monotonic(), done
         elapsed = max(time.monotonic() - self.started_at, 1e-6)
         rate = (done - self.started_done) / elapsed
