@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "samizdat.core",
     "samizdat.publishing",
     "samizdat.newsletter",
+    "samizdat.donations",
     "anymail",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
@@ -285,3 +286,24 @@ NEWSLETTER_POW_MAX_NUMBER = int(env("NEWSLETTER_POW_MAX_NUMBER", "50000"))
 # reverse proxies in front of the app set X-Forwarded-For (0: use the socket address).
 FORM_ORIGINS = [SITE_URL, *env_list("FORM_ORIGINS")]
 TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
+
+# Donations. A provider is offered to readers once its keys are set; the demo provider only
+# ever with SAMIZDAT_DEBUG on. Amounts, currencies and the appeal's words are edited in
+# Settings → Donations.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE")  # an emulator; empty: Stripe itself
+STRIPE_CHECKOUT_ORIGIN = env("STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com")
+STRIPE_WEBHOOK_TOLERANCE = int(env("STRIPE_WEBHOOK_TOLERANCE", "300"))
+BTCPAY_URL = env("BTCPAY_URL").rstrip("/")
+BTCPAY_API_KEY = env("BTCPAY_API_KEY")
+BTCPAY_STORE_ID = env("BTCPAY_STORE_ID")
+BTCPAY_WEBHOOK_SECRET = env("BTCPAY_WEBHOOK_SECRET")
+# Where readers pay, when BTCPay's public address differs from the one the app calls.
+BTCPAY_CHECKOUT_ORIGIN = env("BTCPAY_CHECKOUT_ORIGIN")
+DONATIONS_BANK_TRANSFER = env_bool("DONATIONS_BANK_TRANSFER", True)
+DONATIONS_DEMO = DEBUG and env_bool("DONATIONS_DEMO", True)
+DONATIONS_PROVIDER_TIMEOUT = float(env("DONATIONS_PROVIDER_TIMEOUT", "10"))
+DONATIONS_EVENT_PAYLOAD_DAYS = int(env("DONATIONS_EVENT_PAYLOAD_DAYS", "30"))
+DONATIONS_CHECKOUTS_PER_HOUR = int(env("DONATIONS_CHECKOUTS_PER_HOUR", "30"))
+DONATIONS_MANAGE_LINK_HOURS = int(env("DONATIONS_MANAGE_LINK_HOURS", "24"))

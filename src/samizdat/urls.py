@@ -9,6 +9,8 @@ from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from samizdat.donations import urls as donations_urls
+from samizdat.donations import views as donations_views
 from samizdat.newsletter import urls as newsletter_urls
 from samizdat.newsletter import views as newsletter_views
 from samizdat.publishing import sitemaps, views
@@ -17,7 +19,9 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("newsletter/", include(newsletter_urls)),
+    path("donate/", include(donations_urls)),
     path("webhooks/mail/<slug:esp>/", newsletter_views.mail_webhook, name="mail_webhook"),
+    path("webhooks/<slug:provider>/", donations_views.webhook, name="payment_webhook"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
     path(

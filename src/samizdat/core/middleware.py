@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
+from django.utils.cache import patch_vary_headers
 from wagtail.models import Site
 
 SITE_CACHE_TIMEOUT = 60
 Handler = Callable[[HttpRequest], HttpResponse]
 
 # Pages load nothing from any other origin; the policy makes a mistake visible at once.
+# Forms may lead elsewhere only to the payment providers' hosted pages (the donate form
+# redirects there).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'self'; object-src 'none'"
+    "font-src 'self'; connect-src 'self'; form-action 'self'{providers}; "
+    "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
+
+
+def payment_origins() -> list[str]:
+    origins = []
+    if settings.STRIPE_SECRET_KEY:
+        origins += [settings.STRIPE_CHECKOUT_ORIGIN, "https://billing.stripe.com"]
+    if settings.BTCPAY_URL:
+        parts = urlsplit(settings.BTCPAY_CHECKOUT_ORIGIN or settings.BTCPAY_URL)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+def content_security_policy() -> str:
+    return CONTENT_SECURITY_POLICY.format(providers="".join(f" {o}" for o in payment_origins()))
 
 
 SITE_GENERATION_KEY = "samizdat:site:generation"
@@ -55,12 +74,16 @@ def cached_site(get_response: Handler) -> Handler:
 
 
 def security_headers(get_response: Handler) -> Handler:
-    """Add a strict Content-Security-Policy to reader pages (not to the Wagtail admin)."""
+    """Add a strict Content-Security-Policy to reader pages (not to the Wagtail admin), and
+    ``Vary: Cookie`` to their HTML so that no shared cache mixes readers' pages."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         if not request.path.startswith(("/admin/", "/django-admin/")):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Content-Security-Policy", content_security_policy())
+            if response.get("Content-Type", "").startswith("text/html"):
+                # A reader's "remind me later" date leaves the appeal out of the page.
+                patch_vary_headers(response, ["Cookie"])
         response.headers.setdefault("Permissions-Policy", "interest-cohort=(), browsing-topics=()")
         return response
 

@@ -132,6 +132,13 @@ def stories(edition: Edition) -> list[dict[str, Any]]:
     return result
 
 
+def donation_appeal(language: str) -> str:
+    from samizdat.donations import appeal
+
+    config = appeal.load()
+    return config.text("newsletter_appeal", language) if config.currencies else ""
+
+
 def render(edition: Edition) -> RenderedEdition:
     """The edition as subscribers get it, with a placeholder where each unsubscribe link goes."""
     from samizdat.newsletter.models import NewsletterSettings
@@ -141,6 +148,8 @@ def render(edition: Edition) -> RenderedEdition:
             "edition": edition,
             "stories": stories(edition),
             "footer": NewsletterSettings.load().footer(edition.language),
+            "appeal": donation_appeal(edition.language),
+            "donate_url": absolute(f"/donate/{edition.language}/"),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
             "archive_url": absolute(path) if (path := archive_path(edition)) else None,
             "SITE_NAME": settings.SITE_NAME,

@@ -67,6 +67,9 @@ class Command(BaseCommand):
         from samizdat.newsletter.demo import seed_demo_editions
 
         created["newsletter editions"] = seed_demo_editions()
+        from samizdat.donations.demo import seed_demo_gifts
+
+        created["demo gifts"] = seed_demo_gifts()
         logins = ensure_demo_users()
         summary = ", ".join(f"{count} {kind}" for kind, count in created.items())
         self.stdout.write(f"Demo newsroom ready in {settings.DATA_DIR} (created: {summary}).")

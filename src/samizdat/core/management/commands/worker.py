@@ -31,7 +31,10 @@ class QuietDatabaseWorker(DatabaseWorker):
 
 def run_due_jobs(stop: threading.Event, interval: float) -> None:
     """Every ``interval`` seconds: publish pages whose go-live time has come (and expire
-    others), start due newsletter editions, resume stalled ones and plan next week's."""
+    others), start due newsletter editions, resume stalled ones and plan next week's, and
+    drop payment providers' raw payloads once they are past their retention period and retry
+    receipts that could not be sent."""
+    from samizdat.donations.actions import forget_old_payloads, send_missed_receipts
     from samizdat.newsletter.actions import run_schedule
 
     while True:
@@ -47,6 +50,14 @@ def run_due_jobs(stop: threading.Event, interval: float) -> None:
             run_schedule(now=timezone.now())
         except Exception:
             logger.exception("the newsletter schedule failed; retrying in %s s", interval)
+        try:
+            send_missed_receipts(now=timezone.now())
+        except Exception:
+            logger.exception("retrying receipts failed; retrying in %s s", interval)
+        try:
+            forget_old_payloads(now=timezone.now())
+        except Exception:
+            logger.exception("dropping old payment payloads failed; retrying in %s s", interval)
         finally:
             close_old_connections()
         if stop.wait(interval):

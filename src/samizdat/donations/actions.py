@@ -1,0 +1,437 @@
+"""What happens to gifts: events recorded once, transfers marked received, receipts sent.
+
+``record_provider_event`` is the only way a provider's news changes our records. It is
+idempotent by the provider's event id, and it applies events in any order: a payment only ever
+moves forward (pending → failed → paid → refunded, never back), and a recurring gift takes a
+provider's update only if it is newer than the last one applied; a cancelled gift stays
+cancelled.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import secrets
+from dataclasses import replace
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
+from samizdat.donations.providers.base import (
+    Donor,
+    Event,
+    EventKind,
+    Frequency,
+    Payment,
+    ProviderError,
+)
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+PAYMENT_RANK = {
+    Donation.Status.PENDING: 0,
+    Donation.Status.FAILED: 1,
+    Donation.Status.PAID: 2,
+    Donation.Status.REFUNDED: 3,
+}
+
+
+def new_reference() -> str:
+    return "SZ-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+# What a payload may say about a person beyond what we keep: dropped before it is stored.
+PERSONAL_KEYS = frozenset(
+    {
+        "customer_details", "billing_details", "payment_method_details", "shipping",
+        "shipping_details", "customer_email", "customer_name", "customer_address",
+        "customer_phone", "customer_shipping", "receipt_email", "buyerEmail", "buyer",
+        "samizdatName", "name", "email", "address", "phone",
+    }
+)  # fmt: skip
+UNKNOWN_REFUND_GRACE = datetime.timedelta(hours=1)
+
+
+class RetryLater(ProviderError):
+    """The event may make sense once another one has arrived: the provider should resend."""
+
+
+def scrub(value: Any) -> Any:
+    """A payload without names, addresses, emails and card details, for the event log."""
+    if isinstance(value, dict):
+        return {k: scrub(v) for k, v in value.items() if k not in PERSONAL_KEYS}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
+
+
+def _problem(event: Event) -> str:
+    """Why a genuine event cannot be recorded as it is, or ""."""
+    if not event.event_id or len(event.event_id) > 255:
+        return "no usable event id"
+    for part in (event.payment, event.gift):
+        if part is None:
+            continue
+        key = part.payment_id if isinstance(part, Payment) else part.gift_id
+        if not key or len(key) > 255:
+            return "no usable payment or gift id"
+        if not isinstance(part.amount, int) or part.amount < 0 or part.amount >= 10**15:
+            return f"amount {part.amount!r} out of range"
+        if not (len(part.currency) == 3 and part.currency.isalpha()):
+            return f"currency {part.currency!r} is not an ISO 4217 code"
+        if part.frequency not in Frequency.values:
+            return f"frequency {part.frequency!r} unknown"
+    return ""
+
+
+def _tidy(event: Event) -> Event:
+    """Fit what a provider sent into our fields: over-long text is cut, a language we do not
+    publish in becomes the default, an address that is not one is dropped."""
+    donor = event.donor
+    email = donor.email.strip() if len(donor.email) <= 254 and "@" in donor.email else ""
+    codes = {code for code, _name in settings.LANGUAGES}
+    language = donor.language if donor.language in codes else settings.LANGUAGE_CODE
+    fitted: dict[str, Any] = {
+        "type": event.type[:100],
+        "donor": Donor(email=email, name=donor.name.strip()[:200], language=language),
+    }
+    if event.payment is not None:
+        fitted["payment"] = replace(
+            event.payment,
+            reference=event.payment.reference[:20],
+            intent_id=event.payment.intent_id[:255],
+            gift_id=event.payment.gift_id[:255],
+            currency=event.payment.currency.upper(),
+            amount_refunded=max(0, min(event.payment.amount_refunded, 10**15 - 1)),
+        )
+    if event.gift is not None:
+        fitted["gift"] = replace(
+            event.gift,
+            reference=event.gift.reference[:20],
+            customer_id=event.gift.customer_id[:255],
+            currency=event.gift.currency.upper(),
+        )
+    return replace(event, **fitted)
+
+
+def record_provider_event(*, event: Event) -> str:
+    """Apply one provider event exactly once; returns what happened, for the log.
+
+    A genuine event that cannot be recorded as it is (an amount out of range, an unknown
+    currency) is kept in the event log with the reason and logged as an error: the provider
+    must not resend it forever, and staff must see it. ``RetryLater`` (answered 503) when
+    the event may make sense after another one arrives."""
+    problem = _problem(event)
+    if not problem:
+        event = _tidy(event)
+    try:
+        with transaction.atomic():
+            ProviderEvent.objects.create(
+                provider=event.provider,
+                event_id=event.event_id[:255],
+                type=event.type[:100],
+                payload=scrub(dict(event.payload)) if event.payload is not None else None,
+            )
+            if problem:
+                logger.error(
+                    "%s event %s (%s) not recorded: %s",
+                    event.provider, event.event_id, event.type, problem,
+                )  # fmt: skip
+                outcome = f"refused: {problem}"
+            else:
+                outcome = _apply(event)
+            ProviderEvent.objects.filter(
+                provider=event.provider, event_id=event.event_id[:255]
+            ).update(outcome=outcome[:300])
+    except IntegrityError:
+        if ProviderEvent.objects.filter(
+            provider=event.provider, event_id=event.event_id[:255]
+        ).exists():
+            return "duplicate"
+        raise
+    return outcome
+
+
+def _apply(event: Event) -> str:
+    if event.kind == EventKind.IGNORED:
+        logger.info("%s event %s (%s) needs nothing", event.provider, event.event_id, event.type)
+        return "ignored"
+    gift = None
+    if event.gift is not None:
+        gift = _apply_gift(event)
+    if event.payment is not None:
+        return _apply_payment(event, gift)
+    return f"gift {event.gift.gift_id} {gift.status}" if gift and event.gift else "nothing"
+
+
+def _lock_or_create(
+    model: type[Any], lookup: dict[str, Any], defaults: dict[str, Any]
+) -> tuple[Any, bool]:
+    """The row for ``lookup``, locked for this transaction; created from ``defaults`` if new.
+    Two events racing to create it end with one row."""
+    row = model.objects.select_for_update().filter(**lookup).first()
+    if row is not None:
+        return row, False
+    try:
+        with transaction.atomic():
+            return model.objects.create(**lookup, **defaults), True
+    except IntegrityError:
+        return model.objects.select_for_update().get(**lookup), False
+
+
+def _apply_gift(event: Event) -> RecurringGift:
+    info = event.gift
+    assert info is not None
+    donor = event.donor
+    # The gift's own events say what it is now; a payment's event only what it was when paid:
+    # only the former make older news stale.
+    own_news = event.kind in {
+        EventKind.GIFT_STARTED,
+        EventKind.GIFT_UPDATED,
+        EventKind.GIFT_CANCELLED,
+    }
+    gift, created = _lock_or_create(
+        RecurringGift,
+        {"provider": event.provider, "provider_gift_id": info.gift_id},
+        {
+            "frequency": info.frequency,
+            "amount": info.amount,
+            "currency": info.currency.upper(),
+            "status": info.status,
+            "reference": info.reference,
+            "provider_customer_id": info.customer_id,
+            "email": donor.email,
+            "name": donor.name,
+            "language": donor.language,
+            "started_at": event.occurred_at,
+            "next_payment_at": info.next_payment_at,
+            "cancelled_at": info.cancelled_at,
+            "provider_updated_at": event.occurred_at if own_news else None,
+            "status_updated_at": event.occurred_at,
+        },
+    )
+    if created:
+        return gift
+    # What we did not know yet is filled in whatever the order.
+    for field, value in (
+        ("reference", info.reference),
+        ("provider_customer_id", info.customer_id),
+        ("email", donor.email),
+        ("name", donor.name),
+    ):
+        if value and not getattr(gift, field):
+            setattr(gift, field, value)
+    if event.occurred_at < gift.started_at:
+        gift.started_at = event.occurred_at
+    newer = gift.provider_updated_at is None or event.occurred_at >= gift.provider_updated_at
+    newer_status = gift.status_updated_at is None or event.occurred_at >= gift.status_updated_at
+    if event.kind == EventKind.GIFT_CANCELLED:
+        gift.status = RecurringGift.Status.CANCELLED
+        gift.cancelled_at = info.cancelled_at or event.occurred_at
+        gift.next_payment_at = None
+    elif gift.status != RecurringGift.Status.CANCELLED:
+        if own_news and newer:
+            gift.amount, gift.currency, gift.frequency = (
+                info.amount,
+                info.currency.upper(),
+                info.frequency,
+            )
+            gift.provider_updated_at = event.occurred_at
+        # "Not yet paid" only ever comes first, unless the gift's own update says so.
+        back_to_unpaid = (
+            info.status == RecurringGift.Status.INCOMPLETE
+            and gift.status != RecurringGift.Status.INCOMPLETE
+            and event.kind != EventKind.GIFT_UPDATED
+        )
+        if newer_status and not back_to_unpaid:
+            gift.status = info.status
+            gift.status_updated_at = event.occurred_at
+        if info.next_payment_at and newer_status:
+            gift.next_payment_at = info.next_payment_at
+    gift.save()
+    return gift
+
+
+def _apply_payment(event: Event, gift: RecurringGift | None) -> str:
+    info = event.payment
+    assert info is not None
+    status = {
+        EventKind.PAYMENT_SUCCEEDED: Donation.Status.PAID,
+        EventKind.PAYMENT_PENDING: Donation.Status.PENDING,
+        EventKind.PAYMENT_FAILED: Donation.Status.FAILED,
+        EventKind.PAYMENT_REFUNDED: Donation.Status.REFUNDED,
+    }.get(event.kind)
+    if status is None:
+        return "nothing"
+    if gift is None and info.gift_id:
+        gift = RecurringGift.objects.filter(
+            provider=event.provider, provider_gift_id=info.gift_id
+        ).first()
+    if event.kind == EventKind.PAYMENT_REFUNDED:
+        # Refunds name the payment by what the provider charged: ours may be keyed otherwise.
+        donation = (
+            Donation.objects.select_for_update()
+            .filter(provider=event.provider, provider_payment_id=info.payment_id)
+            .first()
+            or Donation.objects.select_for_update()
+            .filter(provider=event.provider, provider_intent_id=info.intent_id or info.payment_id)
+            .first()
+        )
+        if donation is None:
+            if timezone.now() - event.occurred_at < UNKNOWN_REFUND_GRACE:
+                # The payment's own event may still be on its way (providers resend after
+                # errors, in any order): have the refund resent rather than lose it.
+                raise RetryLater(f"refund {info.payment_id} for a payment not recorded yet")
+            logger.warning(
+                "%s refund %s for a payment we never recorded", event.provider, info.payment_id
+            )
+            return "refund of an unknown payment"
+        created = False
+    else:
+        donor = event.donor
+        donation, created = _lock_or_create(
+            Donation,
+            {"provider": event.provider, "provider_payment_id": info.payment_id},
+            {
+                "provider_intent_id": info.intent_id,
+                "reference": info.reference or (gift.reference if gift else "") or new_reference(),
+                "gift": gift,
+                "frequency": info.frequency,
+                "amount": info.amount,
+                "currency": info.currency.upper(),
+                "status": Donation.Status.PENDING,
+                "email": donor.email or (gift.email if gift else ""),
+                "name": donor.name or (gift.name if gift else ""),
+                "language": donor.language,
+                "created_at": event.occurred_at,
+            },
+        )
+    before = donation.status
+    if PAYMENT_RANK[status] > PAYMENT_RANK[Donation.Status(before)] or created:
+        donation.status = status
+    if status == Donation.Status.PAID and donation.paid_at is None:
+        donation.paid_at = event.occurred_at
+    if status == Donation.Status.REFUNDED:
+        donation.amount_refunded = max(donation.amount_refunded, info.amount_refunded)
+        if donation.amount_refunded < donation.amount:  # partly refunded: still paid
+            donation.status = before
+    if info.failure_reason and donation.status == Donation.Status.FAILED:
+        donation.failure_reason = info.failure_reason[:300]
+    if gift is not None and donation.gift_id is None:
+        donation.gift = gift
+    if info.intent_id and not donation.provider_intent_id:
+        donation.provider_intent_id = info.intent_id
+    donation.save()
+    if donation.status == Donation.Status.PAID and before != Donation.Status.PAID:
+        _receipt_on_commit(donation)
+    return f"payment {donation.reference} {before} → {donation.status}"
+
+
+def _receipt_on_commit(donation: Donation) -> None:
+    if not donation.email:
+        return
+    from samizdat.donations.tasks import send_receipt
+
+    pk = donation.pk
+    transaction.on_commit(lambda: send_receipt.enqueue(donation_id=pk))
+
+
+def pledge_transfer(
+    *,
+    reference: str,
+    frequency: str,
+    amount: int,
+    currency: str,
+    email: str,
+    name: str,
+    language: str,
+) -> Donation:
+    """A bank transfer the reader said they will make: pending until staff see the money."""
+    return Donation.objects.create(
+        provider="bank",
+        provider_payment_id=reference,
+        reference=reference,
+        frequency=frequency or Frequency.ONCE,
+        amount=amount,
+        currency=currency,
+        status=Donation.Status.PENDING,
+        email=email,
+        name=name,
+        language=language,
+    )
+
+
+def mark_transfer_received(
+    *, donation_id: int, received_at: datetime.datetime | None = None, amount: int | None = None
+) -> Donation:
+    """Staff saw the transfer arrive: the gift is paid (with the amount that arrived)."""
+    with transaction.atomic():
+        donation = Donation.objects.select_for_update().get(pk=donation_id, provider="bank")
+        if donation.status == Donation.Status.PAID:
+            return donation
+        if amount is not None:
+            donation.amount = amount
+        donation.status = Donation.Status.PAID
+        donation.paid_at = received_at or timezone.now()
+        donation.save()
+        _receipt_on_commit(donation)
+    return donation
+
+
+def send_receipt(*, donation_id: int) -> bool:
+    """Mail the donor a receipt, once. True if one was sent now.
+
+    The receipt is claimed in one short transaction and mailed outside it (a slow mail server
+    must not hold the database); if mailing fails the claim is given back, for the worker's
+    retry."""
+    from samizdat.donations.mail import send_receipt_mail
+
+    claimed_at = timezone.now()
+    claimed = (
+        Donation.objects.filter(
+            pk=donation_id, status=Donation.Status.PAID, receipt_sent_at__isnull=True
+        )
+        .exclude(email="")
+        .update(receipt_sent_at=claimed_at)
+    )
+    if not claimed:
+        return False
+    donation = Donation.objects.select_related("gift").get(pk=donation_id)
+    try:
+        send_receipt_mail(donation)
+    except Exception:
+        Donation.objects.filter(pk=donation_id, receipt_sent_at=claimed_at).update(
+            receipt_sent_at=None
+        )
+        raise
+    return True
+
+
+def send_missed_receipts(*, now: datetime.datetime) -> int:
+    """Receipts whose task failed (the mail server was down): try again, for a month."""
+    due = Donation.objects.filter(
+        status=Donation.Status.PAID,
+        receipt_sent_at__isnull=True,
+        paid_at__gte=now - datetime.timedelta(days=30),
+        paid_at__lte=now - datetime.timedelta(minutes=10),
+    ).exclude(email="")
+    sent = 0
+    for pk in due.values_list("pk", flat=True)[:100]:
+        try:
+            sent += send_receipt(donation_id=pk)
+        except Exception:
+            logger.exception("the receipt for donation %s could not be sent; retrying later", pk)
+            break  # the mail server is likely down: try the rest next time
+    return sent
+
+
+def forget_old_payloads(*, now: datetime.datetime) -> int:
+    """Drop raw provider payloads older than the retention period; keep the log line."""
+    cutoff = now - datetime.timedelta(days=settings.DONATIONS_EVENT_PAYLOAD_DAYS)
+    return ProviderEvent.objects.filter(received_at__lt=cutoff, payload__isnull=False).update(
+        payload=None
+    )

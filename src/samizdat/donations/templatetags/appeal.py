@@ -1,0 +1,140 @@
+"""The appeal on reader pages: the "Support us" banner and the block after articles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.conf import settings
+
+from samizdat.donations import appeal as appeal_config
+from samizdat.donations.providers.base import Frequency
+
+register = template.Library()
+DEFAULT_FREQUENCY = Frequency.MONTHLY.value
+
+
+def _language(context: Any) -> str:
+    return str(context.get("LANG") or settings.LANGUAGE_CODE)
+
+
+def _snoozed(context: Any) -> bool:
+    from samizdat.donations.views import appeal_snoozed
+
+    return appeal_snoozed(context.get("request"))
+
+
+def _amount_text(value: Decimal) -> str:
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
+
+
+def donate_form_context(language: str, form: Any = None, location: str = "page") -> dict[str, Any]:
+    """Everything the donate form needs: one set of suggested amounts per frequency and
+    currency (CSS shows the set that matches the reader's choice), with the reader's earlier
+    choice, or the defaults, selected."""
+    config = appeal_config.load()
+    data = form.data if form is not None and form.is_bound else {}
+    frequency = data.get("frequency") if data.get("frequency") in Frequency.values else None
+    frequency = frequency or DEFAULT_FREQUENCY
+    default_currency = config.currency_for(language)
+    currency_code = str(data.get("currency", "")).upper()
+    if currency_code not in config.currencies:
+        currency_code = default_currency.code if default_currency else ""
+    chosen = str(data.get("amount", ""))
+    custom = str(data.get("custom_amount", ""))
+    chosen_set = config.currencies.get(currency_code)
+    if (
+        chosen
+        and not custom
+        and chosen_set
+        and chosen not in {_amount_text(a) for a in chosen_set.suggested[frequency]}
+    ):
+        # Without JavaScript a reader may switch frequency or currency and keep an amount
+        # from another set: show it as their own amount rather than lose it.
+        custom = chosen
+    sets = []
+    for index, currency in enumerate(config.currencies.values()):
+        for freq in Frequency:
+            amounts = currency.suggested[freq.value]
+            visible = freq.value == frequency and currency.code == currency_code
+            middle = amounts[len(amounts) // 2] if amounts else None
+            options = []
+            for value in amounts:
+                text = _amount_text(value)
+                checked = visible and not custom and (chosen == text if chosen else value == middle)
+                options.append(
+                    {
+                        "value": text,
+                        "label": appeal_config.money(
+                            appeal_config.to_minor(value, currency.code), currency.code, language
+                        ),
+                        "checked": checked,
+                    }
+                )
+            sets.append(
+                {
+                    "frequency": freq.value,
+                    "currency": currency.code,
+                    "index": index,
+                    "options": options,
+                }
+            )
+    currencies = [
+        {"code": c.code, "index": i, "minimum": appeal_config.money(
+            appeal_config.to_minor(c.minimum, c.code), c.code, language)}
+        for i, c in enumerate(config.currencies.values())
+    ]  # fmt: skip
+    return {
+        "LANG": language,
+        "location": location,
+        "frequencies": Frequency.choices,
+        "frequency": frequency,
+        "currency": currency_code,
+        "currencies": currencies,
+        "sets": sets,
+        "custom_amount": custom,
+        "form": form,
+    }
+
+
+@register.inclusion_tag("donations/includes/banner.html", takes_context=True)
+def donation_banner(context: Any) -> dict[str, Any]:
+    language = _language(context)
+    config = appeal_config.load()
+    return {
+        "request": context.get("request"),
+        "LANG": language,
+        "show": bool(config.currencies) and not _snoozed(context),
+        "text": config.text("banner", language),
+        "snooze_days": config.snooze_days,
+        "next": context["request"].path if context.get("request") else "",
+    }
+
+
+@register.inclusion_tag("donations/includes/appeal.html", takes_context=True)
+def donation_appeal(context: Any, location: str) -> dict[str, Any]:
+    language = _language(context)
+    config = appeal_config.load()
+    if not config.currencies or _snoozed(context):
+        return {"show": False}
+    return {
+        **donate_form_context(language, location=location),
+        "request": context.get("request"),
+        "show": True,
+        "title": config.text("appeal_title", language),
+        "text": config.text("appeal", language),
+        "snooze_days": config.snooze_days,
+        "next": context["request"].path if context.get("request") else "",
+    }
+
+
+@register.inclusion_tag("donations/includes/donate_form.html", takes_context=True)
+def donate_form(context: Any, form: Any = None, full: bool = False) -> dict[str, Any]:
+    language = _language(context)
+    return {
+        **donate_form_context(language, form=form, location="page" if full else "appeal"),
+        "request": context.get("request"),
+        "full": full,
+        "providers": context.get("providers", {}),
+    }
