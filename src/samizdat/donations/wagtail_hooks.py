@@ -1,0 +1,182 @@
+"""Donations in the Wagtail admin: one "Donations" menu with the dashboard, the gifts, the
+recurring gifts and a link to the appeal's settings.
+
+Gifts are recorded by providers and by "Mark received", never typed in or edited by staff:
+the listings are read-only (no add, edit, copy or delete views).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.admin_url_finder import ModelAdminURLFinder, register_admin_url_finder
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permissions import policy_registry
+
+from samizdat.donations import admin_views
+from samizdat.donations.models import Donation, DonationSettings, RecurringGift
+
+
+class ReadOnlyModelViewSet(ModelViewSet):
+    """A listing with filters, search and export, and a read-only page per row."""
+
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    add_to_reference_index = False
+    list_per_page = 50
+    search_backend_name = None  # the database: `icontains` on search_fields
+
+    def get_common_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        result: dict[str, Any] = super().get_common_view_kwargs(
+            add_url_name=None,
+            edit_url_name=None,
+            delete_url_name=None,
+            history_url_name=None,
+            usage_url_name=None,
+            **kwargs,
+        )
+        return result
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
+        ]
+
+    # What the group editor offers: only permissions these pages check.
+    permissions_offered: tuple[str, ...] = ("view",)
+
+    def get_permissions_to_register(self) -> Any:
+        codenames = [f"{action}_{self.model_name}" for action in self.permissions_offered]
+        return super().get_permissions_to_register().filter(codename__in=codenames)
+
+    def register_admin_url_finder(self) -> None:
+        # Links to a row (e.g. from the admin's logs) go to its read-only page.
+        finder = type(
+            f"{self.model.__name__}URLFinder",
+            (ModelAdminURLFinder,),
+            {"edit_url_name": self.get_url_name("inspect")},
+        )
+        register_admin_url_finder(self.model, finder)
+
+
+class GiftViewSet(ReadOnlyModelViewSet):
+    model = Donation
+    name = admin_views.GIFTS
+    url_prefix = "donations/gifts"
+    url_namespace = admin_views.GIFTS
+    icon = "list-ul"
+    menu_label = _("Gifts")
+    filterset_class = admin_views.DonationFilterSet
+    search_fields = ["reference", "email"]
+    list_export = admin_views.DONATION_EXPORT
+    # Machine names, in every admin language.
+    export_headings = {field: field for field in admin_views.DONATION_EXPORT}
+    export_filename = "gifts"
+    permissions_offered = ("view", "change")  # change: mark a transfer received
+    index_view_class = admin_views.DonationIndexView
+    inspect_view_class = admin_views.DonationInspectView
+    inspect_view_fields = [
+        "reference", "status", "amount", "amount_refunded", "currency", "frequency", "provider",
+        "provider_payment_id", "gift", "name", "email", "language", "created_at", "paid_at",
+        "receipt_sent_at", "failure_reason",
+    ]  # fmt: skip
+
+    @cached_property
+    def list_display(self) -> list[Any]:
+        return admin_views.donation_columns()
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "receive/<int:pk>/",
+                admin_views.DonationReceiveView.as_view(),
+                name="receive",
+            ),
+        ]
+
+
+class RecurringGiftViewSet(ReadOnlyModelViewSet):
+    model = RecurringGift
+    name = admin_views.RECURRING
+    url_prefix = "donations/recurring"
+    url_namespace = admin_views.RECURRING
+    icon = "rotate"
+    menu_label = _("Recurring gifts")
+    filterset_class = admin_views.RecurringGiftFilterSet
+    search_fields = ["reference", "email"]
+    list_export = admin_views.RECURRING_EXPORT
+    export_headings = {field: field for field in admin_views.RECURRING_EXPORT}
+    export_filename = "recurring-gifts"
+    index_view_class = admin_views.RecurringGiftIndexView
+    inspect_view_class = admin_views.RecurringGiftInspectView
+    inspect_view_fields = [
+        "reference", "status", "amount", "currency", "frequency", "provider",
+        "provider_gift_id", "name", "email", "language", "started_at", "next_payment_at",
+        "cancelled_at",
+    ]  # fmt: skip
+
+    @cached_property
+    def list_display(self) -> list[Any]:
+        return admin_views.recurring_columns()
+
+
+class DashboardMenuItem(MenuItem):
+    def is_shown(self, request: HttpRequest) -> bool:
+        return admin_views.can_view(request.user, Donation)
+
+
+class DashboardViewSet(ViewSet):
+    name = admin_views.DASHBOARD
+    url_prefix = "donations"
+    url_namespace = admin_views.DASHBOARD
+    icon = "table"
+    menu_label = _("Dashboard")
+    menu_item_class = DashboardMenuItem
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [path("", admin_views.DashboardView.as_view(), name="index")]
+
+
+class SettingsLinkMenuItem(MenuItem):
+    def is_shown(self, request: HttpRequest) -> bool:
+        policy = policy_registry.get_by_type(DonationSettings)
+        return bool(policy.user_has_permission(request.user, "change"))
+
+
+class SettingsLink(ViewSet):
+    """Settings → Donations (the appeal), also reachable from this menu."""
+
+    name = "donations_settings_link"
+    icon = "cog"
+    menu_label = _("Settings")
+    menu_item_class = SettingsLinkMenuItem
+
+    @cached_property
+    def menu_url(self) -> str:
+        return reverse("wagtailsettings:edit", args=["donations", "donationsettings"])
+
+
+class DonationsViewSetGroup(ViewSetGroup):
+    items = (DashboardViewSet, GiftViewSet, RecurringGiftViewSet, SettingsLink)
+    menu_label = _("Donations")
+    menu_icon = admin_views.ICON
+    menu_order = 260
+
+    @cached_property
+    def menu_name(self) -> str:
+        return "donations"
+
+
+@hooks.register("register_admin_viewset")
+def register_donations_viewsets() -> DonationsViewSetGroup:
+    return DonationsViewSetGroup()
