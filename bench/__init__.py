@@ -1,7 +1,7 @@
-"""Benchmarks for samizdat: ``make bench`` (``python -m bench [pages|newsletter] [options]``).
+"""Benchmarks for samizdat: ``make bench`` (``python -m bench [pages|newsletter|donations]``).
 
 Without a subcommand (what ``make bench`` runs) the page benchmark runs with the options given,
-then the newsletter benchmark with its defaults. Neither passes or fails: the figures are for
+then the newsletter and donations benchmarks with their defaults. Neither passes or fails: the figures are for
 reading, next to the targets of the performance issues.
 
 Pages (``python -m bench pages [--articles N] [--duration S]``): seeds a throwaway site,
@@ -21,6 +21,10 @@ bare smtplib ceiling; memory, CPU per letter, and with ``--profile`` where a sen
 - ``newsletter_experiments``: one sender in-process, profiled or timed part by part.
 - ``newsletter_patches``: proposed changes to the sender, applied in the benchmark's processes.
 - ``newsletter_worker``: ``samizdat worker`` with such patches applied.
+
+Donations (``python -m bench donations``): a burst of 10,000 signed Stripe webhooks (half of
+them repeats) against gunicorn, next to the same burst with bad signatures, then counts what
+was recorded; and the donate page and an article with the appeal under wrk.
 """
 
 from __future__ import annotations

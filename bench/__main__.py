@@ -1,10 +1,11 @@
-"""``python -m bench [pages|newsletter] [options]``: figures for a seeded samizdat site.
+"""``python -m bench [pages|newsletter|donations] [options]``: figures for a seeded samizdat site.
 
 ``python -m bench pages [--articles N] [--duration S]``: page figures (rendering, HTTP load).
 ``python -m bench newsletter [--subscribers N] [--workers 2]``: newsletter sending figures
 (see ``bench.newsletter``).
+``python -m bench donations [--events N]``: webhook and donate-page figures (``bench.donations``).
 ``python -m bench [pages options]`` (what ``make bench`` runs): the pages benchmark with those
-options, then the newsletter benchmark with its defaults.
+options, then the newsletter and donations benchmarks with their defaults.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
-from bench import load, newsletter, pages
+from bench import donations, load, newsletter, pages
 
 # The targets and the reference figures quoted in the performance issue.
 TARGET_QUERIES = 10
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["newsletter"]:
         newsletter.main(argv[1:])
+    elif argv[:1] == ["donations"]:
+        donations.main(argv[1:])
     elif argv[:1] == ["pages"]:
         pages_main(argv[1:])
     elif argv[:1] in (["-h"], ["--help"]):
@@ -146,6 +149,8 @@ def main(argv: list[str] | None = None) -> None:
         pages_main(argv)
         print()
         newsletter.main([])
+        print()
+        donations.main([])
 
 
 def pages_main(argv: list[str]) -> None:

@@ -71,7 +71,7 @@ def fetch(url: str, timeout: float = 30) -> tuple[int, bytes]:
     assert parts.hostname == HOST
     conn = http.client.HTTPConnection(HOST, parts.port, timeout=timeout)
     try:
-        conn.request("GET", parts.path or "/")
+        conn.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -167,7 +167,9 @@ def run_python(url: str, duration: int) -> dict[str, Any]:
                 conn = http.client.HTTPConnection(HOST, parts.port, timeout=10)
             begun = time.perf_counter()
             try:
-                conn.request("GET", parts.path or "/")
+                conn.request(
+                    "GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+                )
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
