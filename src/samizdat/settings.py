@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "samizdat.publishing",
     "samizdat.newsletter",
     "samizdat.donations",
+    "samizdat.mirrors",
     "anymail",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
