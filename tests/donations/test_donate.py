@@ -65,6 +65,8 @@ def test_continue_carries_the_choice_to_the_donate_page(client: Any, demo_provid
     assert 'value="EUR" selected' in html
     assert 'value="60" checked' in html
     assert 'name="provider" value="demo"' in html
+    # The masthead offers the same page in the other language.
+    assert 'href="../donate/?language=ru" hreflang="ru"' in html
 
 
 @pytest.mark.parametrize(

@@ -50,8 +50,18 @@ def _language(value: str | None) -> str:
 
 
 def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    *,
+    switch_language: bool = False,
 ) -> HttpResponse:
+    if switch_language:  # the masthead's language links: this page in the other language
+        context["language_links"] = [
+            {"code": code, "name": name, "path": f"{request.path}?language={code}"}
+            for code, name in settings.LANGUAGES
+        ]
     response = render(request, template, context, status=status)
     response["Cache-Control"] = "no-store"
     return response
@@ -92,6 +102,7 @@ def _donate_page(
         "donations/donate.html",
         {"form": form, "LANG": language, "providers": gateway.providers(), **extra},
         status=status,
+        switch_language=True,
     )
 
 
@@ -191,6 +202,7 @@ def thanks(request: HttpRequest) -> HttpResponse:
         request,
         "donations/thanks.html",
         {"LANG": language, "message": config.text("thanks", language)},
+        switch_language=True,
     )
     set_remind_cookie(response, request, config.snooze_after_gift_days)
     return response
@@ -227,7 +239,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     translation.activate(language)
     context: dict[str, Any] = {"LANG": language}
     if request.method == "GET":
-        return _render(request, "donations/manage.html", context)
+        return _render(request, "donations/manage.html", context, switch_language=True)
     from email_validator import EmailNotValidError, validate_email
 
     try:
