@@ -308,3 +308,12 @@ DONATIONS_PROVIDER_TIMEOUT = float(env("DONATIONS_PROVIDER_TIMEOUT", "10"))
 DONATIONS_EVENT_PAYLOAD_DAYS = int(env("DONATIONS_EVENT_PAYLOAD_DAYS", "30"))
 DONATIONS_CHECKOUTS_PER_HOUR = int(env("DONATIONS_CHECKOUTS_PER_HOUR", "30"))
 DONATIONS_MANAGE_LINK_HOURS = int(env("DONATIONS_MANAGE_LINK_HOURS", "24"))
+
+# Mirrors. The static bundle of the public site lives in BUNDLE_DIR; `samizdat mirror check`
+# compares each mirror with its manifest, reaching onion mirrors through TOR_PROXY
+# (e.g. socks5h://127.0.0.1:9050). ONION_URL is announced with the Onion-Location header.
+BUNDLE_DIR = Path(env("BUNDLE_DIR", str(DATA_DIR / "bundle")))
+ONION_URL = env("ONION_URL").rstrip("/")
+TOR_PROXY = env("TOR_PROXY")
+MIRROR_CHECK_HOURS = float(env("MIRROR_CHECK_HOURS", "6"))
+MIRROR_CHECK_SAMPLE = int(env("MIRROR_CHECK_SAMPLE", "20"))

@@ -11,6 +11,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from samizdat.donations import urls as donations_urls
 from samizdat.donations import views as donations_views
+from samizdat.mirrors import views as mirrors_views
 from samizdat.newsletter import urls as newsletter_urls
 from samizdat.newsletter import views as newsletter_views
 from samizdat.publishing import sitemaps, views
@@ -42,6 +43,7 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += i18n_patterns(
+    path("mirrors/", mirrors_views.mirror_list, name="mirror_list"),
     re_path(r"^((?:[\w\-]+/)*)$", views.serve, name="wagtail_serve"),
     prefix_default_language=True,
 )

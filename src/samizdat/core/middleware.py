@@ -74,8 +74,9 @@ def cached_site(get_response: Handler) -> Handler:
 
 
 def security_headers(get_response: Handler) -> Handler:
-    """Add a strict Content-Security-Policy to reader pages (not to the Wagtail admin), and
-    ``Vary: Cookie`` to their HTML so that no shared cache mixes readers' pages."""
+    """Add a strict Content-Security-Policy to reader pages (not to the Wagtail admin),
+    ``Vary: Cookie`` to their HTML so that no shared cache mixes readers' pages, and, when the
+    site has an onion address, ``Onion-Location`` pointing at the same page there."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
@@ -84,6 +85,17 @@ def security_headers(get_response: Handler) -> Handler:
             if response.get("Content-Type", "").startswith("text/html"):
                 # A reader's "remind me later" date leaves the appeal out of the page.
                 patch_vary_headers(response, ["Cookie"])
+            if settings.ONION_URL:
+                # Tor Browser offers "onion available" for this page. It acts on the header
+                # only when the page came over HTTPS (and never on an onion site itself), so
+                # it is ignored wherever else it arrives; it is sent on every reader response
+                # anyway, because behind a proxy that ends TLS Django cannot always tell
+                # whether the reader's connection was HTTPS. The path is percent-encoded
+                # (``get_full_path``), so no request can put a line break into the header,
+                # and the query is kept, so a reader lands on the same search or form.
+                response.headers.setdefault(
+                    "Onion-Location", settings.ONION_URL + request.get_full_path()
+                )
         response.headers.setdefault("Permissions-Policy", "interest-cohort=(), browsing-topics=()")
         return response
 

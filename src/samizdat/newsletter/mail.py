@@ -141,6 +141,7 @@ def donation_appeal(language: str) -> str:
 
 def render(edition: Edition) -> RenderedEdition:
     """The edition as subscribers get it, with a placeholder where each unsubscribe link goes."""
+    from samizdat.mirrors.views import public_addresses
     from samizdat.newsletter.models import NewsletterSettings
 
     with translation.override(edition.language):
@@ -152,6 +153,9 @@ def render(edition: Edition) -> RenderedEdition:
             "donate_url": absolute(f"/donate/{edition.language}/"),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
             "archive_url": absolute(path) if (path := archive_path(edition)) else None,
+            # Other origins, so written as plain text: readers copy them, and no link in a
+            # letter leads anywhere but the site itself.
+            "mirrors": public_addresses(edition.language),
             "SITE_NAME": settings.SITE_NAME,
             "SITE_URL": settings.SITE_URL,
             "LANG": edition.language,
