@@ -7,10 +7,11 @@ import os
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
@@ -29,14 +30,30 @@ class QuietDatabaseWorker(DatabaseWorker):
                 logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _check_mirrors_in_background() -> None:
+    from samizdat.mirrors.actions import check_stored_mirrors
+
+    try:
+        check_stored_mirrors(now=timezone.now())
+    except Exception:
+        logger.exception(
+            "checking the mirrors failed; next try in %s h", settings.MIRROR_CHECK_HOURS
+        )
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
 def run_due_jobs(stop: threading.Event, interval: float) -> None:
     """Every ``interval`` seconds: publish pages whose go-live time has come (and expire
     others), start due newsletter editions, resume stalled ones and plan next week's, and
     drop payment providers' raw payloads once they are past their retention period and retry
-    receipts that could not be sent."""
+    receipts that could not be sent. Every MIRROR_CHECK_HOURS, check the mirrors in a thread
+    of their own, so a slow mirror never holds up publishing."""
     from samizdat.donations.actions import forget_old_payloads, send_missed_receipts
+    from samizdat.mirrors.actions import claim_mirror_check
     from samizdat.newsletter.actions import run_schedule
 
+    mirror_check: threading.Thread | None = None
     while True:
         try:
             # With several workers, only the one that takes the lock publishes this round.
@@ -54,6 +71,15 @@ def run_due_jobs(stop: threading.Event, interval: float) -> None:
             send_missed_receipts(now=timezone.now())
         except Exception:
             logger.exception("retrying receipts failed; retrying in %s s", interval)
+        try:
+            running = mirror_check is not None and mirror_check.is_alive()
+            if not running and claim_mirror_check(now=timezone.now()):
+                mirror_check = threading.Thread(
+                    target=_check_mirrors_in_background, name="mirror-check", daemon=True
+                )
+                mirror_check.start()
+        except Exception:
+            logger.exception("starting the mirror check failed; retrying in %s s", interval)
         try:
             forget_old_payloads(now=timezone.now())
         except Exception:

@@ -3,17 +3,25 @@
 ``keygen`` makes the newsroom's Ed25519 signing key; ``manifest DIR`` writes (and with
 ``--sign-key`` signs) the manifest of a bundle directory; ``verify DIR`` checks a copy against
 its manifest (and with ``--public-key`` its signature): what anyone holding a mirror can run.
+``check [URL ...]`` compares mirrors with the newsroom's bundle: every stored Mirror (saving
+the result on its row), or just the URLs given (saving nothing).
 """
 
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
+from samizdat.mirrors import check as mirror_check
 from samizdat.mirrors import manifest
+from samizdat.mirrors.models import Mirror
 
 
 class Command(BaseCommand):
@@ -30,6 +38,20 @@ class Command(BaseCommand):
         check = commands.add_parser("verify", help="Check DIR against its manifest.")
         check.add_argument("directory", type=Path)
         check.add_argument("--public-key", type=Path, help="the newsroom's public key (PEM)")
+        compare = commands.add_parser(
+            "check",
+            help="Compare mirrors with the bundle: every stored mirror (results saved), "
+            "or only the URLs given (nothing saved).",
+        )
+        compare.add_argument("urls", nargs="*", metavar="URL", help="a mirror's front page")
+        compare.add_argument(
+            "--bundle", type=Path, help="the bundle directory (default: SAMIZDAT_BUNDLE_DIR)"
+        )
+        compare.add_argument(
+            "--sample",
+            type=int,
+            help="how many files of each mirror to compare (default: SAMIZDAT_MIRROR_CHECK_SAMPLE)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -37,6 +59,15 @@ class Command(BaseCommand):
             self.keygen(options["private_key"], options["public_key"])
         elif action == "manifest":
             self.write(options["directory"], options["sign_key"])
+        elif action == "check":
+            self.check_mirrors(
+                options["urls"],
+                bundle=options["bundle"] or Path(settings.BUNDLE_DIR),
+                sample=settings.MIRROR_CHECK_SAMPLE
+                if options["sample"] is None
+                else options["sample"],
+                verbosity=options["verbosity"],
+            )
         else:
             self.verify(options["directory"], options["public_key"])
 
@@ -75,6 +106,53 @@ class Command(BaseCommand):
             raise CommandError(f"{directory}: {len(problems)} problem(s); do not serve this copy.")
         signed = "signature and " if public_key else ""
         self.stdout.write(f"{directory}: {signed}every file matches the manifest.")
+
+    def check_mirrors(self, urls: list[str], *, bundle: Path, sample: int, verbosity: int) -> None:
+        if sample < 0:
+            raise CommandError("--sample must be 0 or more.")
+        addresses = [_mirror_url(url) for url in urls]
+        try:
+            if addresses:
+                local = mirror_check.load_bundle_manifest(bundle)
+                rng = random.SystemRandom()
+                with mirror_check.new_session() as session:
+                    results = [
+                        (url, mirror_check.check_mirror(
+                            url, local=local, sample=sample, session=session, rng=rng
+                        ))
+                        for url in addresses
+                    ]  # fmt: skip
+            else:
+                checked = mirror_check.check_all(
+                    now=timezone.now(), bundle_dir=bundle, sample=sample
+                )
+                results = [(mirror.url, result) for mirror, result in checked]
+        except mirror_check.BundleUnavailable as error:
+            raise CommandError(str(error)) from None
+        if not results:
+            self.stdout.write("No mirrors to check: add them in the admin, or give their URLs.")
+            return
+        for url, result in results:
+            style = self.style.SUCCESS if result.ok else self.style.ERROR
+            self.stdout.write(f"{style(result.status.ljust(11))} {url}  {result.summary}")
+            if verbosity > 1:
+                for line in result.details:
+                    self.stdout.write(f"    {line}")
+        failing = sum(not result.ok for _url, result in results)
+        if failing:
+            raise CommandError(
+                f"{failing} of {len(results)} mirror(s) not up to date or not working."
+            )
+
+
+def _mirror_url(url: str) -> str:
+    """``url`` as a Mirror stores it (ending in "/"); CommandError when it is no mirror address."""
+    mirror = Mirror(url=url)
+    try:
+        mirror.clean()
+    except ValidationError as error:
+        raise CommandError(f"{url}: {' '.join(error.messages)}") from None
+    return mirror.url
 
 
 def _read(path: Path) -> bytes:

@@ -1,0 +1,56 @@
+"""What happens to mirrors on a schedule: the periodic check against the bundle."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
+
+from samizdat.mirrors.check import BundleUnavailable, check_all
+from samizdat.mirrors.models import Mirror
+
+logger = logging.getLogger(__name__)
+MIRROR_CHECK_LOCK = "samizdat:mirror-check"
+
+
+def claim_mirror_check(*, now: datetime) -> bool:
+    """Whether this worker should check the mirrors now: some Mirror was not checked for
+    MIRROR_CHECK_HOURS and no worker has started a check within that time.
+
+    Costs one query, and takes no lock, while nothing is due (or there are no mirrors).
+    """
+    hours = settings.MIRROR_CHECK_HOURS
+    if hours <= 0:
+        return False
+    period = timedelta(hours=hours)
+    due = Mirror.objects.filter(Q(last_checked_at=None) | Q(last_checked_at__lte=now - period))
+    if not due.exists():
+        return False
+    # Held for the whole period: a check that fails or finds no bundle is not retried sooner.
+    return bool(cache.add(MIRROR_CHECK_LOCK, os.getpid(), timeout=period.total_seconds()))
+
+
+def check_stored_mirrors(*, now: datetime) -> bool:
+    """Check every Mirror against the bundle, storing the results, and log what is wrong;
+    False when there is no bundle to compare with."""
+    try:
+        results = check_all(
+            now=now, bundle_dir=settings.BUNDLE_DIR, sample=settings.MIRROR_CHECK_SAMPLE
+        )
+    except BundleUnavailable as error:
+        logger.warning("mirrors not checked: %s", error)
+        return False
+    for mirror, result in results:
+        if not result.ok:
+            logger.warning("mirror %s is %s: %s", mirror.url, result.status, result.summary)
+    logger.info("checked %s mirror(s)", len(results))
+    return True
+
+
+def check_mirrors_when_due(*, now: datetime) -> bool:
+    """Check the stored mirrors if that is due (see claim_mirror_check); True when they were."""
+    return claim_mirror_check(now=now) and check_stored_mirrors(now=now)
