@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, Request, sync_playwright
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -31,3 +32,19 @@ def browser() -> Iterator[Browser]:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def record_requests(page: Page) -> list[Request]:
+    """Every request the page makes from now on (to check that none leaves the site)."""
+    seen: list[Request] = []
+
+    def note(request: Request) -> None:
+        seen.append(request)
+
+    page.on("request", note)
+    return seen
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -19,12 +19,13 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from samizdat.donations import appeal
 from samizdat.donations.models import AppealCurrency, Donation
 from samizdat.publishing.actions import ensure_site_tree
 from tests import factories
+from tests.browser.conftest import origin, record_requests
 
 pytestmark = pytest.mark.browser
 
@@ -78,21 +79,6 @@ def demo_provider(settings: Any) -> None:
     """The demo provider, as `make demo` runs it (it only exists with DEBUG on)."""
     settings.DEBUG = True
     settings.DONATIONS_DEMO = True
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def record_requests(page: Page) -> list[Request]:
-    seen: list[Request] = []
-
-    def note(request: Request) -> None:
-        seen.append(request)
-
-    page.on("request", note)
-    return seen
 
 
 def remind_cookie(context: BrowserContext) -> str:

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, expect
 
 from samizdat.newsletter import actions
 from samizdat.newsletter.models import Delivery, Edition, EditionItem, Subscriber
 from samizdat.publishing.actions import ensure_site_tree
 from samizdat.publishing.models import ArticlePage
 from tests import factories
+from tests.browser.conftest import origin, record_requests
 
 pytestmark = pytest.mark.browser
 
@@ -45,21 +46,6 @@ def newsletter(
     )
     cache.clear()
     return article
-
-
-def record_requests(page: Page) -> list[Request]:
-    seen: list[Request] = []
-
-    def note(request: Request) -> None:
-        seen.append(request)
-
-    page.on("request", note)
-    return seen
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def sign_up(page: Page, email: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -12,6 +11,7 @@ from wagtail.models import Locale
 
 from samizdat.publishing.actions import ensure_site_tree
 from tests import factories
+from tests.browser.conftest import origin
 
 pytestmark = pytest.mark.browser
 
@@ -55,11 +55,6 @@ def story(transactional_db: Any, django_db_serialized_rollback: Any) -> None:
     if not news_ru.live:
         news_ru.save_revision().publish()
     cache.clear()
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def record_foreign_requests(page: Page, allowed_origin: str) -> list[str]:
