@@ -460,6 +460,7 @@ class ExportMixin(SpreadsheetSafeExport):
 
     request: HttpRequest
     list_export: list[str]
+    export_row: Callable[[Any], dict[str, Any]]  # each view's row: column name → value
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         view: Any = self
@@ -475,9 +476,6 @@ class ExportMixin(SpreadsheetSafeExport):
         # Straight to the file: the listing's context would load every row once more.
         export: HttpResponse = view.as_spreadsheet(view.get_queryset(), request.GET["export"])
         return export
-
-    def export_row(self, item: Any) -> dict[str, Any]:
-        raise NotImplementedError
 
     def to_row_dict(self, item: Any) -> OrderedDict[str, Any]:
         row = self.export_row(item)

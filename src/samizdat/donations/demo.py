@@ -12,7 +12,7 @@ from samizdat.donations import appeal
 from samizdat.donations.actions import new_reference
 from samizdat.donations.models import AppealCurrency, Donation, RecurringGift
 
-DEMO_BANK = "The Lantern Media (demo account)\nIBAN XX00 0000 0000 0000 0000 00\nBIC DEMOXXXX"
+DEMO_BANK = "The Lantern Media (demo account, not a real one)\nIBAN DE00 0000 0000 0000 0000 00"
 
 
 @transaction.atomic

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import logging
 import random
 import re
@@ -35,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from requests.utils import requote_uri
 
-from samizdat.mirrors.manifest import FORMAT, MANIFEST, changed_files
+from samizdat.mirrors.manifest import MANIFEST, NOT_JSON, changed_files, read_manifest
 from samizdat.mirrors.models import Mirror
 
 logger = logging.getLogger(__name__)
@@ -428,26 +427,12 @@ def _fetch_manifest(request: _Request, url: str, *, files: int) -> dict[str, Any
 
 def _parse_manifest(data: bytes) -> tuple[dict[str, Any] | None, str]:
     """The manifest in ``data`` and "", or None and what is wrong with it."""
-    try:
-        value = json.loads(data)
-    except (ValueError, RecursionError):
+    parsed, problems = read_manifest(data)
+    if parsed is not None:
+        return dict(parsed), ""
+    if problems == [NOT_JSON]:
         return None, _("%(name)s is not valid JSON") % {"name": MANIFEST}
-    malformed = _("%(name)s is malformed") % {"name": MANIFEST}
-    if (
-        not isinstance(value, dict)
-        or value.get("format") != FORMAT
-        or not isinstance(value.get("files"), list)
-    ):
-        return None, malformed
-    for item in value["files"]:
-        if not (
-            isinstance(item, dict)
-            and isinstance(item.get("path"), str)
-            and type(item.get("size")) is int
-            and isinstance(item.get("sha256"), str)
-        ):
-            return None, malformed
-    return value, ""
+    return None, _("%(name)s is malformed") % {"name": MANIFEST}
 
 
 def _check_file(request: _Request, base: str, entry: Mapping[str, Any]) -> tuple[str, bool]:

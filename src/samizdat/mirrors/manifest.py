@@ -259,12 +259,29 @@ def _safe_path(path: str) -> bool:
     )
 
 
+NOT_JSON = f"{MANIFEST}: not valid JSON"
+
+
+def read_manifest(data: bytes) -> tuple[Manifest | None, list[str]]:
+    """The manifest in ``data`` when it and every entry are well-formed; else None and what
+    is wrong (``[NOT_JSON]`` when it is not JSON at all)."""
+    entries, problems = _parse(data)
+    if problems:
+        return None, problems
+    generated = json.loads(data).get("generated")
+    return {
+        "format": FORMAT,
+        "generated": generated if isinstance(generated, str) else "",
+        "files": [entries[path] for path in sorted(entries)],
+    }, []
+
+
 def _parse(data: bytes) -> tuple[dict[str, FileEntry], list[str]]:
     """Entries by path and the problems of a manifest's bytes."""
     try:
         manifest = json.loads(data)
     except (ValueError, RecursionError):
-        return {}, [f"{MANIFEST}: not valid JSON"]
+        return {}, [NOT_JSON]
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
         return {}, [f"{MANIFEST}: malformed (no list of files)"]
     if manifest.get("format") != FORMAT:
