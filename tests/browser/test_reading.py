@@ -23,26 +23,32 @@ ARTICLE_PATH = "/en/news/court-opens-trial/"
 
 
 @pytest.fixture
-def story(transactional_db: Any, django_db_serialized_rollback: Any) -> None:
+def story(
+    transactional_db: Any, django_db_serialized_rollback: Any, live_server: Any, settings: Any
+) -> None:
     """A published English section with two tagged, illustrated stories; one is in Russian too.
+    The live server is the newsroom's site (where its reader forms post).
 
     The serialized rollback puts the migrated database back after each test: a plain flush
     would run the post_migrate hook on an empty tree.
     """
+    settings.SITE_URL = live_server.url
+    settings.APP_ORIGINS = [live_server.url]
     ensure_site_tree()
     news = factories.SectionPageFactory(parent=factories.home("en"), title="News", slug="news")
-    article = factories.ArticlePageFactory(
-        parent=news,
-        title=HEADLINE,
-        slug="court-opens-trial",
-        lead_image=factories.ImageFactory(title="Court steps"),
-        tags=["courts"],
-    )
+    # The earlier story: under "Read more" of the later one.
     factories.ArticlePageFactory(
         parent=news,
         title=OTHER_HEADLINE,
         slug="press-cards-withdrawn",
         lead_image=factories.ImageFactory(title="Press cards"),
+        tags=["courts"],
+    )
+    article = factories.ArticlePageFactory(
+        parent=news,
+        title=HEADLINE,
+        slug="court-opens-trial",
+        lead_image=factories.ImageFactory(title="Court steps"),
         tags=["courts"],
     )
     russian = Locale.objects.get(language_code="ru")

@@ -1,4 +1,5 @@
-"""Listing pages: a section paginated newest first, a tag's stories, an author's stories."""
+"""Listing pages: a section's newest stories, then archive pages numbered from the oldest; a
+tag's stories, an author's stories."""
 
 from __future__ import annotations
 
@@ -51,35 +52,50 @@ def pagination(root: Element) -> dict[str, str]:
 
 
 def test_section_shows_the_newest_stories_first(client: Client, shelf: dict[str, Any]) -> None:
+    # Seven stories, three a page: one full archive page, the other four on the section.
     root = parse_html(page_html(client, "/en/news/"))
-    assert card_titles(root) == [LEAD, "News 1", "News 2"]
-    assert "Page 1</span>" in page_html(client, "/en/news/")
+    assert card_titles(root) == [LEAD, "News 1", "News 2", "News 3"]
+    assert "Page" not in "".join(root.find(".//nav[@class='pagination']").itertext())
 
 
-def test_section_pages_follow_on(client: Client, shelf: dict[str, Any]) -> None:
-    assert card_titles(parse_html(page_html(client, "/en/news/page/2/"))) == [
-        "News 3",
+def test_archive_pages_count_from_the_oldest_story(client: Client, shelf: dict[str, Any]) -> None:
+    assert card_titles(parse_html(page_html(client, "/en/news/page/1/"))) == [
         "News 4",
         "News 5",
+        "News 6",
     ]
-    assert card_titles(parse_html(page_html(client, "/en/news/page/3/"))) == ["News 6"]
+    assert "Page 1</span>" in page_html(client, "/en/news/page/1/")
+
+
+def test_a_new_story_leaves_the_archive_pages_alone(client: Client, shelf: dict[str, Any]) -> None:
+    before = page_html(client, "/en/news/page/1/")
+    factories.ArticlePageFactory(parent=shelf["news"], title="Breaking")
+    assert page_html(client, "/en/news/page/1/") == before
+    assert card_titles(parse_html(page_html(client, "/en/news/")))[0] == "Breaking"
+    # The ninth story fills a second archive page, and the first one now leads to it.
+    factories.ArticlePageFactory(parent=shelf["news"], title="Later still")
+    assert card_titles(parse_html(page_html(client, "/en/news/page/2/"))) == [
+        "News 1",
+        "News 2",
+        "News 3",
+    ]
+    newer = pagination(parse_html(page_html(client, "/en/news/page/1/")))["prev"]
+    assert resolve("/en/news/page/1/", newer) == "/en/news/page/2/"
 
 
 def test_section_page_numbers_outside_the_range_are_not_found(
     client: Client, shelf: dict[str, Any]
 ) -> None:
-    assert client.get("/en/news/page/4/").status_code == 404
+    assert client.get("/en/news/page/2/").status_code == 404
     assert client.get("/en/news/page/0/").status_code == 404
-    # The first page lives at the section's own address only.
-    assert client.get("/en/news/page/1/").status_code == 404
+    assert client.get("/en/news/page/01/").status_code == 404
 
 
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        ("/en/news/", {"next": "/en/news/page/2/"}),
-        ("/en/news/page/2/", {"prev": "/en/news/", "next": "/en/news/page/3/"}),
-        ("/en/news/page/3/", {"prev": "/en/news/page/2/"}),
+        ("/en/news/", {"next": "/en/news/page/1/"}),
+        ("/en/news/page/1/", {"prev": "/en/news/"}),
     ],
 )
 def test_pagination_links_are_relative_and_resolve(
@@ -92,16 +108,12 @@ def test_pagination_links_are_relative_and_resolve(
 
 def test_tag_page_lists_only_tagged_stories(client: Client, shelf: dict[str, Any]) -> None:
     root = parse_html(page_html(client, "/en/tags/courts/"))
-    assert card_titles(root) == ["Theatre reopens", LEAD, "News 1"]
-    assert card_titles(parse_html(page_html(client, "/en/tags/courts/page/2/"))) == ["News 2"]
+    assert card_titles(root) == ["Theatre reopens", LEAD, "News 1", "News 2"]
     assert card_titles(parse_html(page_html(client, "/en/tags/press-freedom/"))) == [LEAD]
 
 
 def test_author_page_lists_only_their_stories(client: Client, shelf: dict[str, Any]) -> None:
     root = parse_html(page_html(client, "/en/authors/pavel-drozd/"))
-    assert card_titles(root) == [LEAD, "News 2", "News 4"]
-    assert card_titles(parse_html(page_html(client, "/en/authors/pavel-drozd/page/2/"))) == [
-        "News 6"
-    ]
+    assert card_titles(root) == [LEAD, "News 2", "News 4", "News 6"]
     anna = card_titles(parse_html(page_html(client, "/en/authors/anna-berg/")))
-    assert anna == ["Theatre reopens", LEAD, "News 1"]
+    assert anna == ["Theatre reopens", LEAD, "News 1", "News 3", "News 5"]

@@ -1,4 +1,5 @@
-""" "Read more" under an article: shared tags first, then the same section, newest first."""
+""" "Read more" under an article: earlier stories, shared tags first, then the same section,
+newest first."""
 
 from __future__ import annotations
 
@@ -64,12 +65,20 @@ def test_shared_tags_come_first_then_the_section(client: Client, stories: dict[s
 def test_untagged_story_is_followed_by_its_section_newest_first(
     client: Client, stories: dict[str, Any]
 ) -> None:
-    assert read_more(client, path_of(stories["section_old"])) == [
-        "Court opens trial of reporter",
-        "Same section, newer",
-        "Unrelated but newest",
+    assert read_more(client, path_of(stories["section_new"])) == [
+        "Same section, older",
         "One tag, newer",
+        "One tag, older",
+        "Both tags, oldest",
     ]
+
+
+def test_read_more_offers_only_earlier_stories(client: Client, stories: dict[str, Any]) -> None:
+    # A later story never changes an earlier page (the static bundle relies on it).
+    before = page_html(client, path_of(stories["section_old"]))
+    assert read_more(client, path_of(stories["section_old"])) == ["Both tags, oldest"]
+    factories.ArticlePageFactory(parent=stories["news"], title="Later", tags=["courts"])
+    assert page_html(client, path_of(stories["section_old"])) == before
 
 
 def test_read_more_never_offers_the_story_itself_drafts_or_other_languages(

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from samizdat.publishing.sitemaps import ArticleSitemap
 from tests import factories
 from tests.publishing.helpers import SITE, draft_article, get_ok
 
@@ -130,3 +131,22 @@ def test_robots_txt_names_sitemaps_and_keeps_out_of_admin(client: Client, site_t
     assert "Disallow: /admin/" in lines
     assert f"Sitemap: {SITE}/sitemap.xml" in lines
     assert f"Sitemap: {SITE}/news-sitemap.xml" in lines
+
+
+def test_large_sitemaps_page_by_path_oldest_first(
+    client: Client, archive: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Numbered pages are files in the static bundle, and a new story changes only the last one.
+    monkeypatch.setattr(ArticleSitemap, "limit", 3)
+    root = fetch_xml(client, "/sitemap.xml")
+    assert locations(root, "sm:sitemap")[-2:] == [
+        f"{SITE}/sitemap-articles.xml",
+        f"{SITE}/sitemap-articles-2.xml",
+    ]
+    first = get_ok(client, "/sitemap-articles.xml").content
+    assert locations(fetch_xml(client, "/sitemap-articles-2.xml")) == [f"{SITE}/ru/novosti/sud/"]
+    factories.ArticlePageFactory(parent=archive["news"], title="Newest", slug="newest")
+    assert get_ok(client, "/sitemap-articles.xml").content == first
+    assert locations(fetch_xml(client, "/sitemap-articles-2.xml"))[-1].endswith("/newest/")
+    for missing in ("/sitemap-articles-1.xml", "/sitemap-articles-3.xml", "/sitemap-other.xml"):
+        assert client.get(missing).status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -46,6 +46,7 @@ def bilingual(newsroom: dict[str, Any]) -> dict[str, Any]:
     )
     set_published_at(ru_lead, NOVEMBER)
     ru_second = translate(second, title="Редактор задержан", standfirst="Задержан редактор.")
+    set_published_at(ru_second, NOVEMBER - timedelta(days=1))  # earlier: under «Читайте также»
     return {**newsroom, "second": second, "lonely": lonely, "ru_lead": ru_lead, "ru_second": ru_second}  # fmt: skip
 
 

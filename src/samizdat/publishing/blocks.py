@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
 
+from samizdat.publishing.paths import relative_html
 from samizdat.publishing.renditions import image_tag
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul"]
@@ -105,8 +106,15 @@ class LinkCardBlock(blocks.StructBlock):
         icon = "link"
 
 
+class ParagraphBlock(blocks.RichTextBlock):
+    """Rich text whose links to our own pages are relative, like every link of the page."""
+
+    def render_basic(self, value: Any, context: Context = None) -> SafeString:
+        return mark_safe(relative_html(context, str(super().render_basic(value, context))))  # noqa: S308
+
+
 class ArticleBodyBlock(blocks.StreamBlock):
-    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, label=_("Paragraph"))
+    paragraph = ParagraphBlock(features=RICH_TEXT_FEATURES, label=_("Paragraph"))
     subheading = SubheadingBlock(max_length=120, label=_("Subheading"))
     quote = QuoteBlock(label=_("Pull quote"))
     image = CaptionedImageBlock(label=_("Image"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -17,7 +18,25 @@ if TYPE_CHECKING:
 FEED_LENGTH = 30
 
 
-class FullTextRss(feedgenerator.Rss201rev2Feed):
+# What an empty feed says it was last updated: a fixed date, not the time of rendering, so
+# that the same content is always the same bytes (the static bundle rewrites only changes).
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class StableDates:
+    items: list[dict[str, Any]]
+
+    def latest_post_date(self) -> datetime:
+        dates = [
+            item[name]
+            for item in self.items
+            for name in ("updateddate", "pubdate")
+            if item.get(name) is not None
+        ]
+        return max(dates) if dates else EMPTY_FEED_UPDATED
+
+
+class FullTextRss(StableDates, feedgenerator.Rss201rev2Feed):
     """RSS 2.0 with the article's HTML in ``content:encoded``."""
 
     def rss_attributes(self) -> dict[str, str]:
@@ -30,7 +49,7 @@ class FullTextRss(feedgenerator.Rss201rev2Feed):
         handler.addQuickElement("content:encoded", item["content"])
 
 
-class FullTextAtom(feedgenerator.Atom1Feed):
+class FullTextAtom(StableDates, feedgenerator.Atom1Feed):
     """Atom with the article's HTML in ``<content type="html">``."""
 
     def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
@@ -38,7 +57,10 @@ class FullTextAtom(feedgenerator.Atom1Feed):
         handler.addQuickElement("content", item["content"], {"type": "html"})
 
 
-FEED_CLASSES = {"rss": FullTextRss, "atom": FullTextAtom}
+FEED_CLASSES: dict[str, type[feedgenerator.SyndicationFeed]] = {
+    "rss": FullTextRss,
+    "atom": FullTextAtom,
+}
 
 
 def article_html(article: Any) -> str:

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -41,7 +42,7 @@ CARD_FIELDS = ("pk", "title", "url_path", "standfirst", "first_published_at")
 
 def articles() -> PageQuerySet:
     """Live articles readers may see, newest first (for listings, feeds and "Read more")."""
-    queryset = ArticlePage.objects.live().order_by("-first_published_at")
+    queryset = ArticlePage.objects.live().order_by("-first_published_at", "-pk")
     if view_restrictions_exist():
         queryset = queryset.public()
     return queryset
@@ -54,57 +55,77 @@ def listing(queryset: PageQuerySet) -> Any:
 
 @dataclass
 class ListingPage:
-    """One page of a newest-first listing, found without counting the whole listing.
+    """One page of a listing: the newest stories at the listing's own address, then archive
+    pages numbered from the oldest story.
 
-    Counting 25,000 stories of a section costs more than rendering the page, and readers
-    only need "newer" and "older": one extra row says whether an older page exists.
+    Page ``n`` holds stories ``(n-1)·size … n·size-1`` counted from the oldest, and only full
+    pages are archive pages; the listing's own address shows the rest, between ``size`` and
+    ``2·size-1`` stories. A new story therefore changes the listing's address and, once in
+    ``size`` stories, adds one archive page: every other page keeps its bytes, which is what
+    lets the static bundle re-render a handful of files per publication.
     """
 
     items: list[Any]
-    number: int
-    has_next: bool
+    number: int | None  # None: the listing's own address
+    older: int | None  # the next older archive page, if any
+    newer: int | None  # the next newer archive page; None with has_newer: the listing itself
 
     def __iter__(self) -> Any:
         return iter(self.items)
 
     @property
-    def has_previous(self) -> bool:
-        return self.number > 1
+    def has_newer(self) -> bool:
+        return self.number is not None
 
     @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
+    def has_older(self) -> bool:
+        return self.older is not None
 
 
 MAX_PAGE_NUMBER = 100_000
 
 
-def paginate(queryset: Any, number: int, request: HttpRequest | None = None) -> ListingPage:
-    """Page ``number`` of a listing; 404 for pages that do not exist or are not canonical.
+def archive_pages(total: int, size: int) -> int:
+    """How many numbered archive pages a listing of ``total`` stories has."""
+    return max(0, total // size - 1)
 
-    ``page/1/`` and ``page/01/`` would duplicate the listing's own address, so only the bare
-    listing serves the first page.
+
+def paginate(
+    queryset: Any, number: int | None = None, request: HttpRequest | None = None
+) -> ListingPage:
+    """The listing's own page (``number`` None) or archive page ``number``; 404 for pages that
+    do not exist or are not written the canonical way (``page/01/``).
+
+    ``queryset`` is ordered newest first.
     """
     size = settings.ARTICLES_PER_PAGE
-    if not 1 <= number <= MAX_PAGE_NUMBER:
+    if number is not None:
+        if not 1 <= number <= MAX_PAGE_NUMBER:
+            raise Http404("No such page")
+        if request is not None and "/page/" in request.path:
+            written = request.path.rstrip("/").rsplit("/", 1)[-1]
+            if written != str(number):
+                raise Http404("Not the address of this page")
+    total = queryset.count()
+    last = archive_pages(total, size)
+    if number is None:
+        items = list(queryset[: total - last * size])
+        return ListingPage(items=items, number=None, older=last or None, newer=None)
+    if number > last:
         raise Http404("No such page")
-    if request is not None and "/page/" in request.path:
-        written = request.path.rstrip("/").rsplit("/", 1)[-1]
-        if number == 1 or written != str(number):
-            raise Http404("Not the address of this page")
-    rows = list(queryset[(number - 1) * size : number * size + 1])
-    if number > 1 and not rows:
-        raise Http404("No such page")
-    return ListingPage(items=rows[:size], number=number, has_next=len(rows) > size)
+    oldest_first = queryset.reverse()
+    items = list(oldest_first[(number - 1) * size : number * size])[::-1]
+    return ListingPage(
+        items=items,
+        number=number,
+        older=number - 1 or None,
+        newer=number + 1 if number < last else None,
+    )
 
 
-def sub_page_alternates(number: int) -> dict[str, Any]:
+def sub_page_alternates(number: int | None) -> dict[str, Any]:
     """Numbered listing pages have no translation of their own: no hreflang alternates."""
-    return {"translations": []} if number > 1 else {}
+    return {"translations": []} if number is not None else {}
 
 
 def navigation(locale_id: int) -> list[tuple[str, str]]:
@@ -238,8 +259,8 @@ class HomePage(RoutablePageMixin, NewsroomPage):
 
     @re_path(r"^tags/(?P<tag>[-\w]+)/$", name="tag")
     @re_path(r"^tags/(?P<tag>[-\w]+)/page/(?P<number>[0-9]+)/$", name="tag_page")
-    def tag(self, request: HttpRequest, tag: str, number: int | str = 1) -> HttpResponse:
-        number = int(number)
+    def tag(self, request: HttpRequest, tag: str, number: int | str | None = None) -> HttpResponse:
+        number = int(number) if number is not None else None
         tag_obj = Tag.objects.filter(slug=tag).first()
         if tag_obj is None:
             raise Http404("No such tag")
@@ -320,7 +341,7 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
 
     @path("", name="index")
     @path("page/<int:number>/", name="page")
-    def index(self, request: HttpRequest, number: int = 1) -> HttpResponse:
+    def index(self, request: HttpRequest, number: int | None = None) -> HttpResponse:
         return self.render(
             request,
             context_overrides={
@@ -431,7 +452,7 @@ class AuthorPage(RoutablePageMixin, NewsroomPage):
 
     @path("", name="index")
     @path("page/<int:number>/", name="page")
-    def index(self, request: HttpRequest, number: int = 1) -> HttpResponse:
+    def index(self, request: HttpRequest, number: int | None = None) -> HttpResponse:
         return self.render(
             request,
             context_overrides={
@@ -560,18 +581,23 @@ class ArticlePage(NewsroomPage):
     def related_articles(self, tag_ids: list[int]) -> list[dict[str, Any]]:
         """ "Read more": shared tags first, then the same section, newest first; never itself.
 
-        Candidates are the newest stories of the language: "Read more" should lead to what is
-        current, and ranking a bounded set keeps this at three small indexed queries however
-        large the archive grows. The first two are written as SQL: they run on every article
+        Candidates are the stories of the language published just before this one: what a
+        reader of this story had not yet been told. A later story never changes an earlier
+        page, so publishing re-renders only what it touches (see ``mirrors.bundle``), and
+        ranking a bounded set keeps this at three small indexed queries however large the
+        archive grows. The first two are written as SQL: they run on every article
         view, and building them through the ORM cost ten times what the database spent.
         """
         page_table = Page._meta.db_table
+        published = self.first_published_at or timezone.now()
+        before = (published, published, self.pk or 0)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, path FROM {page_table} "  # noqa: S608 - table names, not input
                 "WHERE live = %s AND locale_id = %s AND content_type_id = %s AND id <> %s "
-                "ORDER BY first_published_at DESC LIMIT %s",
-                [True, self.locale_id, self.content_type_id, self.pk, RELATED_CANDIDATES],
+                "AND (first_published_at < %s OR (first_published_at = %s AND id < %s)) "
+                "ORDER BY first_published_at DESC, id DESC LIMIT %s",
+                [True, self.locale_id, self.content_type_id, self.pk, *before, RELATED_CANDIDATES],
             )
             candidates = cursor.fetchall()
             if candidates and view_restrictions_exist():

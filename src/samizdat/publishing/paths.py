@@ -7,6 +7,7 @@ mirror under a path prefix, an onion address or a static bucket.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -71,3 +72,12 @@ def link(context: Any, target: str) -> str:
         return absolute(target) if target.startswith("/") else target
     request = context.get("request")
     return relative(request.path if request is not None else "/", target)
+
+
+ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")(/[^/"][^"]*|/)"')
+
+
+def relative_html(context: Any, html: str) -> str:
+    """``html`` (rich text) with its root-relative links (``href="/en/news/…"``, as Wagtail
+    writes links to pages) written like every other link of the page."""
+    return ROOT_RELATIVE.sub(lambda m: f'{m[1]}{link(context, m[2])}"', html)

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import EmptyPage
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -61,7 +62,8 @@ class ArticleSitemap(CanonicalSitemap):
         return (
             ArticlePage.objects.live()
             .public()
-            .order_by("-first_published_at", "-id")
+            # Oldest first: a new story changes only the last sitemap page.
+            .order_by("first_published_at", "id")
             .values_list("url_path", "last_published_at")
         )
 
@@ -98,13 +100,29 @@ def news_sitemap(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+def sitemap_section(request: HttpRequest, section: str, number: int = 1) -> HttpResponse:
+    """Page ``number`` of one sitemap; the number is in the path so that every page is a file
+    in the static bundle."""
+    sitemap_class = SITEMAPS.get(section)
+    if sitemap_class is None or (number == 1 and request.path.endswith("-1.xml")):
+        raise Http404("No such sitemap")
+    sitemap = sitemap_class()
+    try:
+        urls = sitemap.get_urls(page=number, protocol=sitemap.protocol)
+    except EmptyPage as error:
+        raise Http404("No such sitemap page") from error
+    body = render_to_string("sitemap.xml", {"urlset": urls})
+    return HttpResponse(body, content_type="application/xml; charset=utf-8")
+
+
+@require_safe
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     """The index of every sitemap page, with canonical absolute URLs."""
     entries = []
     for section, sitemap_class in SITEMAPS.items():
         pages = sitemap_class().paginator.num_pages
         for number in range(1, pages + 1):
-            suffix = f"?p={number}" if number > 1 else ""
-            entries.append({"location": f"{settings.SITE_URL}/sitemap-{section}.xml{suffix}"})
+            suffix = f"-{number}" if number > 1 else ""
+            entries.append({"location": f"{settings.SITE_URL}/sitemap-{section}{suffix}.xml"})
     body = render_to_string("sitemap_index.xml", {"sitemaps": entries})
     return HttpResponse(body, content_type="application/xml; charset=utf-8")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from typing import Any
 
 from django import template
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from wagtail.images.models import AbstractImage
+from wagtail.templatetags.wagtailcore_tags import richtext
 
 from samizdat.publishing import paths
 from samizdat.publishing.renditions import image_tag, webp_renditions
@@ -44,13 +48,45 @@ def public_path(context: template.Context, url_path: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def asset(context: template.Context, name: str) -> str:
-    """Relative link to a static asset."""
-    return paths.link(context, static(name))
+    """Relative link to a static asset, versioned by its content so that browsers and caches
+    may keep it for a year (servers and static copies ignore the query)."""
+    return f"{paths.link(context, static(name))}?v={asset_version(name)}"
+
+
+@functools.cache
+def asset_version(name: str) -> str:
+    """The first 8 hex digits of the asset's SHA-256 (computed once per process)."""
+    found = finders.find(name)
+    if not found:
+        return "0"
+    with open(found, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()[:8]
+
+
+@register.simple_tag(takes_context=True)
+def relative_richtext(context: template.Context, value: Any) -> SafeString:
+    """Rich text (``|richtext``) with links to our own pages written relative to this page."""
+    return mark_safe(paths.relative_html(context, str(richtext(value))))  # noqa: S308
 
 
 @register.simple_tag
 def absolute(target: str) -> str:
     return paths.absolute(target)
+
+
+@register.simple_tag
+def app_url(path: str) -> str:
+    """``path`` on the dynamic app (SITE_URL), for reader forms: a copy of the page on any
+    other origin still posts to the app (forms.js may move it to another app address)."""
+    return settings.SITE_URL + path
+
+
+@register.simple_tag
+def app_origins() -> str:
+    """The app's origins, space-separated, in the order forms.js tries them."""
+    from samizdat.core.public_forms import app_origins as origins
+
+    return " ".join(origins())
 
 
 @register.simple_tag(takes_context=True)
@@ -115,9 +151,10 @@ def absolute_image_url(image: AbstractImage, width: int = 1200) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def page_number_link(context: template.Context, base_path: str, number: int) -> str:
-    """Relative link to page ``number`` of a listing whose first page is ``base_path``."""
-    target = base_path if number == 1 else f"{base_path}page/{number}/"
+def page_number_link(context: template.Context, base_path: str, number: int | None) -> str:
+    """Relative link to archive page ``number`` of the listing at ``base_path`` (None: the
+    listing itself)."""
+    target = base_path if number is None else f"{base_path}page/{number}/"
     return paths.link(context, target)
 
 
