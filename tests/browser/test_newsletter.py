@@ -35,6 +35,7 @@ def newsletter(
     """
     settings.SITE_URL = live_server.url
     settings.FORM_ORIGINS = [live_server.url]
+    settings.APP_ORIGINS = [live_server.url]
     settings.NEWSLETTER_CONNECTIONS = 1
     settings.NEWSLETTER_TASKS = 1
     settings.NEWSLETTER_POW_MAX_NUMBER = 3000

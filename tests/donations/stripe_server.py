@@ -3,9 +3,11 @@
 The real ``stripe`` library talks to it over HTTP: form-encoded requests with bracketed keys,
 ``Authorization: Bearer <secret key>``, ``Idempotency-Key``; JSON answers in Stripe's documented
 shapes and error envelope. It answers what the app asks Stripe: Checkout Sessions, Billing
-portal sessions and the invoice payments a refund is looked up by. It remembers the sessions
-it made so a test can "complete" one and build the events Stripe would then send, in the
-shapes of both API generations (``LEGACY`` before 2025-03-31, ``BASIL`` since).
+portal sessions, the invoice payments a refund is looked up by, and the Products, Prices and
+Payment Links of the fallback links. It remembers the sessions it made (and can open one
+through a Payment Link, as a reader following it does) so a test can "complete" one and build
+the events Stripe would then send, in the shapes of both API generations (``LEGACY`` before
+2025-03-31, ``BASIL`` since).
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ class FakeStripe:
         self.requests: list[Recorded] = []
         self.sessions: dict[str, dict[str, Any]] = {}
         self.invoice_payments: list[dict[str, Any]] = []
+        self.products: dict[str, dict[str, Any]] = {}
+        self.prices: dict[str, dict[str, Any]] = {}
+        self.payment_links: dict[str, dict[str, Any]] = {}
         self._replays: dict[str, tuple[int, Any]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -93,6 +98,7 @@ class FakeStripe:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
 
             def do_GET(self) -> None:
                 fake._handle(self)
@@ -168,6 +174,14 @@ class FakeStripe:
             return self._idempotent(request, self._create_portal_session)
         if route == ("GET", "/v1/invoice_payments"):
             return 200, self._list_invoice_payments(request.params)
+        if route == ("POST", "/v1/products"):
+            return self._idempotent(request, self._create_product)
+        if route == ("POST", "/v1/prices"):
+            return self._idempotent(request, self._create_price)
+        if route == ("POST", "/v1/payment_links"):
+            return self._idempotent(request, self._create_payment_link)
+        if request.method == "POST" and request.path.startswith("/v1/payment_links/"):
+            return self._update_payment_link(request.path.rsplit("/", 1)[1], request.params)
         return 404, error(
             "invalid_request_error", f"Unrecognized request URL ({request.method}: {request.path})."
         )
@@ -268,6 +282,137 @@ class FakeStripe:
             "return_url": params.get("return_url"),
             "url": f"https://billing.stripe.com/p/session/{session_id}",
         }
+
+    def _create_product(self, params: dict[str, Any]) -> tuple[int, Any]:
+        if not params.get("name"):
+            return 400, error(
+                "invalid_request_error", "Missing required param: name.", param="name"
+            )
+        now = int(time.time())
+        product = {
+            "id": new_id("prod"), "object": "product", "active": True, "created": now,
+            "default_price": None, "description": None, "images": [], "livemode": False,
+            "marketing_features": [], "metadata": params.get("metadata", {}),
+            "name": params["name"], "package_dimensions": None, "shippable": None,
+            "statement_descriptor": None, "tax_code": None, "unit_label": None,
+            "updated": now, "url": None,
+        }  # fmt: skip
+        self.products[product["id"]] = product
+        return 200, product
+
+    def _create_price(self, params: dict[str, Any]) -> tuple[int, Any]:
+        product = params.get("product", "")
+        if product not in self.products:
+            return 400, error(
+                "invalid_request_error", f"No such product: '{product}'",
+                code="resource_missing", param="product",
+            )  # fmt: skip
+        recurring = params.get("recurring")
+        amount = int(params["unit_amount"])
+        price = {
+            "id": new_id("price"), "object": "price", "active": True,
+            "billing_scheme": "per_unit", "created": int(time.time()),
+            "currency": params["currency"], "custom_unit_amount": None, "livemode": False,
+            "lookup_key": None, "metadata": params.get("metadata", {}), "nickname": None,
+            "product": product,
+            "recurring": {"interval": recurring["interval"], "interval_count": 1,
+                          "meter": None, "trial_period_days": None, "usage_type": "licensed"}
+            if recurring else None,
+            "tax_behavior": "unspecified", "tiers_mode": None, "transform_quantity": None,
+            "type": "recurring" if recurring else "one_time", "unit_amount": amount,
+            "unit_amount_decimal": str(amount),
+        }  # fmt: skip
+        self.prices[price["id"]] = price
+        return 200, price
+
+    def _create_payment_link(self, params: dict[str, Any]) -> tuple[int, Any]:
+        items = params.get("line_items") or []
+        if not items or any(item.get("price") not in self.prices for item in items):
+            return 400, error(
+                "invalid_request_error", "Missing required param: line_items.",
+                param="line_items",
+            )  # fmt: skip
+        price = self.prices[items[0]["price"]]
+        recurring = price["type"] == "recurring"
+        after = params.get("after_completion") or {"type": "hosted_confirmation"}
+        if recurring and "payment_intent_data" in params:
+            return 400, error(
+                "invalid_request_error", "You may only specify `payment_intent_data` for "
+                "payment links that are in `payment` mode.", param="payment_intent_data",
+            )  # fmt: skip
+        link_id = new_id("plink")
+        link = {
+            "id": link_id, "object": "payment_link", "active": True,
+            "after_completion": {
+                "hosted_confirmation": {"custom_message": None}
+                if after["type"] == "hosted_confirmation" else None,
+                "redirect": after.get("redirect"), "type": after["type"],
+            },
+            "allow_promotion_codes": False, "application": None,
+            "application_fee_amount": None, "application_fee_percent": None,
+            "automatic_tax": {"enabled": False, "liability": None},
+            "billing_address_collection": "auto", "consent_collection": None,
+            "currency": price["currency"], "custom_fields": [],
+            "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
+                            "terms_of_service_acceptance": None},
+            "customer_creation": "if_required", "inactive_message": None,
+            "invoice_creation": None, "livemode": False,
+            "metadata": params.get("metadata", {}), "on_behalf_of": None,
+            "payment_intent_data": None if recurring else {
+                "capture_method": "automatic",
+                "metadata": params.get("payment_intent_data", {}).get("metadata", {}),
+                "setup_future_usage": None, "statement_descriptor": None,
+                "statement_descriptor_suffix": None, "transfer_group": None},
+            "payment_method_collection": "always", "payment_method_types": None,
+            "phone_number_collection": {"enabled": False}, "restrictions": None,
+            "shipping_address_collection": None, "shipping_options": [],
+            "submit_type": params.get("submit_type", "auto"),
+            "subscription_data": {
+                "description": None, "invoice_settings": {"issuer": {"type": "self"}},
+                "metadata": params.get("subscription_data", {}).get("metadata", {}),
+                "trial_period_days": None, "trial_settings": None} if recurring else None,
+            "tax_id_collection": {"enabled": False, "required": "never"},
+            "transfer_data": None,
+            "url": f"https://buy.stripe.com/test_{secrets.token_hex(8)}",
+        }  # fmt: skip
+        self.payment_links[link_id] = {"link": link, "params": params}
+        return 200, link
+
+    def _update_payment_link(self, link_id: str, params: dict[str, Any]) -> tuple[int, Any]:
+        found = self.payment_links.get(link_id)
+        if found is None:
+            return 404, error(
+                "invalid_request_error", f"No such payment_link: '{link_id}'",
+                code="resource_missing", param="id",
+            )  # fmt: skip
+        if "active" in params:
+            found["link"]["active"] = params["active"] == "true"
+        return 200, found["link"]
+
+    def open_link(self, link_id: str) -> str:
+        """A reader follows a Payment Link: Stripe opens a Checkout Session for it (with the
+        link's metadata copied onto it); the session id, to ``complete``."""
+        found = self.payment_links[link_id]
+        link, price = found["link"], self.prices[found["params"]["line_items"][0]["price"]]
+        recurring = price["type"] == "recurring"
+        price_data: dict[str, Any] = {
+            "currency": price["currency"], "unit_amount": str(price["unit_amount"]),
+            "product_data": {"name": self.products[price["product"]]["name"]},
+        }  # fmt: skip
+        if recurring:
+            price_data["recurring"] = {"interval": price["recurring"]["interval"]}
+        params: dict[str, Any] = {
+            "mode": "subscription" if recurring else "payment",
+            "line_items": [{"price_data": price_data, "quantity": "1"}],
+            "metadata": dict(link["metadata"]),
+            "success_url": link["after_completion"]["redirect"]["url"],
+        }
+        if recurring:
+            params["subscription_data"] = {"metadata": dict(link["subscription_data"]["metadata"])}
+        status, session = self._create_session(params)
+        assert status == 200, session
+        session.update(payment_link=link_id, submit_type=link["submit_type"])
+        return str(session["id"])
 
     def _list_invoice_payments(self, params: dict[str, Any]) -> dict[str, Any]:
         wanted = params.get("payment", {})

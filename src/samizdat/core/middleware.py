@@ -12,15 +12,18 @@ from django.http.request import split_domain_port
 from django.utils.cache import patch_vary_headers
 from wagtail.models import Site
 
+from samizdat.core.public_forms import app_origins
+
 SITE_CACHE_TIMEOUT = 60
 Handler = Callable[[HttpRequest], HttpResponse]
 
 # Pages load nothing from any other origin; the policy makes a mistake visible at once.
-# Forms may lead elsewhere only to the payment providers' hosted pages (the donate form
-# redirects there).
+# Forms may lead elsewhere only to the app's own addresses (a copy of the page on another
+# origin posts there, and forms.js asks which of them answers) and to the payment providers'
+# hosted pages (the donate form redirects there).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'{providers}; "
+    "font-src 'self'; connect-src 'self'{apps}; form-action 'self'{apps}{providers}; "
     "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
 
@@ -36,7 +39,12 @@ def payment_origins() -> list[str]:
 
 
 def content_security_policy() -> str:
-    return CONTENT_SECURITY_POLICY.format(providers="".join(f" {o}" for o in payment_origins()))
+    """The reader pages' policy (also what nginx sends with the static bundle)."""
+    apps = app_origins()
+    providers = [origin for origin in dict.fromkeys(payment_origins()) if origin not in apps]
+    return CONTENT_SECURITY_POLICY.format(
+        apps="".join(f" {o}" for o in apps), providers="".join(f" {o}" for o in providers)
+    )
 
 
 SITE_GENERATION_KEY = "samizdat:site:generation"

@@ -18,14 +18,59 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils.crypto import salted_hmac
 from django.views.decorators.csrf import csrf_exempt
 
+MIRROR_ORIGINS_KEY = "samizdat:mirror-origins"
+MIRROR_ORIGINS_TIMEOUT = 60
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    """``scheme://host[:port]`` of a URL as a browser writes it (no default port), or ""."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    if not scheme or not parts.hostname:
+        return ""
+    host = parts.hostname  # lower case, without brackets
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
+def app_origins() -> list[str]:
+    """Where the dynamic app answers, SITE_URL's origin first: what reader forms post to."""
+    found = (origin_of(url) for url in [settings.SITE_URL, *settings.APP_ORIGINS])
+    return list(dict.fromkeys(origin for origin in found if origin))
+
+
+def mirror_origins() -> frozenset[str]:
+    """The origins of the public mirrors, cached briefly (forgotten when a Mirror changes)."""
+    origins = cache.get(MIRROR_ORIGINS_KEY)
+    if origins is None:
+        from samizdat.mirrors.models import Mirror
+
+        urls = Mirror.objects.filter(public=True).values_list("url", flat=True)
+        origins = frozenset(filter(None, map(origin_of, urls)))
+        cache.set(MIRROR_ORIGINS_KEY, origins, MIRROR_ORIGINS_TIMEOUT)
+    return frozenset(origins)
+
+
+def forget_mirror_origins(**kwargs: Any) -> None:
+    cache.delete(MIRROR_ORIGINS_KEY)
 
 
 def known_origins() -> set[str]:
-    return {origin_of(url) for url in settings.FORM_ORIGINS}
+    """Origins whose pages may post reader forms: the app's, the public mirrors' and
+    ``SAMIZDAT_FORM_ORIGINS``."""
+    origins = {origin_of(url) for url in settings.FORM_ORIGINS}
+    origins.update(app_origins())
+    origins.update(mirror_origins())
+    origins.discard("")
+    return origins
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -66,7 +111,7 @@ def public_form(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             request.method == "POST"
             and origin
             and origin != "null"
-            and origin.lower() not in known_origins()
+            and origin_of(origin) not in known_origins()
         ):
             return HttpResponseForbidden(
                 "This form only accepts posts from the newsroom's own pages.",

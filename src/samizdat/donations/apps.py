@@ -1,7 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _links_changed(**kwargs: Any) -> None:
+    from samizdat.donations.payment_links import forget
+
+    forget()
 
 
 class DonationsConfig(AppConfig):
@@ -23,3 +31,8 @@ class DonationsConfig(AppConfig):
                     sender=model,
                     dispatch_uid=f"appeal-{model.__name__}-{id(signal)}",
                 )
+
+        from samizdat.donations.models import PaymentLink
+
+        for signal in (post_save, post_delete):
+            signal.connect(_links_changed, sender=PaymentLink, dispatch_uid=f"links-{id(signal)}")

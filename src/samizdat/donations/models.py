@@ -354,3 +354,36 @@ class AppealCurrency(Orderable):
 
     def suggested(self, frequency: str) -> list[Decimal]:
         return parse_amounts(getattr(self, frequency))
+
+
+class PaymentLink(models.Model):
+    """A Stripe Payment Link for one suggested amount: how readers give when no address of
+    the app can be reached from where they are (the link is Stripe's own page).
+
+    Made by ``samizdat donations payment-links`` for every suggested amount, frequency and
+    currency; one row per amount, kept and reactivated when the amount is suggested again."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices)
+    amount = models.PositiveBigIntegerField(_("amount (minor units)"))
+    url = models.URLField(_("address"), max_length=500)
+    stripe_id = models.CharField(_("Stripe payment link id"), max_length=255, unique=True)
+    stripe_price_id = models.CharField(max_length=255, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=LANGUAGE_CHOICES, default="en"
+    )  # of the thank-you page and the receipt
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment link")
+        verbose_name_plural = _("payment links")
+        ordering = ["currency", "frequency", "amount"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "frequency", "amount"], name="payment_link_unique_amount"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount / 100:.2f} {self.currency} {self.get_frequency_display()}"

@@ -11,4 +11,5 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("challenge/", views.challenge, name="challenge"),
+    path("ping/", views.ping, name="ping"),
 ]

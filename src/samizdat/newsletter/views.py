@@ -31,7 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from samizdat.core.public_forms import allow, client_ip, known_origins, public_form
+from samizdat.core.public_forms import allow, client_ip, public_form
 from samizdat.newsletter import actions
 from samizdat.newsletter.forms import SignupForm, consent_wording
 from samizdat.newsletter.mail import read_confirm_token, subscriber_from_unsubscribe_token
@@ -200,10 +200,19 @@ def challenge(request: HttpRequest) -> JsonResponse:
             "signature": puzzle.signature,
         }
     )
-    origin = request.headers.get("Origin", "").lower()
-    if origin in known_origins():
-        response["Access-Control-Allow-Origin"] = origin
-        response["Vary"] = "Origin"
+    # A public puzzle, fetched without credentials by copies of the page on any origin.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def ping(request: HttpRequest) -> HttpResponse:
+    """204 to any origin: how forms.js on a copy of a page finds an app address that answers.
+
+    No body, no cookie, no database; not cached, so every answer is a fresh one."""
+    response = HttpResponse(status=204, content_type="text/plain")
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -10,6 +10,7 @@ invoice's ``parent.subscription_details`` and ``payments`` and the subscription'
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -55,6 +56,10 @@ GIFT_STATUS = {
     "incomplete_expired": "cancelled",
 }
 ANNUAL_PERIOD = datetime.timedelta(days=200)  # a billing period longer than this is a year
+# Gifts through our Payment Links (donations/payment_links.py) carry this in their metadata
+# instead of a reference: the link serves every reader who follows it.
+LINK_MARKER = {"samizdat": "payment_link"}
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # as actions.new_reference
 
 
 class StripeProvider:
@@ -190,7 +195,7 @@ class StripeProvider:
         )
 
     def _session_completed(self, raw: dict[str, Any], session: dict[str, Any]) -> Event | None:
-        meta = _metadata(session.get("metadata"))
+        meta = _session_metadata(session)
         if not _ours(meta):
             return None
         paid = session.get("payment_status") == "paid"
@@ -208,7 +213,7 @@ class StripeProvider:
             amount=_int(session.get("amount_total")),
             currency=_text(session.get("currency")).upper(),
             status="active" if paid else "incomplete",
-            reference=meta.get("reference", ""),
+            reference=_reference(meta, subscription),
             customer_id=_id(session.get("customer")),
         )
         # The first instalment is recorded from its invoice.paid event.
@@ -217,7 +222,7 @@ class StripeProvider:
     def _session_async(self, raw: dict[str, Any], session: dict[str, Any]) -> Event | None:
         if session.get("mode") != "payment":
             return None  # a subscription's payments are told by its invoices
-        meta = _metadata(session.get("metadata"))
+        meta = _session_metadata(session)
         if not _ours(meta):
             return None
         kind = (
@@ -264,7 +269,7 @@ class StripeProvider:
             amount=_int(invoice.get("total")) or _int(invoice.get("amount_paid")),
             currency=currency,
             status=status,
-            reference=meta.get("reference", ""),
+            reference=_reference(meta, subscription),
             customer_id=_id(invoice.get("customer")),
             next_payment_at=_time(_get(line, "period", "end")) if paid else None,
         )
@@ -273,7 +278,7 @@ class StripeProvider:
             amount=_int(invoice.get("amount_paid" if paid else "amount_due")),
             currency=currency,
             frequency=frequency,
-            reference=meta.get("reference", ""),
+            reference=_reference(meta, subscription),
             gift_id=subscription,
             intent_id=_invoice_intent(invoice),
             failure_reason="" if paid else _invoice_failure(invoice),
@@ -306,7 +311,7 @@ class StripeProvider:
             amount=_int(_get(price, "unit_amount")) * (_int(_get(item, "quantity")) or 1),
             currency=_text(subscription.get("currency") or _get(price, "currency")).upper(),
             status=status,
-            reference=meta.get("reference", ""),
+            reference=_reference(meta, _text(subscription.get("id"))),
             customer_id=_id(subscription.get("customer")),
             next_payment_at=None
             if cancelled
@@ -442,7 +447,44 @@ def _metadata(*sources: Any) -> dict[str, str]:
 def _ours(meta: dict[str, str]) -> bool:
     """Whether a checkout, invoice or subscription is one of our gifts: the account may also
     sell things, and those are not donations."""
-    return meta.get("reference", "").startswith("SZ-")
+    return meta.get("reference", "").startswith("SZ-") or _through_link(meta)
+
+
+def _through_link(meta: dict[str, str]) -> bool:
+    return all(meta.get(key) == value for key, value in LINK_MARKER.items())
+
+
+def _reference(meta: dict[str, str], source_id: str) -> str:
+    """Our reference for the gift: the one our checkout set; for a gift through a Payment
+    Link, which has none, one derived from the Stripe object it belongs to (the session of a
+    one-off gift, the subscription of a recurring one), so every event about it agrees."""
+    reference = meta.get("reference", "")
+    if reference.startswith("SZ-") or not _through_link(meta) or not source_id:
+        return reference
+    digest = hashlib.sha256(source_id.encode()).digest()
+    return "SZ-" + "".join(REFERENCE_ALPHABET[byte % 32] for byte in digest[:8])
+
+
+def _session_metadata(session: dict[str, Any]) -> dict[str, str]:
+    """A session's metadata; for a session made by one of our Payment Links (which copies its
+    metadata to the session), what we know of the link fills in anything missing. The marker
+    counts only on a session that a Payment Link made."""
+    meta = _metadata(session.get("metadata"))
+    link = _id(session.get("payment_link"))
+    if not link:
+        return {key: value for key, value in meta.items() if key not in LINK_MARKER}
+    from samizdat.donations.models import PaymentLink
+
+    known = PaymentLink.objects.filter(stripe_id=link).first()
+    if known is None:
+        return meta
+    return {
+        **LINK_MARKER,
+        "frequency": known.frequency,
+        "currency": known.currency,
+        "language": known.language,
+        **meta,
+    }
 
 
 def _language(value: str | None) -> str:
@@ -510,6 +552,6 @@ def _session_payment(session: dict[str, Any], meta: dict[str, str]) -> Payment:
         amount=_int(session.get("amount_total")),
         currency=_text(session.get("currency")).upper(),
         frequency=Frequency.ONCE.value,
-        reference=meta.get("reference", ""),
+        reference=_reference(meta, _text(session.get("id"))),
         intent_id=intent,
     )

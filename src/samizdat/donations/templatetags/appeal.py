@@ -9,6 +9,7 @@ from django import template
 from django.conf import settings
 
 from samizdat.donations import appeal as appeal_config
+from samizdat.donations import payment_links
 from samizdat.donations.providers.base import Frequency
 
 register = template.Library()
@@ -95,6 +96,7 @@ def donate_form_context(language: str, form: Any = None, location: str = "page")
         "sets": sets,
         "custom_amount": custom,
         "form": form,
+        "payment_links": payment_links.links_for(language),
     }
 
 

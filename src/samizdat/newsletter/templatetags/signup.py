@@ -24,4 +24,5 @@ def signup_form(context: Any, location: str, form: SignupForm | None = None) -> 
         "policy_href": link(context, policy["path"]) if policy else "",
         "form": form,
         "languages": settings.LANGUAGES,
+        "onion_url": settings.ONION_URL,
     }
