@@ -15,7 +15,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -30,6 +30,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
+# Marks a mirror target's directory as samizdat's own (mirrors/targets.py); never listed.
+MARKER = ".samizdat-mirror"
+UNLISTED = (MANIFEST, SIGNATURE, MARKER)  # files at the top a manifest never lists
 FORMAT = 1
 CHUNK = 1024 * 1024
 HEX = frozenset("0123456789abcdef")
@@ -65,7 +68,7 @@ def _walk(root: Path, onerror: Callable[[OSError], None] = _raise) -> Iterator[t
     """Yield (posix relative path, filesystem path) of every non-directory entry under root.
 
     Symlinks are never descended into; a symlink to a directory is yielded like a file. The
-    manifest, its signature and ``.*.tmp`` files are skipped.
+    manifest, its signature, a mirror directory's marker and ``.*.tmp`` files are skipped.
     """
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
@@ -80,8 +83,13 @@ def _walk(root: Path, onerror: Callable[[OSError], None] = _raise) -> Iterator[t
             rel = prefix + entry.name
             if entry.is_dir(follow_symlinks=False):
                 stack.append((entry.path, rel + "/"))
-            elif not (_is_temp(entry.name) or (not prefix and entry.name in (MANIFEST, SIGNATURE))):
+            elif not (_is_temp(entry.name) or (not prefix and entry.name in UNLISTED)):
                 yield rel, entry.path
+
+
+def walk(root: Path) -> Iterator[tuple[str, str]]:
+    """(relative path, filesystem path) of every file a manifest of ``root`` lists."""
+    return _walk(root)
 
 
 def _hash(path: str, buffer: memoryview) -> tuple[str, int, os.stat_result]:
@@ -214,6 +222,51 @@ def write_manifest(
     """
     key = _private_key(private_key_pem) if private_key_pem is not None else None
     manifest = build_manifest(root, cache=cache, generated=generated)
+    data = dumps(manifest)
+    _write_atomic(root / MANIFEST, data)
+    if key is not None:
+        _write_atomic(root / SIGNATURE, base64.b64encode(key.sign(data)) + b"\n")
+    else:
+        with suppress(FileNotFoundError):
+            (root / SIGNATURE).unlink()
+    return manifest
+
+
+def update_manifest(
+    root: Path,
+    *,
+    changed: Sequence[str],
+    removed: Sequence[str],
+    private_key_pem: bytes | None = None,
+    generated: datetime | None = None,
+) -> Manifest:
+    """Rewrite the manifest of ``root`` hashing only ``changed`` files (and dropping
+    ``removed`` ones); without a readable manifest, every file is hashed."""
+    try:
+        old, problems = read_manifest((root / MANIFEST).read_bytes())
+    except FileNotFoundError:
+        old, problems = None, ["missing"]
+    if old is None or problems:
+        return write_manifest(root, private_key_pem=private_key_pem, generated=generated)
+    key = _private_key(private_key_pem) if private_key_pem is not None else None
+    entries = {entry["path"]: entry for entry in old["files"]}
+    for rel in removed:
+        entries.pop(rel, None)
+    buffer = memoryview(bytearray(CHUNK))
+    for rel in changed:
+        if rel in (MANIFEST, SIGNATURE):
+            continue
+        path = root / rel
+        if path.is_file():
+            entries[rel] = _entry(rel, str(path), None, buffer)
+        else:
+            entries.pop(rel, None)
+    when = (generated or datetime.now(UTC)).astimezone(UTC)
+    manifest: Manifest = {
+        "format": FORMAT,
+        "generated": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "files": [entries[rel] for rel in sorted(entries)],
+    }
     data = dumps(manifest)
     _write_atomic(root / MANIFEST, data)
     if key is not None:

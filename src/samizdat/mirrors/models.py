@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
+
+BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
 class Mirror(models.Model):
@@ -70,3 +78,153 @@ class Mirror(models.Model):
             raise ValidationError({"url": _("The address of a copy has no query or fragment.")})
         if not self.url.endswith("/"):
             self.url += "/"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+class MirrorTarget(models.Model):
+    """Where the bundle is copied after each build: a directory, an S3 bucket or a command.
+
+    A target belongs to the mirror alone: a full sync deletes whatever the directory (or the
+    bucket under the prefix) holds that the bundle's manifest does not list."""
+
+    class Kind(models.TextChoices):
+        DIRECTORY = "directory", _("directory on this server")
+        S3 = "s3", _("S3 bucket")
+        COMMAND = "command", _("command")
+
+    class Status(models.TextChoices):
+        NEVER = "never", _("not synced yet")
+        OK = "ok", _("synced")
+        FAILED = "failed", _("failed")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    path = models.CharField(
+        _("directory"),
+        max_length=500,
+        blank=True,
+        help_text=_("Absolute path on this server, e.g. /srv/mirror/: an empty directory, "
+                    "which the first sync marks as samizdat's with a .samizdat-mirror file, or "
+                    "one holding that file. Files there that are not in the bundle are "
+                    "deleted; a directory with other files and no marker is left alone and the "
+                    "sync fails."),
+    )  # fmt: skip
+    bucket = models.CharField(_("bucket"), max_length=63, blank=True)
+    prefix = models.CharField(
+        _("prefix"),
+        max_length=500,
+        blank=True,
+        help_text=_("Folder inside the bucket, e.g. lantern; empty for the whole bucket. "
+                    "Objects there that are not in the bundle are deleted."),
+    )  # fmt: skip
+    endpoint_url = models.URLField(
+        _("endpoint URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("Only for S3-compatible services other than Amazon's, e.g. "
+                    "https://s3.eu-central-003.backblazeb2.com."),
+    )  # fmt: skip
+    region = models.CharField(_("region"), max_length=64, blank=True)
+    access_key_id = models.CharField(
+        _("access key ID"),
+        max_length=128,
+        blank=True,
+        help_text=_("Empty: the server's own credentials (environment, ~/.aws, instance role)."),
+    )
+    secret_access_key = models.CharField(_("secret access key"), max_length=256, blank=True)
+    command = models.CharField(
+        _("command"),
+        max_length=1000,
+        blank=True,
+        help_text=_("Run without a shell in the bundle directory, e.g. rsync -a --delete "
+                    "--delay-updates ./ mirror@example.net:lantern/. It finds the lists of "
+                    "changed and removed files in the files named by SAMIZDAT_CHANGED_FILES "
+                    "and SAMIZDAT_REMOVED_FILES; SAMIZDAT_FULL_SYNC is 1 when every file is "
+                    "sent."),
+    )  # fmt: skip
+    timeout = models.PositiveIntegerField(
+        _("timeout (seconds)"), default=600, validators=[MinValueValidator(1)]
+    )
+    last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    last_status = models.CharField(
+        _("status"), max_length=6, choices=Status.choices, default=Status.NEVER
+    )
+    last_report = models.TextField(_("last report"), blank=True)
+    needs_full_sync = models.BooleanField(
+        _("send every file next time"),
+        default=True,
+        help_text=_("Set for a new target, when its place changes or it is switched back "
+                    "on, and after a failed sync: it may lack files."),
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("mirror target")
+        verbose_name_plural = _("mirror targets")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.DIRECTORY:
+            self._clean_directory()
+        elif self.kind == self.Kind.S3:
+            self._clean_s3()
+        elif self.kind == self.Kind.COMMAND:
+            self._clean_command()
+
+    def _clean_directory(self) -> None:
+        raw = self.path.strip()
+        if not raw:
+            raise ValidationError({"path": _("A directory target needs a directory.")})
+        if not os.path.isabs(raw) or ".." in Path(raw).parts:
+            raise ValidationError(
+                {"path": _("Enter an absolute path without “..”, e.g. /srv/mirror/.")}
+            )
+        path = Path(os.path.realpath(raw))
+        bundle = Path(os.path.realpath(settings.BUNDLE_DIR))
+        data = Path(os.path.realpath(settings.DATA_DIR))
+        # A full sync deletes whatever the manifest does not list: the bundle itself, the
+        # database or the uploaded images must never be in its way.
+        if path == Path(path.anchor) or _inside(path, bundle) or _inside(path, data):
+            raise ValidationError(
+                {"path": _("The directory cannot be the root directory or lie inside the "
+                           "bundle or the data directory.")}
+            )  # fmt: skip
+        if _inside(bundle, path) or _inside(data, path):
+            raise ValidationError(
+                {"path": _("The directory cannot contain the bundle or the data directory.")}
+            )
+        self.path = raw
+
+    def _clean_s3(self) -> None:
+        self.bucket = self.bucket.strip()
+        if not self.bucket:
+            raise ValidationError({"bucket": _("An S3 target needs a bucket.")})
+        if not BUCKET.fullmatch(self.bucket):
+            raise ValidationError(
+                {"bucket": _("Enter a bucket name: 3 to 63 lowercase letters, digits, dots "
+                             "and hyphens.")}
+            )  # fmt: skip
+        self.prefix = self.prefix.strip().strip("/")
+        if self.prefix and (".." in self.prefix.split("/") or "//" in self.prefix):
+            raise ValidationError({"prefix": _("Enter a folder like lantern or mirrors/lantern.")})
+        if bool(self.access_key_id) != bool(self.secret_access_key):
+            raise ValidationError(
+                {"access_key_id": _("Give both the access key ID and the secret access key, "
+                                    "or neither.")}
+            )  # fmt: skip
+
+    def _clean_command(self) -> None:
+        try:
+            args = shlex.split(self.command)
+        except ValueError as error:
+            raise ValidationError(
+                {"command": _("The command cannot be read: %(error)s.") % {"error": error}}
+            ) from error
+        if not args:
+            raise ValidationError({"command": _("A command target needs a command.")})
