@@ -1,0 +1,292 @@
+"""nginx serving the static bundle as the public site, with only the dynamic paths proxied.
+
+``nginx_conf`` returns one ``server`` block (what goes into ``sites-enabled``); it relies on
+the ``http`` block of Debian's ``/etc/nginx/nginx.conf`` for ``mime.types`` and on
+``/etc/nginx/modules-enabled``, where ``libnginx-mod-http-brotli-static`` loads itself.
+``standalone_conf`` wraps such a block into a whole configuration that runs without root,
+every file in one directory (tests, benchmarks, trying a bundle out).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from samizdat.core.middleware import content_security_policy
+
+# Paths only the app can answer, under every language or none. Everything else is a file of
+# the bundle (reader pages, feeds, sitemaps, robots.txt, assets, renditions), or, when it is
+# not, the app's answer (a restricted page) or a 404.
+DYNAMIC_PREFIXES = (
+    "/admin/",  # Wagtail admin: staff, sessions, CSRF
+    "/documents/",  # Wagtail documents, served with their privacy rules
+    "/newsletter/",  # signup, ALTCHA challenge, confirm, unsubscribe (not /<lang>/newsletter/)
+    "/donate/",  # the donate page, checkout, thanks, managing a gift
+    "/webhooks/",  # payment providers and mail services
+    "/_util/",  # Wagtail's password-protected page form
+)
+HTML_CACHE = "public, max-age=300"
+ASSET_CACHE = "public, max-age=31536000, immutable"
+# Files the bundle does not hold (the admin's assets, images not on any public page).
+COLLECTED_CACHE = "public, max-age=86400"
+# What core.middleware.security_headers adds besides the CSP.
+PERMISSIONS_POLICY = "interest-cohort=(), browsing-topics=()"
+BROTLI_STATIC_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+MIME_TYPES = Path("/etc/nginx/mime.types")
+
+_WORDS = re.compile(r"[\w.*~:=\[\]-]+( [\w.*~:=\[\]-]+)*")
+_APP = re.compile(r"(unix:/[\w./-]+|[\w.-]+:\d+|\[[0-9a-fA-F:]+\]:\d+)")
+_UNSAFE = re.compile(r'["\\$;{}\s]')
+
+
+def nginx_conf(
+    *,
+    server_name: str,
+    bundle_dir: Path,
+    app: str | None = "127.0.0.1:8000",
+    listen: str = "80",
+    brotli: bool = True,
+    static_root: Path | None = None,
+    media_root: Path | None = None,
+) -> str:
+    """The ``server`` block serving ``bundle_dir`` and proxying the dynamic paths to ``app``.
+
+    ``app`` is gunicorn's address (``host:port`` or ``unix:/path``); None serves the bundle
+    alone (a mirror: its forms post to the app's own address). ``static_root`` and
+    ``media_root`` (collectstatic's output and the uploads) answer for ``/static/`` and
+    ``/media/`` files the bundle does not have, such as the admin's assets. ValueError when an
+    argument would not make a valid, single configuration value.
+    """
+    if not _WORDS.fullmatch(server_name):
+        raise ValueError(f"{server_name!r} is not a server name (or names separated by spaces).")
+    if not _WORDS.fullmatch(listen):
+        raise ValueError(f"{listen!r} is not a listen address, e.g. 80 or '443 ssl'.")
+    if app is not None and not _APP.fullmatch(app):
+        raise ValueError(f"{app!r} is not an app address: host:port or unix:/path.")
+    bundle = _path(bundle_dir)
+    headers = _security_headers(tls="ssl" in listen.split())
+    proxy: list[str] = []
+    if app is not None:
+        upstream = f"http://{app}:" if app.startswith("unix:") else f"http://{app}"
+        proxy = [
+            f"        proxy_pass {upstream};",
+            "        proxy_set_header Host $host;",
+            "        proxy_set_header X-Forwarded-Proto $scheme;",
+            "        proxy_set_header X-Forwarded-For $remote_addr;",
+        ]
+    if app is not None:
+        missing = [
+            "        # /en/news to /en/news/. What is no file goes to the app: pages behind a",
+            "        # password or a login, pages not baked yet, and its own 404 page.",
+            "        try_files ${uri}index.html $uri $uri/ @app;",
+        ]
+    else:
+        missing = [
+            "        # /en/news to /en/news/.",
+            "        try_files ${uri}index.html $uri $uri/ =404;",
+        ]
+    lines = [
+        "# samizdat: readers get the static bundle"
+        + ("; the dynamic paths and what is no file reach the app." if app is not None else "."),
+        "# Made by `samizdat mirror nginx-conf`: make it again when the site's settings change",
+        "# (payment providers, app origins and the onion address are in the headers below).",
+        "# A server block for sites-enabled: Debian's nginx.conf provides mime.types and loads",
+        "# the brotli module from modules-enabled.",
+        "server {",
+        f"    listen {listen};",
+        f"    server_name {server_name};",
+        "",
+        f"    root {bundle};",
+        "    index index.html index.xml;",
+        "    error_page 404 /404.html;",
+        "    absolute_redirect off;  # /en/news -> /en/news/ works behind TLS proxies and onions",
+        "    server_tokens off;",
+        "    charset utf-8;",
+        "    charset_types text/css text/plain text/xml application/javascript application/json",
+        "                  application/rss+xml application/atom+xml application/xml image/svg+xml;",
+        "    access_log off;  # readers' addresses are not kept",
+        "    log_not_found off;  # nor in the error log, for every missing file",
+        "",
+        "    # The bundle holds x.gz (and x.br) next to every text file: sent as they are.",
+        "    gzip_static on;",
+        *(["    brotli_static on;"] if brotli else []),
+        "    gzip_vary on;",
+        "    etag on;  # the default: a file's mtime and size; If-None-Match gets 304",
+        "",
+        "    location / {",
+        "        # A page is a directory's index.html: tried first, it is served without the",
+        "        # index module's internal redirect (as fast as any file); $uri/ redirects",
+        *missing,
+        f'        add_header Cache-Control "{HTML_CACHE}";',
+        *headers,
+        "        # Feeds are index.xml files; these locations keep the headers above.",
+        "        location ~ /feed/rss/(?:index\\.xml)?$ {",
+        "            types { application/rss+xml xml; }",
+        "        }",
+        "        location ~ /feed/atom/(?:index\\.xml)?$ {",
+        "            types { application/atom+xml xml; }",
+        "        }",
+        "        location ~ ^/(?:news-)?sitemap(?:-[\\w-]+)?\\.xml$ {",
+        "            types { application/xml xml; }",
+        "        }",
+        "    }",
+        "",
+        "    # Content-named or ?v=<hash> links: a new version is a new address.",
+    ]
+    collected = {"static": static_root, "media": media_root} if app is not None else {}
+    for name in ("static", "media"):
+        # try_files' last argument is a URI (an internal redirect), the others files.
+        fallback = "/_collected$uri" if collected.get(name) is not None else "=404"
+        lines += [
+            f"    location ^~ /{name}/ {{",
+            f"        try_files $uri {fallback};",
+            f'        add_header Cache-Control "{ASSET_CACHE}";',
+            *headers,
+            "    }",
+        ]
+    if any(root is not None for root in collected.values()):
+        lines += [
+            "    # What the bundle lacks: the admin's assets, images on no public page.",
+            "    location ^~ /_collected/ {",
+            "        internal;",
+            f'        add_header Cache-Control "{COLLECTED_CACHE}";',
+            *headers,
+        ]
+        for name, root in collected.items():
+            if root is not None:
+                lines += [
+                    f"        location ^~ /_collected/{name}/ {{",
+                    f"            alias {_path(root)}/;",
+                    "        }",
+                ]
+        lines.append("    }")
+    if app is not None:
+        languages = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
+        lines += [
+            "",
+            "    # The app sends its own headers (no CSP on the admin): nothing is added here.",
+            f"    location ~ ^/(?:{languages})/search(?:/|$) {{",
+            *proxy,
+            "    }",
+        ]
+        for prefix in DYNAMIC_PREFIXES:
+            body = [*proxy, "        client_max_body_size 64m;"] if prefix == "/admin/" else proxy
+            lines += [f"    location ^~ {prefix} {{", *body, "    }"]
+        lines.append("    location = /admin { return 301 /admin/; }  # what staff type")
+        lines += ["    location @app {  # what location / has no file for", *proxy, "    }"]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def site_conf(
+    *,
+    server_name: str | None,
+    bundle_dir: Path | None,
+    app: str | None,
+    listen: str,
+    brotli: bool,
+) -> str:
+    """``nginx_conf`` for this installation: its host, bundle, collected static files and uploads."""
+    return nginx_conf(
+        server_name=server_name or urlsplit(settings.SITE_URL).hostname or "_",
+        bundle_dir=bundle_dir or Path(settings.BUNDLE_DIR),
+        app=app,
+        listen=listen,
+        brotli=brotli,
+        static_root=Path(settings.STATIC_ROOT),
+        media_root=Path(settings.MEDIA_ROOT),
+    )
+
+
+def standalone_conf(
+    *,
+    server_conf: Path,
+    workdir: Path,
+    modules: Sequence[Path] = (),
+    mime_types: Path = MIME_TYPES,
+    workers: int | str = "auto",
+) -> str:
+    """A whole nginx.conf including ``server_conf``, with its pid, logs and temp files in
+    ``workdir``: for ``nginx -p WORKDIR -c FILE -g 'daemon off;'`` as any user."""
+    work = _path(workdir)
+    lines = [f"load_module {_path(module)};" for module in modules]
+    if os.geteuid() == 0:
+        # Workers would otherwise run as nobody and could not read a private bundle directory.
+        lines.append("user root root;")
+    lines += [
+        f"worker_processes {workers};",
+        f"pid {work}/nginx.pid;",
+        f"error_log {work}/error.log;",
+        "events { worker_connections 1024; }",
+        "http {",
+        f"    include {_path(mime_types)};",
+        "    default_type application/octet-stream;",
+        "    sendfile on;",
+        "    tcp_nopush on;",
+        "    access_log off;",
+        *(
+            f"    {kind}_temp_path {work}/{kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        ),
+        f"    include {_path(server_conf)};",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def nginx_binary() -> str | None:
+    """The nginx program, also where /usr/sbin is not on the PATH."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+
+
+def brotli_module() -> Path | None:
+    """Debian's brotli_static module, when installed (libnginx-mod-http-brotli-static)."""
+    return BROTLI_STATIC_MODULE if BROTLI_STATIC_MODULE.exists() else None
+
+
+def _security_headers(*, tls: bool) -> list[str]:
+    """The headers the app adds to reader pages, on every answer (``always``: 404s too).
+
+    add_header in a location replaces every inherited one, so each location lists them all.
+    """
+    values = [
+        ("Content-Security-Policy", content_security_policy()),
+        ("Referrer-Policy", settings.SECURE_REFERRER_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", settings.X_FRAME_OPTIONS),
+        ("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY),
+        ("Permissions-Policy", PERMISSIONS_POLICY),
+    ]
+    if tls and settings.SECURE_HSTS_SECONDS:
+        hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        hsts += "; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else ""
+        hsts += "; preload" if settings.SECURE_HSTS_PRELOAD else ""
+        values.append(("Strict-Transport-Security", hsts))
+    lines = []
+    for name, value in values:
+        if value:
+            lines.append(f'        add_header {name} "{_value(value)}" always;')
+    if settings.ONION_URL:
+        lines.append(
+            f'        add_header Onion-Location "{_value(settings.ONION_URL)}$request_uri" always;'
+        )
+    return lines
+
+
+def _value(value: str) -> str:
+    if re.search(r'["\\$\n\r]', value):
+        raise ValueError(f"{value!r} cannot be written as an nginx header value.")
+    return value
+
+
+def _path(path: Path) -> str:
+    absolute = str(Path(path).absolute())
+    if _UNSAFE.search(absolute):
+        raise ValueError(f"{absolute!r}: nginx paths here may not hold spaces, quotes, $ ; {{ }}.")
+    return absolute

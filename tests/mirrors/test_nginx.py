@@ -1,0 +1,390 @@
+"""``samizdat mirror nginx-conf``: a real nginx serving a bundle with the generated config."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from samizdat.mirrors import nginx
+
+NGINX = nginx.nginx_binary()
+pytestmark = pytest.mark.skipif(
+    NGINX is None,
+    reason="nginx is not installed (apt-get install nginx libnginx-mod-http-brotli-static)",
+)
+
+ARTICLE = "en/news/court-opens-trial/index.html"
+ARTICLE_HTML = (
+    "<!DOCTYPE html><html lang=en><title>Court opens trial of reporter</title>"
+    + "<p>The hearing began on Monday. " * 40
+)
+
+
+def brotli_bytes(data: bytes) -> bytes | None:
+    """``data`` compressed with brotli (the library, else the command), or None."""
+    try:
+        import brotli  # type: ignore[import-not-found]
+    except ImportError:
+        program = shutil.which("brotli")
+        if program is None:
+            return None
+        return subprocess.run([program, "-c"], input=data, capture_output=True, check=True).stdout
+    return bytes(brotli.compress(data))
+
+
+def make_bundle(root: Path) -> Path:
+    """A small hand-made bundle: pages with .gz (and .br) siblings, feeds, a sitemap, assets."""
+    files = {
+        "index.html": "<!DOCTYPE html><title>The Lantern</title>",
+        "404.html": "<!DOCTYPE html><title>Page not found</title><h1>Nothing here</h1>",
+        "en/index.html": "<!DOCTYPE html><title>Front page</title>",
+        "en/news/index.html": "<!DOCTYPE html><title>News</title>",
+        ARTICLE: ARTICLE_HTML,
+        "en/newsletter/index.html": "<!DOCTYPE html><title>Our newsletter</title>",
+        "en/feed/rss/index.xml": '<?xml version="1.0"?><rss version="2.0"></rss>',
+        "en/feed/atom/index.xml": '<?xml version="1.0"?><feed></feed>',
+        "sitemap.xml": '<?xml version="1.0"?><sitemapindex></sitemapindex>',
+        "robots.txt": "User-agent: *\nSitemap: http://testserver/sitemap.xml\n",
+        "static/samizdat/site.css": "body { font-family: serif; }\n" * 20,
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    article = (root / ARTICLE).read_bytes()
+    (root / (ARTICLE + ".gz")).write_bytes(gzip.compress(article))
+    compressed = brotli_bytes(article)
+    if compressed is not None:
+        (root / (ARTICLE + ".br")).write_bytes(compressed)
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class App(BaseHTTPRequestHandler):
+    """Stands in for gunicorn: says what reached it."""
+
+    def answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode()
+        text = (
+            f"app saw {self.command} {self.path} host={self.headers['Host']} "
+            f"for={self.headers['X-Forwarded-For']} proto={self.headers['X-Forwarded-Proto']} "
+            f"body={body}"
+        )
+        data = text.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = answer
+    do_POST = answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def app() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), App)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def generate(bundle: Path, port: int, *extra: str) -> str:
+    out = StringIO()
+    argv = ["--bundle", str(bundle), "--listen", f"127.0.0.1:{port}", "--server-name", "localhost"]
+    call_command("mirror", "nginx-conf", *argv, *extra, stdout=out)
+    return out.getvalue()
+
+
+def write_config(workdir: Path, server_block: str, *, brotli: bool) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "server.conf").write_text(server_block)
+    module = nginx.brotli_module()
+    modules = [module] if brotli and module is not None else []
+    main = workdir / "nginx.conf"
+    main.write_text(
+        nginx.standalone_conf(server_conf=workdir / "server.conf", workdir=workdir, modules=modules)
+    )
+    return main
+
+
+@contextmanager
+def running(config: Path, port: int) -> Iterator[None]:
+    """nginx in the foreground with ``config``, until the block ends."""
+    assert NGINX is not None
+    workdir = config.parent
+    process = subprocess.Popen(
+        [NGINX, "-p", str(workdir), "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                log = (
+                    (workdir / "error.log").read_text() if (workdir / "error.log").exists() else ""
+                )
+                pytest.fail(f"nginx exited: {output}{log}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("nginx did not start listening within 10 s")
+                time.sleep(0.05)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+Fetch = Callable[..., Answer]
+
+
+@pytest.fixture
+def serve(tmp_path: Path, app: str) -> Iterator[Callable[..., Fetch]]:
+    """Start nginx over a fresh bundle with the generated config; returns a fetcher."""
+    stack = ExitStack()
+
+    def start(*extra: str) -> Fetch:
+        port = free_port()
+        bundle = make_bundle(tmp_path / "bundle")
+        block = generate(bundle, port, "--app", app, *extra)
+        workdir = tmp_path / "nginx"
+        config = write_config(workdir, block, brotli="--no-brotli" not in extra)
+        stack.enter_context(running(config, port))
+
+        def fetch(
+            path: str, method: str = "GET", body: str | None = None, **headers: str
+        ) -> Answer:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                names = {name.replace("_", "-"): value for name, value in headers.items()}
+                conn.request(method, path, body=body, headers=names)
+                response = conn.getresponse()
+                return Answer(response.status, response.headers, response.read())
+            finally:
+                conn.close()
+
+        return fetch
+
+    with stack:
+        yield start
+
+
+def test_the_generated_config_passes_nginx_t(tmp_path: Path, app: str) -> None:
+    assert NGINX is not None
+    bundle = make_bundle(tmp_path / "bundle")
+    for name, extra in [("full", ["--app", app]), ("plain", ["--no-brotli", "--no-app"])]:
+        block = generate(bundle, free_port(), *extra)
+        config = write_config(tmp_path / name, block, brotli="--no-brotli" not in extra)
+        done = subprocess.run(
+            [NGINX, "-t", "-p", str(config.parent), "-c", str(config)],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "test is successful" in done.stderr
+
+
+def test_pages_come_from_the_bundle_with_short_caching(serve: Callable[..., Fetch]) -> None:
+    fetch = serve()
+    page = fetch("/" + ARTICLE.removesuffix("index.html"))
+    assert page.status == 200
+    assert page.body.decode() == ARTICLE_HTML
+    assert page.header("Content-Type") == "text/html; charset=utf-8"
+    assert page.header("Cache-Control") == "public, max-age=300"
+    assert fetch("/").body.startswith(b"<!DOCTYPE html><title>The Lantern")
+    # The newsletter page of a language is a file of the bundle, not the app's signup endpoint.
+    assert b"Our newsletter" in fetch("/en/newsletter/").body
+    moved = fetch("/en/news")
+    assert moved.status == 301
+    assert moved.header("Location") == "/en/news/"
+
+
+def test_precompressed_files_are_sent_as_they_are_with_etags(
+    serve: Callable[..., Fetch], tmp_path: Path
+) -> None:
+    fetch = serve()
+    path = "/" + ARTICLE.removesuffix("index.html")
+    zipped = fetch(path, Accept_Encoding="gzip")
+    assert zipped.header("Content-Encoding") == "gzip"
+    assert zipped.body == (tmp_path / "bundle" / (ARTICLE + ".gz")).read_bytes()
+    assert "Accept-Encoding" in (zipped.header("Vary") or "")
+    etag = zipped.header("ETag")
+    assert etag
+    again = fetch(path, Accept_Encoding="gzip", If_None_Match=etag)
+    assert again.status == 304
+    assert again.body == b""
+    assert fetch(path).header("Content-Encoding") is None
+
+
+def test_brotli_clients_get_the_br_file(serve: Callable[..., Fetch], tmp_path: Path) -> None:
+    if nginx.brotli_module() is None:
+        pytest.skip("nginx's brotli module is not installed (libnginx-mod-http-brotli-static)")
+    if brotli_bytes(b"x") is None:
+        pytest.skip("neither the brotli library nor the brotli command is installed")
+    fetch = serve()
+    answer = fetch("/" + ARTICLE.removesuffix("index.html"), Accept_Encoding="br, gzip")
+    assert answer.header("Content-Encoding") == "br"
+    assert answer.body == (tmp_path / "bundle" / (ARTICLE + ".br")).read_bytes()
+
+
+def test_feeds_sitemaps_and_robots_have_their_types(serve: Callable[..., Fetch]) -> None:
+    fetch = serve()
+    rss = fetch("/en/feed/rss/")
+    assert rss.status == 200
+    assert rss.header("Content-Type") == "application/rss+xml; charset=utf-8"
+    assert rss.body.startswith(b"<?xml")
+    assert fetch("/en/feed/atom/").header("Content-Type") == ("application/atom+xml; charset=utf-8")
+    assert fetch("/sitemap.xml").header("Content-Type") == "application/xml; charset=utf-8"
+    assert fetch("/robots.txt").header("Content-Type") == "text/plain; charset=utf-8"
+
+
+def test_assets_are_cached_for_a_year(serve: Callable[..., Fetch]) -> None:
+    css = serve()("/static/samizdat/site.css?v=0123abcd")
+    assert css.status == 200
+    assert css.header("Content-Type") == "text/css; charset=utf-8"
+    assert css.header("Cache-Control") == "public, max-age=31536000, immutable"
+
+
+def test_assets_missing_from_the_bundle_come_from_collectstatic(
+    serve: Callable[..., Fetch], settings: Any, tmp_path: Path
+) -> None:
+    settings.STATIC_ROOT = tmp_path / "collected"
+    (tmp_path / "collected" / "wagtailadmin").mkdir(parents=True)
+    (tmp_path / "collected" / "wagtailadmin" / "core.js").write_text("// admin")
+    fetch = serve()
+    admin = fetch("/static/wagtailadmin/core.js")
+    assert admin.status == 200
+    assert admin.body == b"// admin"
+    # The fallback location is internal: not an address of its own.
+    assert fetch("/_collected/static/wagtailadmin/core.js").status == 404
+
+
+def test_without_an_app_an_unknown_path_gets_the_bundles_404_page(
+    serve: Callable[..., Fetch],
+) -> None:
+    missing = serve("--no-app", "--no-brotli")("/en/news/no-such-story/")
+    assert missing.status == 404
+    assert b"Nothing here" in missing.body
+    # The security headers are on error pages too.
+    assert "default-src 'self'" in (missing.header("Content-Security-Policy") or "")
+
+
+def test_with_an_app_what_the_bundle_lacks_is_answered_by_the_app(
+    serve: Callable[..., Fetch],
+) -> None:
+    fetch = serve()
+    # A page behind a password or a login is not in the bundle, nor one not baked yet.
+    restricted = fetch("/en/news/members-only/", Host="news.example.org")
+    assert restricted.status == 200
+    text = restricted.body.decode()
+    assert text.startswith("app saw GET /en/news/members-only/ host=news.example.org")
+    assert "for=127.0.0.1 proto=http" in text
+    # The app's answer keeps its own headers: none of the bundle's are added.
+    assert restricted.header("Cache-Control") is None
+    assert restricted.header("Content-Security-Policy") is None
+    # Files of the bundle are still served by nginx, and missing assets are still 404s.
+    assert fetch("/en/news/").body == b"<!DOCTYPE html><title>News</title>"
+    assert fetch("/en/news").status == 301
+    missing_asset = fetch("/static/samizdat/gone.css")
+    assert missing_asset.status == 404 and b"Nothing here" in missing_asset.body
+
+
+def test_only_dynamic_paths_reach_the_app(serve: Callable[..., Fetch]) -> None:
+    fetch = serve()
+    posted = fetch(
+        "/newsletter/subscribe/", "POST", body="email=a@example.org", Host="news.example.org"
+    )
+    assert posted.status == 200
+    text = posted.body.decode()
+    assert text.startswith("app saw POST /newsletter/subscribe/ host=news.example.org")
+    assert "for=127.0.0.1 proto=http body=email=a@example.org" in text
+    for path in ("/en/search/?q=court", "/ru/search/", "/donate/", "/admin/", "/webhooks/stripe/"):
+        assert fetch(path).body.startswith(b"app saw GET " + path.encode()), path
+    assert fetch("/admin").header("Location") == "/admin/"
+    # What the app adds to its own answers is left alone (the admin has no reader CSP).
+    assert fetch("/admin/").header("Content-Security-Policy") is None
+    assert not fetch("/en/").body.startswith(b"app saw")
+
+
+def test_a_mirror_without_an_app_serves_only_the_bundle(serve: Callable[..., Fetch]) -> None:
+    fetch = serve("--no-app", "--no-brotli")
+    answer = fetch("/newsletter/subscribe/", "POST", body="email=a@example.org")
+    assert answer.status in (404, 405)
+    assert b"app saw" not in answer.body
+    assert fetch("/en/").status == 200
+
+
+@pytest.mark.django_db
+def test_reader_pages_carry_the_apps_security_headers(
+    serve: Callable[..., Fetch], settings: Any, client: Any, site_tree: Any
+) -> None:
+    settings.ONION_URL = "http://lanternexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxx.onion"
+    dynamic = client.get("/en/")
+    assert dynamic.status_code == 200
+    static = serve()("/en/")
+    for name in (
+        "Content-Security-Policy",
+        "Referrer-Policy",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Cross-Origin-Opener-Policy",
+        "Permissions-Policy",
+        "Onion-Location",
+    ):
+        assert static.header(name) == dynamic.headers[name], name
+
+
+def test_values_that_would_break_the_config_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="not a listen address"):
+        call_command("mirror", "nginx-conf", "--listen", "80; include /etc/shadow")
+    with pytest.raises(CommandError, match="not an app address"):
+        call_command("mirror", "nginx-conf", "--app", "127.0.0.1:8000; return 200")
+    with pytest.raises(CommandError, match="not a server name"):
+        call_command("mirror", "nginx-conf", "--server-name", "a{b")
+    with pytest.raises(CommandError, match="may not hold"):
+        call_command("mirror", "nginx-conf", "--bundle", str(tmp_path / "my bundle"))
