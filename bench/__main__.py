@@ -1,11 +1,13 @@
-"""``python -m bench [pages|newsletter|donations] [options]``: figures for a seeded samizdat site.
+"""``python -m bench [pages|newsletter|donations|mirrors] [options]``: figures for a seeded samizdat site.
 
 ``python -m bench pages [--articles N] [--duration S]``: page figures (rendering, HTTP load).
 ``python -m bench newsletter [--subscribers N] [--workers 2]``: newsletter sending figures
 (see ``bench.newsletter``).
 ``python -m bench donations [--events N]``: webhook and donate-page figures (``bench.donations``).
+``python -m bench mirrors [--articles N]``: static bundle builds, nginx serving it, page weight
+(``bench.mirrors``).
 ``python -m bench [pages options]`` (what ``make bench`` runs): the pages benchmark with those
-options, then the newsletter and donations benchmarks with their defaults.
+options, then the newsletter, donations and mirrors benchmarks with their defaults.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
-from bench import donations, load, newsletter, pages
+from bench import donations, load, mirrors, newsletter, pages
 
 # The targets and the reference figures quoted in the performance issue.
 TARGET_QUERIES = 10
@@ -141,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
         newsletter.main(argv[1:])
     elif argv[:1] == ["donations"]:
         donations.main(argv[1:])
+    elif argv[:1] == ["mirrors"]:
+        mirrors.main(argv[1:])
     elif argv[:1] == ["pages"]:
         pages_main(argv[1:])
     elif argv[:1] in (["-h"], ["--help"]):
@@ -151,6 +155,9 @@ def main(argv: list[str] | None = None) -> None:
         newsletter.main([])
         print()
         donations.main([])
+        print()
+        # The same seeded archive as the pages benchmark.
+        mirrors.main(["--articles", str(parse_args(argv).articles)])
 
 
 def pages_main(argv: list[str]) -> None:

@@ -42,4 +42,5 @@ CACHES = {
     },
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+BUNDLE_AUTO_BUILD = False  # tests of the bundle switch it on
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -313,7 +313,30 @@ DONATIONS_MANAGE_LINK_HOURS = int(env("DONATIONS_MANAGE_LINK_HOURS", "24"))
 # compares each mirror with its manifest, reaching onion mirrors through TOR_PROXY
 # (e.g. socks5h://127.0.0.1:9050). ONION_URL is announced with the Onion-Location header.
 BUNDLE_DIR = Path(env("BUNDLE_DIR", str(DATA_DIR / "bundle")))
+# The newsroom's Ed25519 private key (PEM file, `samizdat mirror keygen`): signs manifest.json.
+BUNDLE_SIGNING_KEY = env("BUNDLE_SIGNING_KEY")
+# Whether publishing keeps the bundle current (a background task after every change).
+BUNDLE_AUTO_BUILD = env_bool("BUNDLE_AUTO_BUILD", True)
+# How often the worker rebuilds the whole bundle (0: only when asked); also once at its start.
+BUNDLE_FULL_BUILD_HOURS = float(env("BUNDLE_FULL_BUILD_HOURS", "24"))
+# Processes that render a full build (the default: one per CPU core).
+BUNDLE_JOBS = int(env("BUNDLE_JOBS", str(os.cpu_count() or 1)))
 ONION_URL = env("ONION_URL").rstrip("/")
 TOR_PROXY = env("TOR_PROXY")
 MIRROR_CHECK_HOURS = float(env("MIRROR_CHECK_HOURS", "6"))
 MIRROR_CHECK_SAMPLE = int(env("MIRROR_CHECK_SAMPLE", "20"))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+# Where the dynamic app answers: SITE_URL's origin first, then other addresses of the same app
+# (an alternative domain, the onion). Reader forms on any copy of a page post to the first of
+# them that answers (static/samizdat/forms.js); CSP allows forms and the script to reach them.
+APP_ORIGINS = list(
+    dict.fromkeys(
+        origin for origin in map(_origin, [SITE_URL, *env_list("APP_ORIGINS"), ONION_URL]) if origin
+    )
+)

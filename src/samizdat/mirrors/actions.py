@@ -1,9 +1,10 @@
-"""What happens to mirrors on a schedule: the periodic check against the bundle."""
+"""What happens to mirrors on a schedule: the periodic full build and check against the bundle."""
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +16,23 @@ from samizdat.mirrors.models import Mirror
 
 logger = logging.getLogger(__name__)
 MIRROR_CHECK_LOCK = "samizdat:mirror-check"
+BUNDLE_BUILD_LOCK = "samizdat:bundle-full-build"
+
+
+def build_bundle_when_due() -> bool:
+    """Queue a full build of the bundle when none was queued for BUNDLE_FULL_BUILD_HOURS (or
+    ever, by this worker): publishing keeps it current, and the full build makes it whole
+    again after whatever the incremental path cannot see (a tag taken off a story, a file
+    removed by hand). True when a build was queued."""
+    hours = settings.BUNDLE_FULL_BUILD_HOURS
+    if not settings.BUNDLE_AUTO_BUILD or hours <= 0:
+        return False
+    if not cache.add(BUNDLE_BUILD_LOCK, os.getpid(), timeout=hours * 3600):
+        return False
+    from samizdat.mirrors import tasks
+
+    tasks.build.enqueue(requested_at=time.time())
+    return True
 
 
 def claim_mirror_check(*, now: datetime) -> bool:

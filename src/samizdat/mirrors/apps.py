@@ -9,3 +9,8 @@ class MirrorsConfig(AppConfig):
     label = "mirrors"
     verbose_name = _("Mirrors")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from samizdat.mirrors import signals
+
+        signals.connect()

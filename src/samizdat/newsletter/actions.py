@@ -32,6 +32,7 @@ from samizdat.newsletter.models import (
     Suppression,
     email_hash,
 )
+from samizdat.newsletter.signals import edition_sent
 from samizdat.publishing.models import HomePage
 from samizdat.publishing.models import articles as live_articles
 
@@ -493,11 +494,14 @@ def finish_edition(*, edition_id: int) -> bool:
     )
     if open_rows.exists():
         return False
-    return bool(
+    finished = bool(
         Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING).update(
             status=Edition.Status.SENT, finished_at=timezone.now()
         )
     )
+    if finished:
+        edition_sent.send(sender=Edition, edition_id=edition_id)
+    return finished
 
 
 def delivery_counts(edition_id: int) -> dict[str, int]:

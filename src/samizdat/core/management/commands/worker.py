@@ -48,9 +48,10 @@ def run_due_jobs(stop: threading.Event, interval: float) -> None:
     others), start due newsletter editions, resume stalled ones and plan next week's, and
     drop payment providers' raw payloads once they are past their retention period and retry
     receipts that could not be sent. Every MIRROR_CHECK_HOURS, check the mirrors in a thread
-    of their own, so a slow mirror never holds up publishing."""
+    of their own, so a slow mirror never holds up publishing; at start and every
+    BUNDLE_FULL_BUILD_HOURS, queue a full build of the static bundle."""
     from samizdat.donations.actions import forget_old_payloads, send_missed_receipts
-    from samizdat.mirrors.actions import claim_mirror_check
+    from samizdat.mirrors.actions import build_bundle_when_due, claim_mirror_check
     from samizdat.newsletter.actions import run_schedule
 
     mirror_check: threading.Thread | None = None
@@ -80,6 +81,10 @@ def run_due_jobs(stop: threading.Event, interval: float) -> None:
                 mirror_check.start()
         except Exception:
             logger.exception("starting the mirror check failed; retrying in %s s", interval)
+        try:
+            build_bundle_when_due()
+        except Exception:
+            logger.exception("queueing the bundle's full build failed; retrying in %s s", interval)
         try:
             forget_old_payloads(now=timezone.now())
         except Exception:

@@ -5,6 +5,7 @@
 its manifest (and with ``--public-key`` its signature): what anyone holding a mirror can run.
 ``check [URL ...]`` compares mirrors with the newsroom's bundle: every stored Mirror (saving
 the result on its row), or just the URLs given (saving nothing).
+``nginx-conf`` prints the nginx server block that serves the bundle to readers.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from samizdat.mirrors import bundle, manifest, nginx, targets
 from samizdat.mirrors import check as mirror_check
-from samizdat.mirrors import manifest
-from samizdat.mirrors.models import Mirror
+from samizdat.mirrors.models import Mirror, MirrorTarget
 
 
 class Command(BaseCommand):
@@ -29,6 +30,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="action", required=True)
+        build = commands.add_parser(
+            "build",
+            help="Render the whole public site into OUTDIR as static files, write its manifest "
+            "and send the changes to the mirror targets.",
+        )
+        build.add_argument("outdir", type=Path, nargs="?", help="default: SAMIZDAT_BUNDLE_DIR")
+        sync = commands.add_parser(
+            "sync", help="Send the bundle to the mirror targets that missed changes (or all)."
+        )
+        sync.add_argument("--full", action="store_true", help="every file to every target")
         keygen = commands.add_parser("keygen", help="Make the newsroom's signing key pair.")
         keygen.add_argument("private_key", type=Path, help="where the private key goes (0600)")
         keygen.add_argument("public_key", type=Path, help="where the public key goes (publish it)")
@@ -52,10 +63,27 @@ class Command(BaseCommand):
             type=int,
             help="how many files of each mirror to compare (default: SAMIZDAT_MIRROR_CHECK_SAMPLE)",
         )
+        conf = commands.add_parser(
+            "nginx-conf",
+            help="Print an nginx server block serving the bundle, proxying only the dynamic "
+            "paths to the app (for sites-enabled).",
+        )
+        conf.add_argument("--server-name", help="default: the host of SAMIZDAT_SITE_URL")
+        conf.add_argument("--bundle", type=Path, help="default: SAMIZDAT_BUNDLE_DIR")
+        conf.add_argument(
+            "--app", default="127.0.0.1:8000", help="gunicorn: host:port or unix:/path"
+        )
+        conf.add_argument("--no-app", action="store_true", help="a mirror: no path goes to an app")
+        conf.add_argument("--listen", default="80", help="nginx's listen value, e.g. '443 ssl'")
+        conf.add_argument("--no-brotli", action="store_true", help="without the brotli module")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
-        if action == "keygen":
+        if action == "build":
+            self.build(options["outdir"] or Path(settings.BUNDLE_DIR), options["verbosity"])
+        elif action == "sync":
+            self.sync(full=options["full"])
+        elif action == "keygen":
             self.keygen(options["private_key"], options["public_key"])
         elif action == "manifest":
             self.write(options["directory"], options["sign_key"])
@@ -68,8 +96,54 @@ class Command(BaseCommand):
                 else options["sample"],
                 verbosity=options["verbosity"],
             )
+        elif action == "nginx-conf":
+            try:
+                conf = nginx.site_conf(
+                    server_name=options["server_name"],
+                    bundle_dir=options["bundle"],
+                    app=None if options["no_app"] else options["app"],
+                    listen=options["listen"],
+                    brotli=not options["no_brotli"],
+                )
+            except ValueError as error:
+                raise CommandError(str(error)) from None
+            self.stdout.write(conf, ending="")
         else:
             self.verify(options["directory"], options["public_key"])
+
+    def build(self, outdir: Path, verbosity: int) -> None:
+        if outdir.exists() and not outdir.is_dir():
+            raise CommandError(f"{outdir} is not a directory.")
+        progress = ProgressBar(self.stderr) if verbosity else None
+        try:
+            report = bundle.build_bundle(outdir, progress=progress)
+        except (OSError, bundle.BundleError) as error:
+            raise CommandError(f"The bundle could not be built: {error}") from None
+        if progress is not None:
+            progress.finish()
+        self.stdout.write(
+            f"{report.pages} pages rendered in {report.seconds:.1f} s "
+            f"({report.pages / max(report.seconds, 0.001):.0f} pages/s) into {outdir}: "
+            f"{len(report.written)} files written, {len(report.removed)} removed."
+        )
+        for problem in report.problems:
+            self.stderr.write(f"left out: {problem}")
+
+    def sync(self, *, full: bool) -> None:
+        root = Path(settings.BUNDLE_DIR)
+        if not (root / manifest.MANIFEST).is_file():
+            raise CommandError(f"No bundle in {root} yet: run `samizdat mirror build` first.")
+        if full:
+            MirrorTarget.objects.update(needs_full_sync=True)
+        with bundle.bundle_lock(root, "sync"):
+            results = targets.sync_targets(root, changed=[], removed=[])
+        if not results:
+            self.stdout.write("No mirror targets are enabled (Settings → Mirror targets).")
+        for result in results:
+            state = "ok" if result.ok else "FAILED"
+            self.stdout.write(f"{result.name}: {state}: {result.report}")
+        if any(not result.ok for result in results):
+            raise CommandError("Some mirror targets failed; they get every file next time.")
 
     def keygen(self, private_path: Path, public_path: Path) -> None:
         for path in (private_path, public_path):
@@ -160,3 +234,29 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as error:
         raise CommandError(f"{path}: {error.strerror}") from None
+
+
+class ProgressBar:
+    """``[#####-----] 1200/12000 pages`` on a terminal; a line every 10% elsewhere."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        tenth = done * 10 // max(total, 1)
+        if self.tty:
+            filled = done * self.WIDTH // max(total, 1)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            self.stream.write(f"\r[{bar}] {done}/{total} pages", ending="")
+            self.stream.flush()
+        elif tenth != self.shown:
+            self.shown = tenth
+            self.stream.write(f"{done}/{total} pages")
+
+    def finish(self) -> None:
+        if self.tty:
+            self.stream.write("")

@@ -1,0 +1,63 @@
+"""Keep the static bundle current: every change readers can see queues a (re)build."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from wagtail.models import Page, PageViewRestriction
+from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
+
+from samizdat.mirrors import tasks
+
+
+def _rebake(page_ids: list[int]) -> None:
+    if settings.BUNDLE_AUTO_BUILD:
+        asked = time.time()
+        transaction.on_commit(lambda: tasks.rebake.enqueue(page_ids=page_ids, requested_at=asked))
+
+
+def _build(**kwargs: Any) -> None:
+    if settings.BUNDLE_AUTO_BUILD:
+        asked = time.time()
+        transaction.on_commit(lambda: tasks.build.enqueue(requested_at=asked))
+
+
+def _published(sender: Any, instance: Page, **kwargs: Any) -> None:
+    _rebake([instance.pk])
+
+
+def _deleted(sender: Any, instance: Page, **kwargs: Any) -> None:
+    if instance.live:
+        _build()
+
+
+def connect() -> None:
+    from samizdat.donations.models import DonationSettings, PaymentLink
+    from samizdat.mirrors.models import Mirror
+    from samizdat.newsletter.signals import edition_sent
+
+    page_published.connect(_published, dispatch_uid="samizdat-bundle-published")
+    # A story withdrawn (or deleted, which withdraws it first) leaves no trace anywhere: its
+    # images, listings, feeds and the "Read more" of later stories. Rare; everything is redone.
+    page_unpublished.connect(_build, dispatch_uid="samizdat-bundle-unpublished")
+    post_delete.connect(_deleted, sender=Page, dispatch_uid="samizdat-bundle-deleted")
+    # A page at a new address: every link to it changes.
+    page_slug_changed.connect(_build, dispatch_uid="samizdat-bundle-slug")
+    post_page_move.connect(_build, dispatch_uid="samizdat-bundle-moved")
+    # A page made private must leave the public copy (restricted pages are never in it).
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _build, sender=PageViewRestriction, dispatch_uid=f"samizdat-bundle-r{signal!r}"
+        )
+    # What every page shows (the mirror list in the footer, the appeal and its payment links),
+    # and the newsletter archive.
+    for model in (Mirror, DonationSettings, PaymentLink):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _build, sender=model, dispatch_uid=f"samizdat-bundle-{model.__name__}{signal!r}"
+            )
+    edition_sent.connect(_build, dispatch_uid="samizdat-bundle-edition-sent")

@@ -1,0 +1,25 @@
+"""Background tasks: thin wrappers around the bundle builder."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from samizdat.mirrors import bundle
+
+
+@task()
+def rebake(*, page_ids: list[int], requested_at: float) -> int:
+    """Re-render what a change to these pages touches; the number of files written (none
+    when a full build has started since the change)."""
+    if bundle.built_since(requested_at):
+        return 0
+    return len(bundle.rebake(page_ids).written)
+
+
+@task()
+def build(*, requested_at: float) -> int:
+    """Render the whole public site again; the number of files written (none when another
+    full build has started since this one was asked for: many changes, one build)."""
+    if bundle.built_since(requested_at):
+        return 0
+    return len(bundle.build_bundle().written)

@@ -1,0 +1,359 @@
+"""The static bundle: every page as a file, links that resolve inside it, incremental = full."""
+
+from __future__ import annotations
+
+import gzip
+import html.parser
+import threading
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import brotli
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+from wagtail.models import PageViewRestriction
+
+from samizdat.mirrors import bundle, manifest
+from samizdat.mirrors.actions import build_bundle_when_due
+from samizdat.mirrors.models import MirrorTarget
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site(newsroom: dict[str, Any], settings: Settings, tmp_path: Path) -> dict[str, Any]:
+    """The newsroom with enough stories for archive pages (three a page), tags and authors."""
+    settings.ARTICLES_PER_PAGE = 3
+    settings.BUNDLE_DIR = tmp_path / "bundle"
+    now = timezone.now()
+    stories = [
+        factories.ArticlePageFactory(
+            parent=newsroom["news"] if n % 3 else newsroom["culture"],
+            title=f"Story {n}",
+            slug=f"story-{n}",
+            published_at=now - timedelta(hours=n),
+            authors=[newsroom["anna"]] if n % 2 else [newsroom["pavel"]],
+            tags=["courts"] if n % 4 == 0 else ["elections"],
+        )
+        for n in range(1, 12)
+    ]
+    return {**newsroom, "stories": stories, "root": settings.BUNDLE_DIR}
+
+
+class Links(html.parser.HTMLParser):
+    """Every link, asset and form action in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and name in ("href", "src", "action"):
+                self.links.append(value)
+            elif value and name == "srcset":
+                self.links += [part.strip().split(" ")[0] for part in value.split(",")]
+
+
+def url_of(rel: str) -> str:
+    """The public URL path of a bundle file (``en/news/index.html`` → ``/en/news/``)."""
+    for index in ("index.html", "index.xml"):
+        if rel == index or rel.endswith("/" + index):
+            return "/" + rel[: -len(index)]
+    return "/" + rel
+
+
+def resolves(root: Path, page_url: str, link: str) -> bool:
+    target = urlsplit(urljoin("http://mirror.invalid" + page_url, link))
+    path = unquote(target.path).lstrip("/")
+    candidates = [path] if path and not path.endswith("/") else []
+    candidates += [path + "index.html", path + "index.xml"] if not candidates else []
+    return any((root / name).is_file() for name in candidates)
+
+
+def html_files(root: Path) -> list[str]:
+    return sorted(rel for rel, _ in manifest.walk(root) if rel.endswith(".html"))
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {rel: Path(path).read_bytes() for rel, path in manifest.walk(root)}
+
+
+def test_every_page_feed_and_asset_is_a_file(site: dict[str, Any]) -> None:
+    report = bundle.build_bundle(site["root"])
+    root = site["root"]
+    assert report.problems == []
+    for rel in (
+        "index.html",
+        "404.html",
+        "robots.txt",
+        "sitemap.xml",
+        "sitemap-articles.xml",
+        "sitemap-pages.xml",
+        "news-sitemap.xml",
+        "en/index.html",
+        "en/news/index.html",
+        "en/news/page/1/index.html",
+        "en/news/story-1/index.html",
+        "en/news/court-opens-trial/index.html",
+        "en/news/feed/rss/index.xml",
+        "en/feed/atom/index.xml",
+        "en/tags/elections/index.html",
+        "en/tags/elections/page/1/index.html",
+        "en/tags/courts/feed/rss/index.xml",
+        "en/authors/index.html",
+        "en/authors/anna-berg/index.html",
+        "en/authors/anna-berg/feed/atom/index.xml",
+        "en/mirrors/index.html",
+        "ru/index.html",
+        "static/samizdat/site.css",
+        "static/samizdat/forms.js",
+    ):
+        assert (root / rel).is_file(), rel
+    story = (root / "en/news/story-1/index.html").read_text()
+    assert "<h1>Story 1</h1>" in story
+    not_found = (root / "404.html").read_text()
+    assert not_found.count("We could not find that page") == 1
+    # Served at any depth: its links start from the site's root.
+    assert (
+        '<head>\n<base href="/">' in not_found and 'href="./static/samizdat/site.css' in not_found
+    )
+    # The lead photo's renditions travel with the page.
+    lead = (root / "en/news/court-opens-trial/index.html").read_text()
+    assert "media/images/" in lead
+    assert any(rel.startswith("media/images/") for rel, _ in manifest.walk(root))
+    # Precompressed siblings hold the same bytes.
+    page = (root / "en/news/index.html").read_bytes()
+    assert gzip.decompress((root / "en/news/index.html.gz").read_bytes()) == page
+    assert brotli.decompress((root / "en/news/index.html.br").read_bytes()) == page
+    assert manifest.verify(root, public_key_pem=None) == []
+
+
+def test_bundle_pages_are_the_pages_the_app_serves(site: dict[str, Any], client: Any) -> None:
+    bundle.build_bundle(site["root"])
+    for path in ("/en/news/story-2/", "/en/news/", "/en/tags/courts/", "/en/feed/rss/"):
+        assert (site["root"] / bundle.file_for(path)).read_bytes() == client.get(path).content
+
+
+def test_every_relative_link_resolves_to_a_file_of_the_bundle(site: dict[str, Any]) -> None:
+    bundle.build_bundle(site["root"])
+    root = site["root"]
+    broken = []
+    pages = html_files(root)
+    assert len(pages) > 30
+    for rel in pages:
+        if rel == "404.html":  # served at any depth, anchored by <base>: see the test above
+            continue
+        parser = Links()
+        parser.feed((root / rel).read_text())
+        for link in parser.links:
+            if link.startswith(("http:", "https:", "mailto:", "#", "data:")):
+                continue
+            if not resolves(root, url_of(rel), link):
+                broken.append(f"{rel}: {link}")
+    assert broken == [], "\n".join(sorted({item.split(": ", 1)[1] for item in broken}))
+
+
+def test_the_only_absolute_links_are_canonical_feeds_and_forms(site: dict[str, Any]) -> None:
+    bundle.build_bundle(site["root"])
+    parser = Links()
+    parser.feed((site["root"] / "en/news/story-2/index.html").read_text())
+    absolute = [link for link in parser.links if link.startswith(("http:", "https:", "//"))]
+    assert absolute, "the canonical link at least"
+    assert all(link.startswith("http://testserver/") for link in absolute), absolute
+
+
+def test_a_second_build_writes_nothing_and_a_gone_page_is_removed(site: dict[str, Any]) -> None:
+    root = site["root"]
+    bundle.build_bundle(root)
+    before = snapshot(root)
+    again = bundle.build_bundle(root)
+    assert again.written == [] and again.removed == []
+    assert snapshot(root) == before
+    site["stories"][0].unpublish()
+    third = bundle.build_bundle(root)
+    assert "en/news/story-1/index.html" in third.removed
+    assert not (root / "en/news/story-1").exists()
+
+
+def test_publishing_touches_few_files_and_equals_a_full_build(
+    site: dict[str, Any], tmp_path: Path
+) -> None:
+    incremental = site["root"]
+    bundle.build_bundle(incremental)
+    new = factories.ArticlePageFactory(
+        parent=site["news"], title="Fresh", slug="fresh", authors=[site["anna"]], tags=["courts"]
+    )
+    report = bundle.rebake([new.pk], root=incremental)
+    pages = report.pages_written
+    assert "en/news/fresh/index.html" in pages
+    assert "en/news/index.html" in pages and "en/index.html" in pages
+    assert len(pages) <= 30, pages
+    assert not any("/page/" in rel for rel in pages), "archive pages keep their bytes"
+    assert_same(incremental, full_build(tmp_path / "full"))
+
+
+def test_successive_publications_equal_a_full_build(site: dict[str, Any], tmp_path: Path) -> None:
+    # News holds 9 stories, #courts 3, Anna 7 (three a page): each publication below adds to
+    # all three, and between them they complete an archive page of each.
+    incremental = site["root"]
+    bundle.build_bundle(incremental)
+    for n in range(3):
+        new = factories.ArticlePageFactory(
+            parent=site["news"],
+            title=f"Update {n}",
+            slug=f"update-{n}",
+            authors=[site["anna"]],
+            tags=["courts"],
+        )
+        bundle.rebake([new.pk], root=incremental)
+        assert_same(incremental, full_build(tmp_path / f"full-{n}"))
+    assert (incremental / "en/news/page/3/index.html").is_file()
+    assert (incremental / "en/tags/courts/page/1/index.html").is_file()
+
+
+def test_a_correction_equals_a_full_build(site: dict[str, Any], tmp_path: Path) -> None:
+    incremental = site["root"]
+    bundle.build_bundle(incremental)
+    old = site["stories"][7]
+    old.title = "Story 8, corrected"
+    old.save_revision().publish()
+    report = bundle.rebake([old.pk], root=incremental)
+    assert "en/news/story-8/index.html" in report.written
+    assert "Story 8, corrected" in (incremental / "en/news/story-8/index.html").read_text()
+    assert_same(incremental, full_build(tmp_path / "full"))
+
+
+def test_a_withdrawn_story_leaves_nothing_behind(site: dict[str, Any], tmp_path: Path) -> None:
+    root = site["root"]
+    bundle.build_bundle(root)
+    lead = site["lead"]
+    assert [rel for rel, _ in manifest.walk(root) if rel.startswith("media/")]
+    lead.unpublish()
+    report = bundle.rebake([lead.pk], root=root)
+    assert "en/news/court-opens-trial/index.html" in report.removed
+    assert [rel for rel, _ in manifest.walk(root) if rel.startswith("media/")] == []
+    assert "Court opens trial" not in (root / "en/index.html").read_text()
+    assert "Court opens trial" not in (root / "en/tags/courts/index.html").read_text()
+    assert_same(root, full_build(tmp_path / "full"))
+
+
+def full_build(root: Path) -> Path:
+    bundle.build_bundle(root)
+    return root
+
+
+def assert_same(one: Path, other: Path) -> None:
+    a, b = snapshot(one), snapshot(other)
+    assert sorted(a) == sorted(b)
+    assert [rel for rel in a if a[rel] != b[rel]] == []
+    # Both manifests list the same files with the same digests.
+    files = [
+        manifest.read_manifest((root / "manifest.json").read_bytes())[0] for root in (one, other)
+    ]
+    assert files[0] is not None and files[1] is not None
+    assert files[0]["files"] == files[1]["files"]
+
+
+def test_publishing_keeps_the_bundle_current_in_the_background(
+    site: dict[str, Any], settings: Settings, django_capture_on_commit_callbacks: Any
+) -> None:
+    root = site["root"]
+    bundle.build_bundle(root)
+    settings.BUNDLE_AUTO_BUILD = True  # the test settings run tasks at once
+    with django_capture_on_commit_callbacks(execute=True):
+        page = factories.ArticlePageFactory(parent=site["news"], title="Scoop", slug="scoop")
+    assert "<h1>Scoop</h1>" in (root / "en/news/scoop/index.html").read_text()
+    assert "Scoop" in (root / "en/news/index.html").read_text()
+    page.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        page.unpublish()
+    assert not (root / "en/news/scoop/index.html").exists()
+    assert "Scoop" not in (root / "en/news/index.html").read_text()
+    assert manifest.verify(root, public_key_pem=None) == []
+    # A story made private leaves the public copy too.
+    story = site["stories"][0]
+    with django_capture_on_commit_callbacks(execute=True):
+        PageViewRestriction.objects.create(
+            page=story, restriction_type=PageViewRestriction.PASSWORD, password="s3cret"
+        )
+    assert not (root / "en/news/story-1/index.html").exists()
+
+
+def test_writes_are_atomic_for_readers_reading_meanwhile(tmp_path: Path) -> None:
+    pages = [b"<!DOCTYPE html>" + bytes([65 + n]) * 400_000 + b"</html>\n" for n in range(2)]
+    bundle.write_file(tmp_path, "en/index.html", pages[0])
+    stop = threading.Event()
+    seen: list[bytes] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            seen.append((tmp_path / "en/index.html").read_bytes())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(60):
+            bundle.write_file(tmp_path, "en/index.html", pages[n % 2])
+    finally:
+        stop.set()
+        reader.join()
+    assert seen and all(body in pages for body in seen)
+    assert not [p for p in (tmp_path / "en").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_command_shows_progress_and_a_summary(site: dict[str, Any], tmp_path: Path) -> None:
+    out, err = StringIO(), StringIO()
+    call_command("mirror", "build", str(tmp_path / "out"), stdout=out, stderr=err)
+    assert "pages rendered" in out.getvalue() and "files written" in out.getvalue()
+    assert "pages" in err.getvalue()
+    assert (tmp_path / "out" / "en" / "news" / "story-1" / "index.html").is_file()
+
+
+def test_a_signing_key_signs_every_build(site: dict[str, Any], settings: Settings) -> None:
+    private, public = manifest.generate_key()
+    key = site["root"].parent / "newsroom.key"
+    key.write_bytes(private)
+    settings.BUNDLE_SIGNING_KEY = str(key)
+    bundle.build_bundle(site["root"])
+    assert manifest.verify(site["root"], public_key_pem=public) == []
+    new = factories.ArticlePageFactory(parent=site["news"], title="Signed", slug="signed")
+    bundle.rebake([new.pk], root=site["root"])
+    assert manifest.verify(site["root"], public_key_pem=public) == []
+    (site["root"] / "en/news/signed/index.html").write_text("forged")
+    assert "en/news/signed/index.html: changed" in " ".join(
+        manifest.verify(site["root"], public_key_pem=public)
+    )
+
+
+def test_every_build_reaches_the_mirror_targets(site: dict[str, Any], tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    MirrorTarget.objects.create(name="local", kind=MirrorTarget.Kind.DIRECTORY, path=str(mirror))
+    bundle.build_bundle(site["root"])
+    assert manifest.verify(mirror, public_key_pem=None) == []
+    new = factories.ArticlePageFactory(parent=site["news"], title="Relayed", slug="relayed")
+    bundle.rebake([new.pk], root=site["root"])
+    assert "<h1>Relayed</h1>" in (mirror / "en/news/relayed/index.html").read_text()
+    assert manifest.verify(mirror, public_key_pem=None) == []
+    # Files lost on the mirror come back with a full sync.
+    (mirror / "en/news/relayed/index.html").unlink()
+    out = StringIO()
+    call_command("mirror", "sync", "--full", stdout=out)
+    assert "local: ok" in out.getvalue()
+    assert manifest.verify(mirror, public_key_pem=None) == []
+
+
+def test_the_worker_queues_a_full_build_at_start_then_daily(
+    site: dict[str, Any], settings: Settings
+) -> None:
+    settings.BUNDLE_AUTO_BUILD = True
+    assert build_bundle_when_due() is True  # the test settings run tasks at once
+    assert (site["root"] / "en/news/story-1/index.html").is_file()
+    assert build_bundle_when_due() is False
