@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import urllib.request
 from collections.abc import Iterator
-from urllib.parse import urlsplit
+from contextlib import contextmanager
+from functools import partial
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.db import connections
@@ -48,3 +56,59 @@ def record_requests(page: Page) -> list[Request]:
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+class _Assets(HTMLParser):
+    """The stylesheets, icons and scripts a page links to, as written in its HTML."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "script" and found.get("src"):
+            self.links.append(str(found["src"]))
+        if tag == "link" and found.get("rel") in {"stylesheet", "icon"} and found.get("href"):
+            self.links.append(str(found["href"]))
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return bytes(response.read())
+
+
+def save_copy(site: str, path: str, root: Path) -> list[str]:
+    """Save the page at ``path`` of ``site`` as the app renders it now, with the assets it
+    links, under ``root`` (as a mirror would hold it); the links as written in the page."""
+    html = fetch(site + path)
+    parser = _Assets()
+    parser.feed(html.decode())
+    for link in parser.links:
+        asset = urlsplit(urljoin(site + path, link)).path
+        target = root / asset.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(fetch(site + asset))
+    page = root / path.strip("/") / "index.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_bytes(html)
+    return parser.links
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def file_server(
+    root: Path, handler: type[SimpleHTTPRequestHandler] = QuietHandler
+) -> Iterator[str]:
+    """A plain static file server for ``root`` on a port of its own: its address."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import http.server
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,14 +14,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from samizdat.mirrors import bundle
 from tests import factories
-from tests.browser.conftest import origin, record_requests
+from tests.browser.conftest import QuietHandler, file_server, origin, record_requests
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 PREFIX = "/copies/lantern/"
 
 
-class BundleHandler(http.server.SimpleHTTPRequestHandler):
+class BundleHandler(QuietHandler):
     """A plain static server that, like the generated nginx configuration, answers a
     directory with its ``index.html`` or (feeds) ``index.xml``."""
 
@@ -38,9 +36,6 @@ class BundleHandler(http.server.SimpleHTTPRequestHandler):
         if path.is_dir() and not (path / "index.html").exists() and (path / "index.xml").exists():
             self.path = self.path.split("?", 1)[0].rstrip("/") + "/index.xml"
         return super().send_head()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def styled(page: Page) -> bool:
@@ -62,16 +57,8 @@ def copy(newsroom: dict[str, Any], tmp_path: Path, settings: Any) -> Iterator[st
     )
     served = tmp_path / "www"
     bundle.build_bundle(served / PREFIX.strip("/"))
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(BundleHandler, directory=str(served))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with file_server(served, BundleHandler) as base:
+        yield base + PREFIX
 
 
 def test_a_reader_browses_a_copy_under_a_path_prefix(browser: Browser, copy: str) -> None:

@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import datetime
 import re
-import threading
-import urllib.request
 from collections.abc import Iterator
-from functools import partial
-from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -25,7 +20,7 @@ from samizdat.donations import appeal
 from samizdat.donations.models import AppealCurrency, Donation
 from samizdat.publishing.actions import ensure_site_tree
 from tests import factories
-from tests.browser.conftest import origin, record_requests
+from tests.browser.conftest import file_server, origin, record_requests, save_copy
 
 pytestmark = pytest.mark.browser
 
@@ -188,57 +183,15 @@ def test_remind_me_later_without_javascript_posts_and_comes_back(
         expect(page.locator(APPEAL)).to_have_count(0)
 
 
-class _Assets(HTMLParser):
-    """The stylesheets, icons and scripts a page links to, as written in its HTML."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "script" and found.get("src"):
-            self.links.append(str(found["src"]))
-        if tag == "link" and found.get("rel") in {"stylesheet", "icon"} and found.get("href"):
-            self.links.append(str(found["href"]))
-
-
-def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return bytes(response.read())
-
-
 @pytest.fixture
 def static_copy(site: str, tmp_path: Path) -> Iterator[str]:
     """The story and the assets it links, saved as files and served by a plain file server
     under /mirror/ on another port: the address of the copied story."""
-    html = fetch(site + ARTICLE_PATH)
-    parser = _Assets()
-    parser.feed(html.decode())
-    assert len(parser.links) >= 3, parser.links
-    mirror = tmp_path / "mirror"
-    for link in parser.links:
-        assert not urlsplit(link).netloc, f"{link} is not relative"
-        path = urlsplit(urljoin(site + ARTICLE_PATH, link)).path
-        target = mirror / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(fetch(site + path))
-    page_file = mirror / ARTICLE_PATH.strip("/") / "index.html"
-    page_file.parent.mkdir(parents=True)
-    page_file.write_bytes(html)
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/mirror{ARTICLE_PATH}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    links = save_copy(site, ARTICLE_PATH, tmp_path / "mirror")
+    assert len(links) >= 3, links
+    assert not any(urlsplit(link).netloc for link in links), "links are relative"
+    with file_server(tmp_path) as base:
+        yield f"{base}/mirror{ARTICLE_PATH}"
 
 
 def test_remind_me_later_on_a_static_copy(browser: Browser, site: str, static_copy: str) -> None:

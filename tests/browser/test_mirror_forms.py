@@ -7,14 +7,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from functools import partial
-from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin
 
 import pytest
 from django.core.cache import cache
@@ -26,7 +23,7 @@ from samizdat.newsletter import actions
 from samizdat.newsletter.models import Subscriber
 from samizdat.publishing.actions import ensure_site_tree
 from tests import factories
-from tests.browser.conftest import origin, record_requests
+from tests.browser.conftest import file_server, origin, record_requests, save_copy
 
 pytestmark = pytest.mark.browser
 
@@ -37,26 +34,6 @@ UNREACHABLE = "Sign-up can't reach our server from here. Try again from one of o
 NO_DONATE_PAGE = (
     "Our donation page can't be reached from here. You can give directly with our payment provider:"
 )
-
-
-class _Assets(HTMLParser):
-    """The stylesheets, icons and scripts a page links to, as written in its HTML."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "script" and found.get("src"):
-            self.links.append(str(found["src"]))
-        if tag == "link" and found.get("rel") in {"stylesheet", "icon"} and found.get("href"):
-            self.links.append(str(found["href"]))
-
-
-def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return bytes(response.read())
 
 
 def closed_port_origin() -> str:
@@ -92,36 +69,15 @@ def mirror(site: str, tmp_path: Path) -> Iterator[Callable[[], str]]:
     address. The copy is listed for readers as a mirror."""
     root = tmp_path / "copy"
     root.mkdir()
+    with file_server(root) as base:
+        Mirror.objects.create(url=f"{base}/lantern/", label="Test copy")
 
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+        def copy() -> str:
+            cache.clear()
+            save_copy(site, ARTICLE_PATH, root / "lantern")
+            return f"{base}/lantern{ARTICLE_PATH}"
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    Mirror.objects.create(url=f"{base}/lantern/", label="Test copy")
-
-    def copy() -> str:
-        cache.clear()
-        html = fetch(site + ARTICLE_PATH)
-        parser = _Assets()
-        parser.feed(html.decode())
-        for link in parser.links:
-            path = urlsplit(urljoin(site + ARTICLE_PATH, link)).path
-            target = root / "lantern" / path.lstrip("/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(fetch(site + path))
-        page = root / "lantern" / ARTICLE_PATH.strip("/") / "index.html"
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_bytes(html)
-        return f"{base}/lantern{ARTICLE_PATH}"
-
-    try:
         yield copy
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def sign_up(page: Page, email: str) -> None:

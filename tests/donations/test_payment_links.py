@@ -5,7 +5,6 @@ on reader pages, and recorded when a reader pays through one."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
@@ -18,7 +17,6 @@ from tests.donations.stripe_server import (
     API_KEY,
     BASIL,
     LEGACY,
-    WEBHOOK_SECRET,
     FakeStripe,
     event,
 )
@@ -28,21 +26,6 @@ pytestmark = pytest.mark.django_db
 
 REFERENCE = re.compile(r"^SZ-[2-9A-HJ-NP-Z]{8}$")
 MARKER = {"samizdat": "payment_link"}
-
-
-@pytest.fixture
-def stripe_api(settings: Any) -> Iterator[FakeStripe]:
-    """Stripe configured, its API answered by a local server."""
-    server = FakeStripe().start()
-    settings.STRIPE_SECRET_KEY = API_KEY
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = server.base_url
-    settings.STRIPE_WEBHOOK_TOLERANCE = 300
-    settings.DONATIONS_PROVIDER_TIMEOUT = 5
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def make_links() -> str:

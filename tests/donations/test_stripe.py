@@ -7,7 +7,6 @@ import datetime
 import logging
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from tests.donations.stripe_server import (
     API_KEY,
     BASIL,
     LEGACY,
-    WEBHOOK_SECRET,
     FakeStripe,
     Recorded,
     event,
@@ -33,21 +31,6 @@ pytestmark = pytest.mark.django_db
 
 REFERENCE = re.compile(r"^SZ-[2-9A-HJ-NP-Z]{8}$")
 UNREACHABLE = "We could not reach the payment service: nothing was charged."
-
-
-@pytest.fixture
-def stripe_api(settings: Any) -> Iterator[FakeStripe]:
-    """Stripe configured, its API answered by a local server."""
-    server = FakeStripe().start()
-    settings.STRIPE_SECRET_KEY = API_KEY
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = server.base_url
-    settings.STRIPE_WEBHOOK_TOLERANCE = 300
-    settings.DONATIONS_PROVIDER_TIMEOUT = 5
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def donate(client: Any, **fields: Any) -> Any:

@@ -222,6 +222,11 @@ def write_manifest(
     """
     key = _private_key(private_key_pem) if private_key_pem is not None else None
     manifest = build_manifest(root, cache=cache, generated=generated)
+    _write_signed(root, manifest, key)
+    return manifest
+
+
+def _write_signed(root: Path, manifest: Manifest, key: Ed25519PrivateKey | None) -> None:
     data = dumps(manifest)
     _write_atomic(root / MANIFEST, data)
     if key is not None:
@@ -229,7 +234,6 @@ def write_manifest(
     else:
         with suppress(FileNotFoundError):
             (root / SIGNATURE).unlink()
-    return manifest
 
 
 def update_manifest(
@@ -267,13 +271,7 @@ def update_manifest(
         "generated": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "files": [entries[rel] for rel in sorted(entries)],
     }
-    data = dumps(manifest)
-    _write_atomic(root / MANIFEST, data)
-    if key is not None:
-        _write_atomic(root / SIGNATURE, base64.b64encode(key.sign(data)) + b"\n")
-    else:
-        with suppress(FileNotFoundError):
-            (root / SIGNATURE).unlink()
+    _write_signed(root, manifest, key)
     return manifest
 
 
