@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -13,15 +16,32 @@ from wagtail.signals import page_published, page_slug_changed, page_unpublished,
 
 from samizdat.mirrors import tasks
 
+_paused = threading.local()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Queue nothing while many pages are written at once (seeding the demo): the worker
+    builds the whole bundle when it starts."""
+    _paused.on = True
+    try:
+        yield
+    finally:
+        _paused.on = False
+
+
+def _wanted() -> bool:
+    return settings.BUNDLE_AUTO_BUILD and not getattr(_paused, "on", False)
+
 
 def _rebake(page_ids: list[int]) -> None:
-    if settings.BUNDLE_AUTO_BUILD:
+    if _wanted():
         asked = time.time()
         transaction.on_commit(lambda: tasks.rebake.enqueue(page_ids=page_ids, requested_at=asked))
 
 
 def _build(**kwargs: Any) -> None:
-    if settings.BUNDLE_AUTO_BUILD:
+    if _wanted():
         asked = time.time()
         transaction.on_commit(lambda: tasks.build.enqueue(requested_at=asked))
 

@@ -63,13 +63,14 @@ class Command(BaseCommand):
         # Seeding creates ~100 pages; Wagtail's log line for each would bury the logins below.
         logging.getLogger("wagtail").setLevel(logging.WARNING)
         call_command("migrate", interactive=False, verbosity=0)
-        created = seed_demo()
+        from samizdat.donations.demo import seed_demo_gifts
+        from samizdat.mirrors.signals import paused
         from samizdat.newsletter.demo import seed_demo_editions
 
-        created["newsletter editions"] = seed_demo_editions()
-        from samizdat.donations.demo import seed_demo_gifts
-
-        created["demo gifts"] = seed_demo_gifts()
+        with paused():  # the worker builds the static bundle once, when it starts
+            created = seed_demo()
+            created["newsletter editions"] = seed_demo_editions()
+            created["demo gifts"] = seed_demo_gifts()
         logins = ensure_demo_users()
         summary = ", ".join(f"{count} {kind}" for kind, count in created.items())
         self.stdout.write(f"Demo newsroom ready in {settings.DATA_DIR} (created: {summary}).")
