@@ -84,6 +84,14 @@ class App(BaseHTTPRequestHandler):
     """Stands in for gunicorn: says what reached it."""
 
     def answer(self) -> None:
+        if self.path == "/donate/page/":  # a page of the app, written for the site's address
+            html = b'<!DOCTYPE html><form action="https://lantern.example/donate/"></form>'
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode()
         text = (
@@ -388,3 +396,30 @@ def test_values_that_would_break_the_config_are_refused(tmp_path: Path) -> None:
         call_command("mirror", "nginx-conf", "--server-name", "a{b")
     with pytest.raises(CommandError, match="may not hold"):
         call_command("mirror", "nginx-conf", "--bundle", str(tmp_path / "my bundle"))
+
+
+def test_the_onion_block_keeps_links_and_forms_on_the_onion(
+    serve: Callable[..., Fetch], tmp_path: Path, settings: Any
+) -> None:
+    # Without JavaScript (Tor Browser's safest level) forms keep their written address: the
+    # onion's block rewrites the site's address in pages, the bundle's and the app's alike.
+    settings.SITE_URL = "https://lantern.example"
+    settings.ONION_URL = "http://lantern2xyzonion.onion"
+    fetch = serve("--onion")
+    page = tmp_path / "bundle" / "en" / "newsletter" / "index.html"
+    page.write_text(
+        '<!DOCTYPE html><form action="https://lantern.example/newsletter/subscribe/"></form>'
+    )
+    answer = fetch("/en/newsletter/", Accept_Encoding="gzip")
+    body = gzip.decompress(answer.body) if answer.header("Content-Encoding") else answer.body
+    assert b'action="http://lantern2xyzonion.onion/newsletter/subscribe/"' in body
+    assert b"lantern.example" not in body
+    # The app's pages too.
+    proxied = fetch("/donate/page/")
+    assert b'action="http://lantern2xyzonion.onion/donate/"' in proxied.body
+
+
+def test_the_onion_block_needs_the_onion_address(tmp_path: Path, settings: Any) -> None:
+    settings.ONION_URL = ""
+    with pytest.raises(CommandError, match="SAMIZDAT_ONION_URL"):
+        generate(make_bundle(tmp_path / "bundle"), free_port(), "--onion")

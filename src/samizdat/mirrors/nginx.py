@@ -43,6 +43,7 @@ MIME_TYPES = Path("/etc/nginx/mime.types")
 _WORDS = re.compile(r"[\w.*~:=\[\]-]+( [\w.*~:=\[\]-]+)*")
 _APP = re.compile(r"(unix:/[\w./-]+|[\w.-]+:\d+|\[[0-9a-fA-F:]+\]:\d+)")
 _UNSAFE = re.compile(r'["\\$;{}\s]')
+_ORIGIN = re.compile(r"https?://[\w.-]+(?::\d+)?")
 
 
 def nginx_conf(
@@ -54,8 +55,12 @@ def nginx_conf(
     brotli: bool = True,
     static_root: Path | None = None,
     media_root: Path | None = None,
+    rewrite: tuple[str, str] | None = None,
 ) -> str:
     """The ``server`` block serving ``bundle_dir`` and proxying the dynamic paths to ``app``.
+
+    ``rewrite`` (site origin, onion origin) makes the block serve the onion address: pages
+    leave their absolute links and forms (to the site) on the onion, also without JavaScript.
 
     ``app`` is gunicorn's address (``host:port`` or ``unix:/path``); None serves the bundle
     alone (a mirror: its forms post to the app's own address). ``static_root`` and
@@ -79,6 +84,28 @@ def nginx_conf(
             "        proxy_set_header Host $host;",
             "        proxy_set_header X-Forwarded-Proto $scheme;",
             "        proxy_set_header X-Forwarded-For $remote_addr;",
+        ]
+        if rewrite is not None:
+            proxy.append('        proxy_set_header Accept-Encoding "";  # for sub_filter')
+    compression = [
+        "    # The bundle holds x.gz (and x.br) next to every text file: sent as they are.",
+        "    gzip_static on;",
+        *(["    brotli_static on;"] if brotli else []),
+        "    gzip_vary on;",
+    ]
+    if rewrite is not None:
+        site, onion = rewrite
+        if not (_ORIGIN.fullmatch(site) and _ORIGIN.fullmatch(onion)):
+            raise ValueError(f"{site!r} or {onion!r} is not an origin like http://host.")
+        compression = [
+            "    # The onion: links and forms to the site lead to the onion instead, also",
+            "    # without JavaScript. Rewritten pages are compressed as they are sent.",
+            f"    sub_filter '{site}/' '{onion}/';",
+            "    sub_filter_once off;",
+            "    gzip on;",
+            "    gzip_types text/css application/javascript application/rss+xml",
+            "               application/atom+xml application/xml image/svg+xml;",
+            "    gzip_vary on;",
         ]
     if app is not None:
         missing = [
@@ -113,10 +140,7 @@ def nginx_conf(
         "    access_log off;  # readers' addresses are not kept",
         "    log_not_found off;  # nor in the error log, for every missing file",
         "",
-        "    # The bundle holds x.gz (and x.br) next to every text file: sent as they are.",
-        "    gzip_static on;",
-        *(["    brotli_static on;"] if brotli else []),
-        "    gzip_vary on;",
+        *compression,
         "    etag on;  # the default: a file's mtime and size; If-None-Match gets 304",
         "",
         "    location / {",
@@ -191,9 +215,18 @@ def site_conf(
     app: str | None,
     listen: str,
     brotli: bool,
+    onion: bool = False,
 ) -> str:
-    """``nginx_conf`` for this installation: its host, bundle, collected static files and uploads."""
+    """``nginx_conf`` for this installation: its host, bundle, collected static files and
+    uploads; with ``onion``, the block for ``SAMIZDAT_ONION_URL``."""
+    rewrite = None
+    if onion:
+        if not settings.ONION_URL:
+            raise ValueError("Set SAMIZDAT_ONION_URL first: the block serves that address.")
+        rewrite = (settings.SITE_URL, settings.ONION_URL)
+        server_name = server_name or urlsplit(settings.ONION_URL).hostname
     return nginx_conf(
+        rewrite=rewrite,
         server_name=server_name or urlsplit(settings.SITE_URL).hostname or "_",
         bundle_dir=bundle_dir or Path(settings.BUNDLE_DIR),
         app=app,

@@ -76,6 +76,11 @@ class Command(BaseCommand):
         conf.add_argument("--no-app", action="store_true", help="a mirror: no path goes to an app")
         conf.add_argument("--listen", default="80", help="nginx's listen value, e.g. '443 ssl'")
         conf.add_argument("--no-brotli", action="store_true", help="without the brotli module")
+        conf.add_argument(
+            "--onion",
+            action="store_true",
+            help="the block for SAMIZDAT_ONION_URL: links and forms stay on the onion",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -104,6 +109,7 @@ class Command(BaseCommand):
                     app=None if options["no_app"] else options["app"],
                     listen=options["listen"],
                     brotli=not options["no_brotli"],
+                    onion=options["onion"],
                 )
             except ValueError as error:
                 raise CommandError(str(error)) from None
