@@ -14,7 +14,7 @@ from django.db import connection
 from samizdat.donations import gateway
 from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
 from tests.donations.stripe_server import FakeStripe, event, signed
-from tests.donations.test_stripe import checkout, stripe_api  # noqa: F401 (a fixture)
+from tests.donations.test_stripe import checkout
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -48,7 +48,7 @@ def webhook(payload: dict[str, Any]) -> Callable[[], Any]:
 
 def test_the_same_event_four_times_at_once_records_one_gift_and_one_receipt(
     client: Any,
-    stripe_api: FakeStripe,  # noqa: F811
+    stripe_api: FakeStripe,
     mailoutbox: Any,
 ) -> None:
     for _round in range(3):
@@ -62,7 +62,7 @@ def test_the_same_event_four_times_at_once_records_one_gift_and_one_receipt(
 
 def test_checkout_and_invoice_racing_make_one_gift_and_one_payment(
     client: Any,
-    stripe_api: FakeStripe,  # noqa: F811
+    stripe_api: FakeStripe,
 ) -> None:
     for _round in range(3):
         session_id, _call = checkout(client, stripe_api, frequency="monthly", custom_amount="5")
