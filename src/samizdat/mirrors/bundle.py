@@ -500,8 +500,8 @@ def published_at(article: Any) -> datetime:
 
 
 def _position_paths(base: str, queryset: Any, article: Any) -> list[str]:
-    """The pages of a newest-first listing that may change when ``article`` appears in it,
-    leaves it or changes: its own address, and the archive pages from the article's on."""
+    """The pages of a newest-first listing that may change when ``article`` appears in it or
+    changes: its own address, and the archive pages from the article's on."""
     size = settings.ARTICLES_PER_PAGE
     total = queryset.count()
     older = queryset.filter(
@@ -589,8 +589,7 @@ def touched_paths(root: Path, article: Any) -> tuple[list[str], list[str]]:
 
 
 def _article_sitemap_pages(article: Any) -> list[str]:
-    """The article sitemap pages from the one holding ``article`` (oldest first) to the last,
-    and the one after it when the sitemap shrank."""
+    """The article sitemap pages from the one holding ``article`` (oldest first) to the last."""
     sitemap = ArticleSitemap()
     older = (
         publishing.ArticlePage.objects.live()
@@ -613,12 +612,11 @@ def _surplus_sitemap_pages(root: Path) -> list[str]:
     """Article sitemap pages in the bundle beyond the last one now."""
     wanted = {file_for(path) for path in _sitemap_paths()}
     return [
-        rel
-        for rel, _path in manifest.walk(root)
-        if "/" not in rel
-        and rel.startswith("sitemap-")
-        and rel.endswith(".xml")
-        and rel not in wanted
+        child.name
+        for child in root.iterdir()
+        if child.name.startswith("sitemap-")
+        and child.name.endswith(".xml")
+        and child.name not in wanted
     ]
 
 
