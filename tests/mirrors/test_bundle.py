@@ -21,6 +21,7 @@ from wagtail.models import PageViewRestriction
 from samizdat.mirrors import bundle, manifest
 from samizdat.mirrors.actions import build_bundle_when_due
 from samizdat.mirrors.models import MirrorTarget
+from samizdat.publishing.models import ArticlePage, ArticlePageAuthor
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -227,6 +228,30 @@ def test_a_correction_equals_a_full_build(site: dict[str, Any], tmp_path: Path) 
     report = bundle.rebake([old.pk], root=incremental)
     assert "en/news/story-8/index.html" in report.written
     assert "Story 8, corrected" in (incremental / "en/news/story-8/index.html").read_text()
+    assert_same(incremental, full_build(tmp_path / "full"))
+
+
+def test_a_correction_that_takes_tags_and_authors_away_equals_a_full_build(
+    site: dict[str, Any], tmp_path: Path
+) -> None:
+    incremental = site["root"]
+    story = factories.ArticlePageFactory(
+        parent=site["news"],
+        title="Tagged",
+        slug="tagged",
+        tags=["archives"],
+        authors=[site["pavel"]],
+    )
+    bundle.build_bundle(incremental)
+    assert (incremental / "en/tags/archives/index.html").is_file()
+    story = ArticlePage.objects.get(pk=story.pk)
+    story.tags.set(["elections"])
+    story.article_authors.all().delete()
+    story.article_authors.add(ArticlePageAuthor(author=site["anna"], sort_order=0))
+    story.save_revision().publish()
+    bundle.rebake([story.pk], root=incremental)
+    assert not (incremental / "en/tags/archives").exists(), "its only story left the tag"
+    assert "Tagged" not in (incremental / "en/authors/pavel-drozd/index.html").read_text()
     assert_same(incremental, full_build(tmp_path / "full"))
 
 

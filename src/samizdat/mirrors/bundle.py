@@ -65,6 +65,7 @@ MEDIA_LINK = re.compile(rb'(?:\.\./|\./)*media/([^\s"\',?#<>]+)')
 FEED_KINDS = ("rss", "atom")
 LATER_STORIES = publishing.RELATED_CANDIDATES
 CHUNK_SIZE = 50  # paths per task of a worker process
+EARLIER_REVISIONS = 10  # revisions whose tags and authors a correction may have changed
 
 Progress = Callable[[int, int], None]
 
@@ -546,6 +547,21 @@ def _later_stories(article: Any, roots: list[tuple[str, str]]) -> list[str]:
     return [path for path in (public_path(url_path, roots) for url_path in later) if path]
 
 
+def _earlier_links(article: Any) -> tuple[set[int], set[int]]:
+    """Tags and authors the article had in its recent revisions: a correction that takes a
+    tag or an author away changes that listing too."""
+    tags: set[int] = set()
+    authors: set[int] = set()
+    for content in article.revisions.order_by("-created_at", "-pk").values_list(
+        "content", flat=True
+    )[:EARLIER_REVISIONS]:
+        tags |= {item.get("tag") for item in content.get("tagged_items", []) if item.get("tag")}
+        authors |= {
+            item.get("author") for item in content.get("article_authors", []) if item.get("author")
+        }
+    return tags, authors
+
+
 def touched_paths(root: Path, article: Any) -> tuple[list[str], list[str]]:
     """(paths to render, bundle files to remove) when the live ``article`` was published or
     changed."""
@@ -556,20 +572,30 @@ def touched_paths(root: Path, article: Any) -> tuple[list[str], list[str]]:
     home_path = f"/{article.locale.language_code}/"
     home = publishing.HomePage.objects.live().filter(locale_id=article.locale_id).first()
     listings: list[tuple[str, Any]] = []
+    earlier_tags, earlier_authors = _earlier_links(article)
     if home is not None:
         render += [home_path, *_feeds(home_path)]
-        for tag in article.tags.all():
+        tags = Tag.objects.filter(Q(pk__in=earlier_tags) | Q(pk__in=article.tags.values("pk")))
+        for tag in tags:
             base = f"{home_path}tags/{tag.slug}/"
-            listings.append((base, home.tagged(tag)))
-            render += _feeds(base)
+            tagged = home.tagged(tag)
+            if tagged.exists():
+                listings.append((base, tagged))
+                render += _feeds(base)
+            else:  # the story was the tag's last: the tag's pages go, as in a full build
+                gone = [*_feeds(base), base]
+                remove += [file_for(path) for path in gone]
+                remove += _stale_archive_pages(root, base, [])
     section = publishing.SectionPage.objects.live().filter(path=article.path[: -article.steplen])
     for page in section:
         section_base = public_path(page.url_path, roots)
         if section_base:
             listings.append((section_base, page.stories()))
             render += _feeds(section_base)
-    for link in article.article_authors.select_related("author"):
-        author = link.author
+    authors = publishing.AuthorPage.objects.filter(
+        Q(pk__in=earlier_authors) | Q(pk__in=article.article_authors.values("author"))
+    )
+    for author in authors:
         author_base = public_path(author.url_path, roots) if author.live else None
         if author_base:
             listings.append((author_base, author.authored_articles()))
