@@ -75,19 +75,16 @@ published = time.perf_counter() - started
 started = time.perf_counter()
 report = bundle.rebake(page_ids=[page.id])
 seconds = time.perf_counter() - started
-written = [str(path) for path in report.written]
-removed = [str(path) for path in report.removed]
-rendered = report.pages if isinstance(report.pages, int) else len(report.pages)
 print(json.dumps({
     "page_id": page.id,
     "path": page.url_path,
     "publish_seconds": published,
     "seconds": seconds,
-    "pages": rendered,
-    "written": len(written),
-    "written_without_compressed": sum(not p.endswith((".gz", ".br")) for p in written),
-    "removed": len(removed),
-    "written_examples": written[:20],
+    "pages": report.pages,
+    "written": len(report.written),
+    "written_without_compressed": len(report.pages_written),
+    "removed": len(report.removed),
+    "written_examples": report.written[:20],
 }))
 """
 
@@ -187,14 +184,15 @@ def full_build(env: dict[str, str], outdir: Path, workdir: Path) -> dict[str, An
     }
 
 
+def nginx_program() -> str | None:
+    # As samizdat.mirrors.nginx.nginx_binary(), which cannot be imported here without Django.
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+
+
 def incremental(env: dict[str, str], workdir: Path) -> dict[str, Any]:
     log("publishing one article, then timing rebake(page_ids=[id])")
     output = run(env, [sys.executable, "-c", PUBLISH_AND_REBAKE], workdir / "rebake.log")
     return json.loads(output.strip().splitlines()[-1])
-
-
-def nginx_program() -> str | None:
-    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
 
 
 @contextmanager
