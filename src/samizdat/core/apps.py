@@ -22,14 +22,3 @@ class CoreConfig(AppConfig):
 
         post_save.connect(_site_changed, sender=Site, dispatch_uid="samizdat-site-saved")
         post_delete.connect(_site_changed, sender=Site, dispatch_uid="samizdat-site-deleted")
-
-        from samizdat.core.public_forms import forget_mirror_origins
-        from samizdat.mirrors.models import Mirror
-
-        # Reader forms accept posts from the public mirrors' origins, cached briefly.
-        post_save.connect(
-            forget_mirror_origins, sender=Mirror, dispatch_uid="samizdat-mirror-saved"
-        )
-        post_delete.connect(
-            forget_mirror_origins, sender=Mirror, dispatch_uid="samizdat-mirror-deleted"
-        )

@@ -56,6 +56,7 @@ def _deleted(sender: Any, instance: Page, **kwargs: Any) -> None:
 
 
 def connect() -> None:
+    from samizdat.core.public_forms import forget_mirror_origins
     from samizdat.donations.models import DonationSettings, PaymentLink
     from samizdat.mirrors.models import Mirror
     from samizdat.newsletter.signals import edition_sent
@@ -81,3 +82,8 @@ def connect() -> None:
                 _build, sender=model, dispatch_uid=f"samizdat-bundle-{model.__name__}{signal!r}"
             )
     edition_sent.connect(_build, dispatch_uid="samizdat-bundle-edition-sent")
+    # Reader forms accept posts from the public mirrors' origins, cached briefly.
+    for signal in (post_save, post_delete):
+        signal.connect(
+            forget_mirror_origins, sender=Mirror, dispatch_uid=f"samizdat-origins{signal!r}"
+        )
