@@ -100,7 +100,7 @@ def sample_paths(db: Path, size: int) -> list[str]:
     """About ``size`` English article paths, evenly spread over the archive by publication date.
 
     A page's public path is its ``url_path`` with the language root (the English home page's
-    ``url_path``, "/home/") replaced by "/en/" (see samizdat.publishing.paths.public_path).
+    ``url_path``, "/home/") replaced by "/en/" (see samizdat.core.paths.public_path).
     """
     with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         (root,) = conn.execute(

@@ -21,6 +21,8 @@ from wagtail.models import PageViewRestriction
 from samizdat.mirrors import bundle, manifest
 from samizdat.mirrors.actions import build_bundle_when_due
 from samizdat.mirrors.models import MirrorTarget
+from samizdat.newsletter.actions import ensure_newsletter_pages, finish_edition
+from samizdat.newsletter.models import Edition
 from samizdat.publishing.models import ArticlePage, ArticlePageAuthor
 from tests import factories
 
@@ -191,7 +193,7 @@ def test_publishing_touches_few_files_and_equals_a_full_build(
     new = factories.ArticlePageFactory(
         parent=site["news"], title="Fresh", slug="fresh", authors=[site["anna"]], tags=["courts"]
     )
-    report = bundle.rebake([new.pk], root=incremental)
+    report = rebake(new, incremental)
     pages = report.pages_written
     assert "en/news/fresh/index.html" in pages
     assert "en/news/index.html" in pages and "en/index.html" in pages
@@ -213,7 +215,7 @@ def test_successive_publications_equal_a_full_build(site: dict[str, Any], tmp_pa
             authors=[site["anna"]],
             tags=["courts"],
         )
-        bundle.rebake([new.pk], root=incremental)
+        rebake(new, incremental)
         assert_same(incremental, full_build(tmp_path / f"full-{n}"))
     assert (incremental / "en/news/page/3/index.html").is_file()
     assert (incremental / "en/tags/courts/page/1/index.html").is_file()
@@ -225,7 +227,7 @@ def test_a_correction_equals_a_full_build(site: dict[str, Any], tmp_path: Path) 
     old = site["stories"][7]
     old.title = "Story 8, corrected"
     old.save_revision().publish()
-    report = bundle.rebake([old.pk], root=incremental)
+    report = rebake(old, incremental)
     assert "en/news/story-8/index.html" in report.written
     assert "Story 8, corrected" in (incremental / "en/news/story-8/index.html").read_text()
     assert_same(incremental, full_build(tmp_path / "full"))
@@ -249,24 +251,39 @@ def test_a_correction_that_takes_tags_and_authors_away_equals_a_full_build(
     story.article_authors.all().delete()
     story.article_authors.add(ArticlePageAuthor(author=site["anna"], sort_order=0))
     story.save_revision().publish()
-    bundle.rebake([story.pk], root=incremental)
+    rebake(story, incremental)
     assert not (incremental / "en/tags/archives").exists(), "its only story left the tag"
     assert "Tagged" not in (incremental / "en/authors/pavel-drozd/index.html").read_text()
     assert_same(incremental, full_build(tmp_path / "full"))
 
 
-def test_a_withdrawn_story_leaves_nothing_behind(site: dict[str, Any], tmp_path: Path) -> None:
+def test_a_withdrawn_story_leaves_nothing_behind(
+    site: dict[str, Any],
+    tmp_path: Path,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     root = site["root"]
     bundle.build_bundle(root)
     lead = site["lead"]
     assert [rel for rel, _ in manifest.walk(root) if rel.startswith("media/")]
-    lead.unpublish()
-    report = bundle.rebake([lead.pk], root=root)
-    assert "en/news/court-opens-trial/index.html" in report.removed
+    assert lead.touched_paths() is not None
+    settings.BUNDLE_AUTO_BUILD = True  # the test settings run tasks at once
+    with django_capture_on_commit_callbacks(execute=True):
+        lead.unpublish()
+    assert lead.touched_paths() is None, "a withdrawn story asks for a full build"
+    assert not (root / "en/news/court-opens-trial").exists()
     assert [rel for rel, _ in manifest.walk(root) if rel.startswith("media/")] == []
     assert "Court opens trial" not in (root / "en/index.html").read_text()
     assert "Court opens trial" not in (root / "en/tags/courts/index.html").read_text()
     assert_same(root, full_build(tmp_path / "full"))
+
+
+def rebake(page: ArticlePage, root: Path) -> bundle.BuildReport:
+    """What publishing ``page`` queues: re-render the paths the page says it touched."""
+    paths = page.touched_paths()
+    assert paths is not None
+    return bundle.rebake(paths, root=root)
 
 
 def full_build(root: Path) -> Path:
@@ -349,7 +366,7 @@ def test_a_signing_key_signs_every_build(site: dict[str, Any], settings: Setting
     bundle.build_bundle(site["root"])
     assert manifest.verify(site["root"], public_key_pem=public) == []
     new = factories.ArticlePageFactory(parent=site["news"], title="Signed", slug="signed")
-    bundle.rebake([new.pk], root=site["root"])
+    rebake(new, site["root"])
     assert manifest.verify(site["root"], public_key_pem=public) == []
     (site["root"] / "en/news/signed/index.html").write_text("forged")
     assert "en/news/signed/index.html: changed" in " ".join(
@@ -364,7 +381,7 @@ def test_every_build_reaches_the_mirror_targets(site: dict[str, Any], tmp_path: 
     bundle.build_bundle(site["root"])
     assert manifest.verify(mirror, public_key_pem=None) == []
     new = factories.ArticlePageFactory(parent=site["news"], title="Relayed", slug="relayed")
-    bundle.rebake([new.pk], root=site["root"])
+    rebake(new, site["root"])
     assert "<h1>Relayed</h1>" in (mirror / "en/news/relayed/index.html").read_text()
     assert manifest.verify(mirror, public_key_pem=None) == []
     # Files lost on the mirror come back with a full sync.
@@ -382,3 +399,30 @@ def test_the_worker_queues_a_full_build_at_start_then_daily(
     assert build_bundle_when_due() is True  # the test settings run tasks at once
     assert (site["root"] / "en/news/story-1/index.html").is_file()
     assert build_bundle_when_due() is False
+
+
+def test_any_app_announcing_a_change_updates_those_paths(
+    site: dict[str, Any],
+    tmp_path: Path,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """A sent edition joins the newsletter's archive in the bundle: the newsletter announces
+    its pages, and only those are rendered."""
+    root = site["root"]
+    ensure_newsletter_pages()
+    bundle.build_bundle(root)
+    edition = Edition.objects.create(
+        language="en", subject="The week in courts", status=Edition.Status.SENDING
+    )
+    settings.BUNDLE_AUTO_BUILD = True  # the test settings run tasks at once
+    before = snapshot(root)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert finish_edition(edition_id=edition.pk)
+    after = snapshot(root)
+    changed = sorted(rel for rel in after if before.get(rel) != after[rel])
+    assert f"en/newsletter/{edition.pk}/index.html" in changed
+    assert "The week in courts" in (root / "en/newsletter/index.html").read_text()
+    assert {rel.split("/")[0] for rel in changed} <= {"en", "manifest.json"}
+    assert not [rel for rel in changed if rel.startswith("en/news/")]
+    assert_same(root, full_build(tmp_path / "full"))

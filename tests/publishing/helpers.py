@@ -13,8 +13,8 @@ from django.http import HttpResponse
 from django.test import Client
 from wagtail.models import Locale, Page
 
+from samizdat.core.paths import language_roots, public_path
 from samizdat.publishing.models import ArticlePage
-from samizdat.publishing.paths import language_roots, public_path
 
 SITE = "http://testserver"
 

@@ -7,9 +7,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from samizdat.core.management.commands.demo import DEMO_PASSWORD, ensure_demo_users
+from samizdat.core.paths import language_roots, public_path
 from samizdat.publishing.demo import seed_demo
 from samizdat.publishing.models import ArticlePage, SectionPage
-from samizdat.publishing.paths import language_roots, public_path
 from samizdat.publishing.seed import seed_articles
 
 pytestmark = pytest.mark.django_db

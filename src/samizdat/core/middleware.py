@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,6 +11,7 @@ from django.http.request import split_domain_port
 from django.utils.cache import patch_vary_headers
 from wagtail.models import Site
 
+from samizdat.core import hooks
 from samizdat.core.public_forms import app_origins
 
 SITE_CACHE_TIMEOUT = 60
@@ -19,8 +19,8 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 # Pages load nothing from any other origin; the policy makes a mistake visible at once.
 # Forms may lead elsewhere only to the app's own addresses (a copy of the page on another
-# origin posts there, and forms.js asks which of them answers) and to the payment providers'
-# hosted pages (the donate form redirects there).
+# origin posts there, and forms.js asks which of them answers) and to the origins apps
+# register (a payment provider's hosted page, where the donate form redirects).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "font-src 'self'; connect-src 'self'{apps}; form-action 'self'{apps}{providers}; "
@@ -28,22 +28,12 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def payment_origins() -> list[str]:
-    origins = []
-    if settings.STRIPE_SECRET_KEY:
-        origins += [settings.STRIPE_CHECKOUT_ORIGIN, "https://billing.stripe.com"]
-    if settings.BTCPAY_URL:
-        parts = urlsplit(settings.BTCPAY_CHECKOUT_ORIGIN or settings.BTCPAY_URL)
-        origins.append(f"{parts.scheme}://{parts.netloc}")
-    return origins
-
-
 def content_security_policy() -> str:
     """The reader pages' policy (also what nginx sends with the static bundle)."""
     apps = app_origins()
-    providers = [origin for origin in dict.fromkeys(payment_origins()) if origin not in apps]
+    elsewhere = [o for o in hooks.collect(hooks.FORM_ACTION_ORIGINS) if o and o not in apps]
     return CONTENT_SECURITY_POLICY.format(
-        apps="".join(f" {o}" for o in apps), providers="".join(f" {o}" for o in providers)
+        apps="".join(f" {o}" for o in apps), providers="".join(f" {o}" for o in elsewhere)
     )
 
 

@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils.crypto import salted_hmac
 from django.views.decorators.csrf import csrf_exempt
 
-MIRROR_ORIGINS_KEY = "samizdat:mirror-origins"
-MIRROR_ORIGINS_TIMEOUT = 60
+from samizdat.core import hooks
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -47,28 +47,12 @@ def app_origins() -> list[str]:
     return list(dict.fromkeys(origin for origin in found if origin))
 
 
-def mirror_origins() -> frozenset[str]:
-    """The origins of the public mirrors, cached briefly (forgotten when a Mirror changes)."""
-    origins = cache.get(MIRROR_ORIGINS_KEY)
-    if origins is None:
-        from samizdat.mirrors.models import Mirror
-
-        urls = Mirror.objects.filter(public=True).values_list("url", flat=True)
-        origins = frozenset(filter(None, map(origin_of, urls)))
-        cache.set(MIRROR_ORIGINS_KEY, origins, MIRROR_ORIGINS_TIMEOUT)
-    return frozenset(origins)
-
-
-def forget_mirror_origins(**kwargs: Any) -> None:
-    cache.delete(MIRROR_ORIGINS_KEY)
-
-
 def known_origins() -> set[str]:
-    """Origins whose pages may post reader forms: the app's, the public mirrors' and
-    ``SAMIZDAT_FORM_ORIGINS``."""
+    """Origins whose pages may post reader forms: the app's, ``SAMIZDAT_FORM_ORIGINS`` and
+    those apps register (the public mirrors')."""
     origins = {origin_of(url) for url in settings.FORM_ORIGINS}
     origins.update(app_origins())
-    origins.update(mirror_origins())
+    origins.update(origin_of(url) for url in hooks.collect(hooks.FORM_ORIGINS))
     origins.discard("")
     return origins
 

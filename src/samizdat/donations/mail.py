@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from samizdat.core.paths import absolute
 from samizdat.donations.appeal import money
 from samizdat.donations.models import Donation, RecurringGift
-from samizdat.publishing.paths import absolute
 
 MANAGE_SALT = "samizdat.donations.manage"
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from samizdat.core.paths import absolute
 from samizdat.core.public_forms import allow, client_ip, public_form
 from samizdat.donations import appeal, gateway
 from samizdat.donations.forms import DonateForm
@@ -37,7 +38,6 @@ from samizdat.donations.models import Donation, RecurringGift
 from samizdat.donations.providers import bank, demo
 from samizdat.donations.providers.base import Frequency, InvalidEvent, ProviderError
 from samizdat.donations.tasks import send_manage_link
-from samizdat.publishing.paths import absolute
 
 logger = logging.getLogger(__name__)
 HOUR = 3600

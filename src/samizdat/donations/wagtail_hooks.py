@@ -7,10 +7,14 @@ the listings are read-only (no add, edit, copy or delete views).
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest
-from django.urls import path, reverse
+from django.template import Context
+from django.urls import URLPattern, URLResolver, include, path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -20,8 +24,20 @@ from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permissions import policy_registry
 
-from samizdat.donations import admin_views
+from samizdat.core.hooks import (
+    DEMO_CONTENT,
+    FORGET_CACHED,
+    FORM_ACTION_ORIGINS,
+    PERIODIC_JOBS,
+    URLS,
+    region,
+)
+from samizdat.core.paths import absolute
+from samizdat.core.regions import render_block
+from samizdat.donations import actions, admin_views, appeal, views
+from samizdat.donations import urls as donations_urls
 from samizdat.donations.models import Donation, DonationSettings, RecurringGift
+from samizdat.donations.templatetags import appeal as appeal_tags
 
 
 class ReadOnlyModelViewSet(ModelViewSet):
@@ -180,3 +196,80 @@ class DonationsViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_donations_viewsets() -> DonationsViewSetGroup:
     return DonationsViewSetGroup()
+
+
+# --- what the donations app contributes to the rest ------------------------------------------
+
+
+@hooks.register(PERIODIC_JOBS)
+def retry_receipts(now: datetime.datetime) -> None:
+    actions.send_missed_receipts(now=now)
+
+
+@hooks.register(PERIODIC_JOBS)
+def forget_old_payloads(now: datetime.datetime) -> None:
+    actions.forget_old_payloads(now=now)
+
+
+@hooks.register(DEMO_CONTENT, order=20)
+def demo_gifts() -> dict[str, int]:
+    from samizdat.donations.demo import seed_demo_gifts
+
+    return {"demo gifts": seed_demo_gifts()}
+
+
+@hooks.register(FORM_ACTION_ORIGINS)
+def checkout_origins() -> list[str]:
+    """The providers' hosted pages, where the donate form sends readers."""
+    origins = []
+    if settings.STRIPE_SECRET_KEY:
+        origins += [settings.STRIPE_CHECKOUT_ORIGIN, "https://billing.stripe.com"]
+    if settings.BTCPAY_URL:
+        parts = urlsplit(settings.BTCPAY_CHECKOUT_ORIGIN or settings.BTCPAY_URL)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+@hooks.register(FORGET_CACHED)
+def forget_appeal() -> None:
+    appeal.forget()
+
+
+@hooks.register(region("banner"))
+def banner(context: Context) -> str:
+    return render_block(
+        context, "donations/includes/banner.html", appeal_tags.donation_banner(context)
+    )
+
+
+@hooks.register(region("after_article"), order=10)
+def appeal_after_article(context: Context) -> str:
+    values = appeal_tags.donation_appeal(context, "article")
+    return render_block(context, "donations/includes/appeal.html", values)
+
+
+def _letter_appeal(context: Context) -> dict[str, Any]:
+    language = str(context.get("LANG") or settings.LANGUAGE_CODE)
+    config = appeal.load()
+    return {
+        "appeal": config.text("newsletter_appeal", language) if config.currencies else "",
+        "donate_url": absolute(f"/donate/{language}/"),
+    }
+
+
+@hooks.register(region("letter_end"), order=10)
+def appeal_in_letter(context: Context) -> str:
+    return render_block(context, "donations/letter_appeal.html", _letter_appeal(context))
+
+
+@hooks.register(region("letter_end_text"), order=10)
+def appeal_in_letter_text(context: Context) -> str:
+    return render_block(context, "donations/letter_appeal.txt", _letter_appeal(context))
+
+
+@hooks.register(URLS)
+def urls() -> list[URLPattern | URLResolver]:
+    return [
+        path("donate/", include(donations_urls)),
+        path("webhooks/<slug:provider>/", views.webhook, name="payment_webhook"),
+    ]

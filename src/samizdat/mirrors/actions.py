@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Q
 
 from samizdat.mirrors.check import BundleUnavailable, check_all
@@ -72,3 +74,32 @@ def check_stored_mirrors(*, now: datetime) -> bool:
 def check_mirrors_when_due(*, now: datetime) -> bool:
     """Check the stored mirrors if that is due (see claim_mirror_check); True when they were."""
     return claim_mirror_check(now=now) and check_stored_mirrors(now=now)
+
+
+_checking: threading.Thread | None = None
+
+
+def _check_in_background(now: datetime) -> None:
+    try:
+        check_stored_mirrors(now=now)
+    except Exception:
+        logger.exception(
+            "checking the mirrors failed; next try in %s h", settings.MIRROR_CHECK_HOURS
+        )
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def start_mirror_check(*, now: datetime) -> bool:
+    """When a check is due (see claim_mirror_check), check the mirrors in a thread of its own,
+    so a slow mirror never holds up the worker's other jobs; True when one started."""
+    global _checking
+    if _checking is not None and _checking.is_alive():
+        return False
+    if not claim_mirror_check(now=now):
+        return False
+    _checking = threading.Thread(
+        target=_check_in_background, args=(now,), name="mirror-check", daemon=True
+    )
+    _checking.start()
+    return True

@@ -11,6 +11,4 @@ class MirrorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from samizdat.mirrors import signals
-
-        signals.connect()
+        from samizdat.mirrors import signals  # noqa: F401

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -27,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+
+from samizdat.core.files import write_atomic
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
@@ -162,21 +163,6 @@ def dumps(manifest: Mapping[str, Any]) -> bytes:
     return ("{\n" + ",\n".join(fields) + "\n}\n").encode()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # readable by the web server that serves the bundle
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 # --- keys and signing ---------------------------------------------------------------------
 
 
@@ -228,9 +214,9 @@ def write_manifest(
 
 def _write_signed(root: Path, manifest: Manifest, key: Ed25519PrivateKey | None) -> None:
     data = dumps(manifest)
-    _write_atomic(root / MANIFEST, data)
+    write_atomic(root / MANIFEST, data, durable=True)
     if key is not None:
-        _write_atomic(root / SIGNATURE, base64.b64encode(key.sign(data)) + b"\n")
+        write_atomic(root / SIGNATURE, base64.b64encode(key.sign(data)) + b"\n", durable=True)
     else:
         with suppress(FileNotFoundError):
             (root / SIGNATURE).unlink()

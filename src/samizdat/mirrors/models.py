@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -228,3 +229,21 @@ class MirrorTarget(models.Model):
             ) from error
         if not args:
             raise ValidationError({"command": _("A command target needs a command.")})
+
+
+PUBLIC_ORIGINS_KEY = "samizdat:mirror-origins"
+PUBLIC_ORIGINS_TIMEOUT = 60
+
+
+def public_origins() -> list[str]:
+    """The addresses of the public mirrors, cached briefly (forgotten when a Mirror changes):
+    reader forms on their pages may post to the app."""
+    urls = cache.get(PUBLIC_ORIGINS_KEY)
+    if urls is None:
+        urls = list(Mirror.objects.filter(public=True).values_list("url", flat=True))
+        cache.set(PUBLIC_ORIGINS_KEY, urls, PUBLIC_ORIGINS_TIMEOUT)
+    return list(urls)
+
+
+def forget_public_origins() -> None:
+    cache.delete(PUBLIC_ORIGINS_KEY)

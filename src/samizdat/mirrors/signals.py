@@ -2,88 +2,37 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from wagtail.models import Page, PageViewRestriction
-from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
+from django.dispatch import receiver
 
+from samizdat.core.signals import announce_change, public_site_changed
 from samizdat.mirrors import tasks
-
-_paused = threading.local()
-
-
-@contextmanager
-def paused() -> Iterator[None]:
-    """Queue nothing while many pages are written at once (seeding the demo): the worker
-    builds the whole bundle when it starts."""
-    _paused.on = True
-    try:
-        yield
-    finally:
-        _paused.on = False
+from samizdat.mirrors.models import Mirror, forget_public_origins
 
 
-def _wanted() -> bool:
-    return settings.BUNDLE_AUTO_BUILD and not getattr(_paused, "on", False)
+@receiver(public_site_changed, dispatch_uid="samizdat-bundle-site-changed")
+def _site_changed(sender: Any, paths: list[str] | None = None, **kwargs: Any) -> None:
+    """Re-render the paths that changed, or everything (a withdrawn story leaves nothing
+    behind: its images, listings, feeds and the "Read more" of later stories)."""
+    if not settings.BUNDLE_AUTO_BUILD:
+        return
+    asked = time.time()
+    if paths is None:
+        tasks.build.enqueue(requested_at=asked)
+    elif paths:
+        tasks.rebake.enqueue(paths=paths, requested_at=asked)
 
 
-def _rebake(page_ids: list[int]) -> None:
-    if _wanted():
-        asked = time.time()
-        transaction.on_commit(lambda: tasks.rebake.enqueue(page_ids=page_ids, requested_at=asked))
-
-
-def _build(**kwargs: Any) -> None:
-    if _wanted():
-        asked = time.time()
-        transaction.on_commit(lambda: tasks.build.enqueue(requested_at=asked))
-
-
-def _published(sender: Any, instance: Page, **kwargs: Any) -> None:
-    _rebake([instance.pk])
-
-
-def _deleted(sender: Any, instance: Page, **kwargs: Any) -> None:
-    if instance.live:
-        _build()
-
-
-def connect() -> None:
-    from samizdat.core.public_forms import forget_mirror_origins
-    from samizdat.donations.models import DonationSettings, PaymentLink
-    from samizdat.mirrors.models import Mirror
-    from samizdat.newsletter.signals import edition_sent
-
-    page_published.connect(_published, dispatch_uid="samizdat-bundle-published")
-    # A story withdrawn (or deleted, which withdraws it first) leaves no trace anywhere: its
-    # images, listings, feeds and the "Read more" of later stories. Rare; everything is redone.
-    page_unpublished.connect(_build, dispatch_uid="samizdat-bundle-unpublished")
-    post_delete.connect(_deleted, sender=Page, dispatch_uid="samizdat-bundle-deleted")
-    # A page at a new address: every link to it changes.
-    page_slug_changed.connect(_build, dispatch_uid="samizdat-bundle-slug")
-    post_page_move.connect(_build, dispatch_uid="samizdat-bundle-moved")
-    # A page made private must leave the public copy (restricted pages are never in it).
-    for signal in (post_save, post_delete):
-        signal.connect(
-            _build, sender=PageViewRestriction, dispatch_uid=f"samizdat-bundle-r{signal!r}"
-        )
-    # What every page shows (the mirror list in the footer, the appeal and its payment links),
-    # and the newsletter archive.
-    for model in (Mirror, DonationSettings, PaymentLink):
-        for signal in (post_save, post_delete):
-            signal.connect(
-                _build, sender=model, dispatch_uid=f"samizdat-bundle-{model.__name__}{signal!r}"
-            )
-    edition_sent.connect(_build, dispatch_uid="samizdat-bundle-edition-sent")
-    # Reader forms accept posts from the public mirrors' origins, cached briefly.
-    for signal in (post_save, post_delete):
-        signal.connect(
-            forget_mirror_origins, sender=Mirror, dispatch_uid=f"samizdat-origins{signal!r}"
-        )
+@receiver(post_save, sender=Mirror, dispatch_uid="samizdat-mirror-saved")
+@receiver(post_delete, sender=Mirror, dispatch_uid="samizdat-mirror-deleted")
+def _mirror_changed(**kwargs: Any) -> None:
+    # Reader forms accept posts from the public mirrors' origins (forgotten now, and again once
+    # committed, so no request caches the list in between), and the mirrors pages list them.
+    forget_public_origins()
+    transaction.on_commit(forget_public_origins)
+    announce_change(Mirror)

@@ -15,7 +15,6 @@ import logging
 import mimetypes
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -32,6 +31,7 @@ from typing import Any, Protocol
 
 from django.utils import timezone
 
+from samizdat.core.files import write_atomic
 from samizdat.mirrors.manifest import MANIFEST, MARKER, SIGNATURE, _safe_path, read_manifest
 from samizdat.mirrors.models import MirrorTarget
 
@@ -247,19 +247,8 @@ class DirectoryBackend:
             raise SyncError(MARKER, error.strerror or str(error)) from error
 
     def _copy(self, source: Path, destination: Path) -> None:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-                shutil.copyfileobj(src, out, 1024 * 1024)
-            os.chmod(tmp, 0o644)  # readable by the web server that serves the copy
-            os.replace(tmp, destination)
-        except BaseException:
-            with suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with source.open("rb") as src:
+            write_atomic(destination, src)  # readable by the web server that serves the copy
 
     def _listing(self) -> set[str]:
         """Every file (or symlink) under the root, as POSIX paths; empty directories pruned."""

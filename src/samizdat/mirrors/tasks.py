@@ -8,12 +8,12 @@ from samizdat.mirrors import bundle
 
 
 @task()
-def rebake(*, page_ids: list[int], requested_at: float) -> int:
-    """Re-render what a change to these pages touches; the number of files written (none
-    when a full build has started since the change)."""
+def rebake(*, paths: list[str], requested_at: float) -> int:
+    """Re-render the public paths a change touched; the number of files written (none when
+    a full build has started since the change)."""
     if bundle.built_since(requested_at):
         return 0
-    return len(bundle.rebake(page_ids).written)
+    return len(bundle.rebake(paths).written)
 
 
 @task()

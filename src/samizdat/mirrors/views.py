@@ -14,11 +14,9 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
-from wagtail.models import Locale
 
+from samizdat.core.paths import absolute
 from samizdat.mirrors.models import Mirror
-from samizdat.publishing.models import navigation
-from samizdat.publishing.paths import absolute
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -93,10 +91,8 @@ def mirror_list(request: HttpRequest) -> HttpResponse:
     personal, not even the appeal banner, which depends on the reader's "remind me later"
     cookie), so any cache or static copy may keep it."""
     language = translation.get_language() or settings.LANGUAGE_CODE
-    locale_id = Locale.objects.filter(language_code=language).values_list("pk", flat=True).first()
     context: dict[str, Any] = {
         "addresses": public_addresses(language),
-        "navigation": navigation(locale_id) if locale_id is not None else [],
         "canonical_url": absolute(request.path),
         "translations": [
             {"language": code, "path": f"/{code}/mirrors/"} for code, _name in settings.LANGUAGES

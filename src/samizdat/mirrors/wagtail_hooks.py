@@ -9,12 +9,16 @@ the server."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import models
+from django.template import Context
+from django.urls import URLPattern, path
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -25,7 +29,12 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from samizdat.mirrors.models import Mirror, MirrorTarget
+from samizdat.core.hooks import FORM_ORIGINS, LANGUAGE_URLS, PERIODIC_JOBS, PUBLIC_PATHS, region
+from samizdat.core.paths import language_roots
+from samizdat.core.regions import render_block
+from samizdat.mirrors import actions
+from samizdat.mirrors.models import Mirror, MirrorTarget, public_origins
+from samizdat.mirrors.views import mirror_list, public_addresses
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -205,3 +214,49 @@ class MirrorTargetViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_mirror_target_viewset() -> MirrorTargetViewSet:
     return MirrorTargetViewSet()
+
+
+# --- what the mirrors app contributes to the rest --------------------------------------------
+
+
+@hooks.register(PERIODIC_JOBS)
+def check_mirrors(now: datetime) -> None:
+    """Every MIRROR_CHECK_HOURS, compare the mirrors with the bundle."""
+    actions.start_mirror_check(now=now)
+
+
+@hooks.register(PERIODIC_JOBS)
+def build_bundle(now: datetime) -> None:
+    """At start and every BUNDLE_FULL_BUILD_HOURS, queue a full build of the bundle."""
+    actions.build_bundle_when_due()
+
+
+@hooks.register(FORM_ORIGINS)
+def mirror_origins() -> list[str]:
+    return public_origins()
+
+
+@hooks.register(PUBLIC_PATHS)
+def mirror_list_paths() -> list[str]:
+    return [f"{prefix}mirrors/" for _root, prefix in language_roots()]
+
+
+@hooks.register(region("letter_end"), order=20)
+def mirrors_in_letter(context: Context) -> str:
+    return render_block(context, "mirrors/letter_mirrors.html", _letter_context(context))
+
+
+@hooks.register(region("letter_end_text"), order=20)
+def mirrors_in_letter_text(context: Context) -> str:
+    return render_block(context, "mirrors/letter_mirrors.txt", _letter_context(context))
+
+
+def _letter_context(context: Context) -> dict[str, Any]:
+    # Other origins, so written as plain text: readers copy them, and no link in a letter
+    # leads anywhere but the site itself.
+    return {"mirrors": public_addresses(str(context.get("LANG") or settings.LANGUAGE_CODE))}
+
+
+@hooks.register(LANGUAGE_URLS)
+def urls() -> list[URLPattern]:
+    return [path("mirrors/", mirror_list, name="mirror_list")]

@@ -21,6 +21,8 @@ from django.utils.translation import gettext
 from email_validator import EmailNotValidError, validate_email
 from wagtail.models import Locale, Page
 
+from samizdat.core.paths import language_roots, public_path
+from samizdat.core.signals import announce_change
 from samizdat.newsletter.models import (
     Consent,
     Delivery,
@@ -32,8 +34,7 @@ from samizdat.newsletter.models import (
     Suppression,
     email_hash,
 )
-from samizdat.newsletter.signals import edition_sent
-from samizdat.publishing.models import HomePage
+from samizdat.publishing.models import HomePage, feed_paths
 from samizdat.publishing.models import articles as live_articles
 
 logger = logging.getLogger(__name__)
@@ -487,6 +488,17 @@ def resume_edition(*, edition_id: int, now: datetime | None = None) -> int:
     return remaining
 
 
+def archive_paths(edition_id: int) -> list[str]:
+    """The public paths a sent edition changes: its language's newsletter page and feeds, and
+    the edition's own page in the archive."""
+    from samizdat.newsletter.models import NewsletterPage
+
+    language = Edition.objects.filter(pk=edition_id).values_list("language", flat=True).first()
+    page = NewsletterPage.objects.live().filter(locale__language_code=language).first()
+    base = public_path(page.url_path, language_roots()) if page is not None else None
+    return [base, *feed_paths(base), f"{base}{edition_id}/"] if base else []
+
+
 def finish_edition(*, edition_id: int) -> bool:
     """Mark a sending edition sent once no letter is pending or being sent."""
     open_rows = Delivery.objects.filter(
@@ -500,7 +512,7 @@ def finish_edition(*, edition_id: int) -> bool:
         )
     )
     if finished:
-        edition_sent.send(sender=Edition, edition_id=edition_id)
+        announce_change(Edition, archive_paths(edition_id))  # it is in the public archive now
     return finished
 
 

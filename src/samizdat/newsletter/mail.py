@@ -25,8 +25,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from samizdat.core.paths import absolute, public_path, roots_for
 from samizdat.publishing.models import articles as live_articles
-from samizdat.publishing.paths import absolute, public_path, roots_for
 
 if TYPE_CHECKING:
     from samizdat.newsletter.models import Edition, NewsletterPage
@@ -132,16 +132,8 @@ def stories(edition: Edition) -> list[dict[str, Any]]:
     return result
 
 
-def donation_appeal(language: str) -> str:
-    from samizdat.donations import appeal
-
-    config = appeal.load()
-    return config.text("newsletter_appeal", language) if config.currencies else ""
-
-
 def render(edition: Edition) -> RenderedEdition:
     """The edition as subscribers get it, with a placeholder where each unsubscribe link goes."""
-    from samizdat.mirrors.views import public_addresses
     from samizdat.newsletter.models import NewsletterSettings
 
     with translation.override(edition.language):
@@ -149,13 +141,8 @@ def render(edition: Edition) -> RenderedEdition:
             "edition": edition,
             "stories": stories(edition),
             "footer": NewsletterSettings.load().footer(edition.language),
-            "appeal": donation_appeal(edition.language),
-            "donate_url": absolute(f"/donate/{edition.language}/"),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
             "archive_url": absolute(path) if (path := archive_path(edition)) else None,
-            # Other origins, so written as plain text: readers copy them, and no link in a
-            # letter leads anywhere but the site itself.
-            "mirrors": public_addresses(edition.language),
             "SITE_NAME": settings.SITE_NAME,
             "SITE_URL": settings.SITE_URL,
             "LANG": edition.language,

@@ -17,8 +17,8 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_pat
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Orderable, Page, PreviewableMixin
 
-from samizdat.publishing.models import NewsroomPage
-from samizdat.publishing.paths import absolute
+from samizdat.core.paths import absolute
+from samizdat.publishing.models import NewsroomPage, feed_paths
 
 LANGUAGE_CHOICES = settings.LANGUAGES
 
@@ -267,6 +267,11 @@ class NewsletterPage(RoutablePageMixin, NewsroomPage):
         return Edition.objects.filter(
             language=self.locale.language_code, status=Edition.Status.SENT
         ).order_by("-finished_at")
+
+    def get_cached_paths(self) -> list[str]:
+        """The signup page with the archive, its feeds, and every sent edition."""
+        editions = self.sent_editions().values_list("pk", flat=True)
+        return ["/", *feed_paths("/"), *(f"/{pk}/" for pk in editions)]
 
     @path("", name="index")
     def index(self, request: HttpRequest) -> HttpResponse:

@@ -6,7 +6,6 @@ sign up, confirm and read editions without any mail server; staff read it in the
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from email import message_from_binary_file, policy
@@ -18,6 +17,8 @@ from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
 from django.utils import timezone
+
+from samizdat.core.files import write_atomic
 
 NAME = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{32}\.eml$")
 
@@ -35,9 +36,8 @@ class OutboxBackend(BaseEmailBackend):
             if not isinstance(message, EmailMessage) or not message.recipients():
                 continue
             name = f"{timezone.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex}.eml"
-            temporary = directory / f".{name}.tmp"
-            temporary.write_bytes(message.message().as_bytes())
-            os.replace(temporary, directory / name)
+            # Letters hold readers' addresses: for this account's eyes only.
+            write_atomic(directory / name, message.message().as_bytes(), mode=0o600)
             sent += 1
         return sent
 

@@ -7,12 +7,9 @@ from typing import Any
 
 from anymail.signals import tracking
 from django.db.models.signals import post_migrate
-from django.dispatch import Signal, receiver
+from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
-
-# Sent once an edition has gone to every subscriber (it is then in the public archive).
-edition_sent = Signal()
 
 
 @receiver(post_migrate, dispatch_uid="samizdat-newsletter-pages")

@@ -3,10 +3,13 @@ suppressed addresses and, when mail goes to the local outbox, the outbox."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import path
+from django.template import Context
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,8 +21,14 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from samizdat.newsletter import admin_views
+from samizdat.core.hooks import DEMO_CONTENT, PERIODIC_JOBS, SEEDERS, URLS, Seeder, region
+from samizdat.core.regions import render_block
+from samizdat.newsletter import actions, admin_views, views
+from samizdat.newsletter import urls as newsletter_urls
 from samizdat.newsletter.models import Edition, Subscriber, Suppression
+from samizdat.newsletter.templatetags.signup import signup_form
+
+SIGNUP_TEMPLATE = "newsletter/includes/signup_form.html"
 
 
 class EditionViewSet(SnippetViewSet):
@@ -174,3 +183,56 @@ def refuse_deleting_editions_in_flight(
         % {"subject": sending[0].subject},
     )
     return HttpResponseRedirect(admin_views.send_url(sending[0].pk))
+
+
+# --- what the newsletter contributes to the rest ---------------------------------------------
+
+
+@hooks.register(PERIODIC_JOBS)
+def newsletter_schedule(now: datetime.datetime) -> None:
+    """Start due editions, resume stalled ones, plan next week's. Safe in every worker at
+    once: editions start and letters are claimed in the database, one winner each."""
+    actions.run_schedule(now=now)
+
+
+@hooks.register(DEMO_CONTENT, order=10)
+def demo_editions() -> dict[str, int]:
+    from samizdat.newsletter.demo import seed_demo_editions
+
+    return {"newsletter editions": seed_demo_editions()}
+
+
+def _add_subscribers(
+    count: int, options: Mapping[str, Any], progress: Callable[[int, int], None]
+) -> int:
+    from samizdat.newsletter.seed import seed_subscribers
+
+    return seed_subscribers(count)
+
+
+@hooks.register(SEEDERS, order=10)
+def subscribers() -> Seeder:
+    return Seeder(
+        option="subscribers",
+        noun="subscribers",
+        help="How many confirmed subscribers to add.",
+        add=_add_subscribers,
+    )
+
+
+@hooks.register(region("after_article"), order=20)
+def signup_after_article(context: Context) -> str:
+    return render_block(context, SIGNUP_TEMPLATE, signup_form(context, "article"))
+
+
+@hooks.register(region("front_page_end"), order=20)
+def signup_on_front_page(context: Context) -> str:
+    return render_block(context, SIGNUP_TEMPLATE, signup_form(context, "home"))
+
+
+@hooks.register(URLS)
+def urls() -> list[URLPattern | URLResolver]:
+    return [
+        path("newsletter/", include(newsletter_urls)),
+        path("webhooks/mail/<slug:esp>/", views.mail_webhook, name="mail_webhook"),
+    ]

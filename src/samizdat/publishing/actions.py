@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
 from django.db import transaction
 from wagtail.models import Locale, Page, Site
 
@@ -137,3 +140,17 @@ def use_translated_authors(article: ArticlePage) -> int:
     if changed:
         article.save_revision()
     return changed
+
+
+SCHEDULE_LOCK = "samizdat:publish-scheduled"
+SCHEDULE_LOCK_SECONDS = 30
+
+
+def publish_scheduled_pages() -> bool:
+    """Publish the pages whose go-live time has come and unpublish those that expired
+    (Wagtail's ``publish_scheduled``). With several workers, the one that takes the lock does
+    it this round; True when this one did."""
+    if not cache.add(SCHEDULE_LOCK, os.getpid(), timeout=SCHEDULE_LOCK_SECONDS):
+        return False
+    call_command("publish_scheduled", verbosity=0)
+    return True

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
 
-from samizdat.publishing.paths import relative_html
+from samizdat.core.paths import relative_html
 from samizdat.publishing.renditions import image_tag
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul"]

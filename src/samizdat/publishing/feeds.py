@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import feedgenerator, translation
 
-from samizdat.publishing.paths import absolute, public_path, roots_for
+from samizdat.core.paths import absolute, public_path, roots_for
 
 if TYPE_CHECKING:
     from wagtail.models import PageQuerySet

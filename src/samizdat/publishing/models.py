@@ -7,12 +7,14 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection, models
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,9 +28,9 @@ from wagtail.images import get_image_model_string
 from wagtail.models import Locale, Orderable, Page, PageQuerySet, PageViewRestriction
 from wagtail.search import index
 
+from samizdat.core.paths import absolute, language_roots, public_path, roots_for
 from samizdat.publishing import feeds
 from samizdat.publishing.blocks import ArticleBodyBlock
-from samizdat.publishing.paths import absolute, public_path, roots_for
 
 WORDS_PER_MINUTE = 200
 RELATED_COUNT = 4
@@ -38,6 +40,9 @@ RESTRICTIONS_CACHE_KEY = "samizdat:view-restrictions-exist"
 NAV_CACHE_KEY = "samizdat:nav:{locale}"
 POLICY_CACHE_KEY = "samizdat:privacy-policy:{language}"
 CARD_FIELDS = ("pk", "title", "url_path", "standfirst", "first_published_at")
+EARLIER_REVISIONS = 10  # revisions whose tags and authors a correction may have changed
+# A page that was never published counts as the oldest: everything after it may change.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def articles() -> PageQuerySet:
@@ -88,6 +93,36 @@ MAX_PAGE_NUMBER = 100_000
 def archive_pages(total: int, size: int) -> int:
     """How many numbered archive pages a listing of ``total`` stories has."""
     return max(0, total // size - 1)
+
+
+FEED_KINDS = ("rss", "atom")
+
+
+def feed_paths(base: str) -> list[str]:
+    """A listing's feeds, below its address ``base`` ("/" for a page's own)."""
+    return [f"{base}feed/{kind}/" for kind in FEED_KINDS]
+
+
+def listing_paths(base: str, total: int) -> list[str]:
+    """Every page of a listing of ``total`` stories at ``base``: its address and archive."""
+    pages = archive_pages(total, settings.ARTICLES_PER_PAGE)
+    return [base, *(f"{base}page/{number}/" for number in range(1, pages + 1))]
+
+
+def position_paths(base: str, queryset: PageQuerySet, article: ArticlePage) -> list[str]:
+    """The pages of a newest-first listing at ``base`` that may change when ``article``
+    appears in it, changes or leaves: its address, and the archive pages from the article's
+    on, one past the last (a story that leaves may end a page)."""
+    size = settings.ARTICLES_PER_PAGE
+    published = article.first_published_at or EPOCH
+    older = queryset.filter(
+        Q(first_published_at__lt=published) | Q(first_published_at=published, pk__lt=article.pk)
+    ).count()
+    pages = archive_pages(queryset.count(), size)
+    # The last two pages too: a story that completes a page adds one (and changes the "newer"
+    # link of the one before).
+    first = max(min(older // size + 1, pages - 1), 1)
+    return [base, *(f"{base}page/{number}/" for number in range(first, pages + 2))]
 
 
 def paginate(
@@ -189,6 +224,19 @@ class NewsroomPage(Page):
         )
         return context
 
+    def public_paths(self, roots: list[tuple[str, str]] | None = None) -> list[str]:
+        """Every public address this page answers at: its own and those of its sub-pages
+        (archive pages, feeds…) as ``get_cached_paths`` lists them."""
+        base = public_path(self.url_path, roots or language_roots())
+        if base is None:
+            return []
+        return [base + sub.lstrip("/") for sub in self.get_cached_paths()]
+
+    def touched_paths(self) -> list[str] | None:
+        """The public paths a publication of this page may change (or remove); None: any
+        page may have changed (a section's or a policy's title is on every page)."""
+        return None
+
     def get_view_restrictions(self) -> Any:
         # Most newsrooms restrict nothing: one cheap query instead of Wagtail's two then. This
         # guards the page itself, so it asks the database, never a cache that may be stale.
@@ -257,12 +305,21 @@ class HomePage(RoutablePageMixin, NewsroomPage):
     def tagged(self, tag: Tag) -> PageQuerySet:
         return articles().filter(locale_id=self.locale_id, tags=tag)
 
+    def get_cached_paths(self) -> list[str]:
+        """The front page, its feeds, and every tag's listing and feeds."""
+        paths = ["/", *feed_paths("/")]
+        in_locale = articles().filter(locale_id=self.locale_id)
+        for tag in Tag.objects.filter(pk__in=in_locale.values("tags")).order_by("slug"):
+            base = f"/tags/{tag.slug}/"
+            paths += listing_paths(base, self.tagged(tag).count()) + feed_paths(base)
+        return paths
+
     @re_path(r"^tags/(?P<tag>[-\w]+)/$", name="tag")
     @re_path(r"^tags/(?P<tag>[-\w]+)/page/(?P<number>[0-9]+)/$", name="tag_page")
     def tag(self, request: HttpRequest, tag: str, number: int | str | None = None) -> HttpResponse:
         number = int(number) if number is not None else None
         tag_obj = Tag.objects.filter(slug=tag).first()
-        if tag_obj is None:
+        if tag_obj is None or not self.tagged(tag_obj).exists():
             raise Http404("No such tag")
         items = listing(self.tagged(tag_obj))
         return self.render(
@@ -278,7 +335,7 @@ class HomePage(RoutablePageMixin, NewsroomPage):
     @re_path(r"^tags/(?P<tag>[-\w]+)/feed/(?P<kind>rss|atom)/$", name="tag_feed")
     def tag_feed(self, request: HttpRequest, tag: str, kind: str) -> HttpResponse:
         tag_obj = Tag.objects.filter(slug=tag).first()
-        if tag_obj is None:
+        if tag_obj is None or not self.tagged(tag_obj).exists():
             raise Http404("No such tag")
         items = self.tagged(tag_obj)
         return feeds.respond(
@@ -338,6 +395,9 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
         # Filtering on url_path (which no index serves) lets the database walk the
         # publication-date index newest first and stop after one page of stories.
         return articles().filter(url_path__startswith=self.url_path)
+
+    def get_cached_paths(self) -> list[str]:
+        return listing_paths("/", self.stories().count()) + feed_paths("/")
 
     @path("", name="index")
     @path("page/<int:number>/", name="page")
@@ -449,6 +509,9 @@ class AuthorPage(RoutablePageMixin, NewsroomPage):
 
     def authored_articles(self) -> PageQuerySet:
         return articles().filter(article_authors__author=self)
+
+    def get_cached_paths(self) -> list[str]:
+        return listing_paths("/", self.authored_articles().count()) + feed_paths("/")
 
     @path("", name="index")
     @path("page/<int:number>/", name="page")
@@ -577,6 +640,74 @@ class ArticlePage(NewsroomPage):
             ),
         )
         return context
+
+    def touched_paths(self) -> list[str] | None:
+        """What a publication or a correction of this story may change: the story, its
+        translations, its language's front page and feeds, its section's, tags' and authors'
+        listings (also those of its recent revisions: a correction may take a tag or an author
+        away) and feeds, the later stories whose "Read more" may show it, and the sitemaps.
+        Listings number archive pages from the oldest story and "Read more" offers only
+        earlier stories, which keeps this a handful of pages however large the archive."""
+        from samizdat.publishing.sitemaps import article_sitemap_paths
+
+        if not ArticlePage.objects.live().public().filter(pk=self.pk).exists():
+            return None  # withdrawn or private: it must leave every copy, with its images
+        roots = language_roots()
+        paths = self.public_paths(roots)
+        listings: list[tuple[str, PageQuerySet]] = []
+        tags, authors = self._recent_tags_and_authors()
+        home = HomePage.objects.live().filter(locale_id=self.locale_id).first()
+        home_path = public_path(home.url_path, roots) if home is not None else None
+        if home is not None and home_path is not None:
+            paths += [home_path, *feed_paths(home_path)]
+            for tag in Tag.objects.filter(pk__in=tags):
+                # With no story left, the tag's pages answer 404: they go from the copies.
+                listings.append((f"{home_path}tags/{tag.slug}/", home.tagged(tag)))
+        for section in SectionPage.objects.live().filter(path=self.path[: -self.steplen]):
+            if (section_path := public_path(section.url_path, roots)) is not None:
+                listings.append((section_path, section.stories()))
+        for author in AuthorPage.objects.live().filter(pk__in=authors):
+            if (author_path := public_path(author.url_path, roots)) is not None:
+                listings.append((author_path, author.authored_articles()))
+        for base, queryset in listings:
+            paths += position_paths(base, queryset, self) + feed_paths(base)
+        translations = Page.objects.live().filter(translation_key=self.translation_key)
+        for url_path in translations.exclude(pk=self.pk).values_list("url_path", flat=True):
+            if (path_ := public_path(url_path, roots)) is not None:
+                paths.append(path_)
+        paths += self._later_stories(roots)
+        paths += ["/sitemap.xml", "/news-sitemap.xml", *article_sitemap_paths(self)]
+        return list(dict.fromkeys(paths))
+
+    def _recent_tags_and_authors(self) -> tuple[set[int], set[int]]:
+        """Tags and authors the story has (as saved), or had in its recent revisions."""
+        tagged = ArticlePageTag.objects.filter(content_object_id=self.pk)
+        tags = set(tagged.values_list("tag_id", flat=True))
+        links = ArticlePageAuthor.objects.filter(page_id=self.pk)
+        authors = set(links.values_list("author_id", flat=True))
+        revisions = self.revisions.order_by("-created_at", "-pk")
+        for content in revisions.values_list("content", flat=True)[:EARLIER_REVISIONS]:
+            tags |= {item["tag"] for item in content.get("tagged_items", []) if item.get("tag")}
+            authors |= {
+                item["author"] for item in content.get("article_authors", []) if item.get("author")
+            }
+        return tags, authors
+
+    def _later_stories(self, roots: list[tuple[str, str]]) -> list[str]:
+        """The later stories of the language whose "Read more" candidates include this one:
+        the next RELATED_CANDIDATES by publication (for the newest story, none)."""
+        published = self.first_published_at or EPOCH
+        later = (
+            articles()
+            .filter(locale_id=self.locale_id)
+            .filter(
+                Q(first_published_at__gt=published)
+                | Q(first_published_at=published, pk__gt=self.pk)
+            )
+            .order_by("first_published_at", "pk")
+            .values_list("url_path", flat=True)[:RELATED_CANDIDATES]
+        )
+        return [path_ for path_ in (public_path(url, roots) for url in later) if path_]
 
     def related_articles(self, tag_ids: list[int]) -> list[dict[str, Any]]:
         """ "Read more": shared tags first, then the same section, newest first; never itself.

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.images.models import AbstractImage
 
-from samizdat.publishing.paths import link
+from samizdat.core.paths import link
 
 WIDTHS = (400, 800, 1200)
 SIZES = "(min-width: 48rem) 46rem, 100vw"

@@ -1,68 +1,90 @@
-"""React to editors' changes: cached navigation, view-restriction flags, translated bylines."""
+"""React to editors' changes: cached navigation, view-restriction flags, translated bylines,
+the site tree after migrate, and the public paths a change touches."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
+from django.dispatch import receiver
+from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import (
     copy_for_translation_done,
     page_published,
+    page_slug_changed,
     page_unpublished,
     post_page_move,
 )
 
+from samizdat.core.signals import announce_change
+from samizdat.publishing.actions import ensure_site_tree, use_translated_authors
+from samizdat.publishing.models import (
+    ArticlePage,
+    NewsroomPage,
+    PrivacyPolicyPage,
+    SectionPage,
+    forget_navigation,
+    forget_privacy_policy,
+    forget_view_restrictions,
+)
 
-def _page_changed(sender: Any, **kwargs: Any) -> None:
-    from samizdat.publishing.models import SectionPage, forget_navigation
 
+@receiver(post_migrate, dispatch_uid="samizdat-site-tree")
+def _ensure_site_tree(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    if getattr(sender, "label", "") == "publishing" and using == "default":
+        ensure_site_tree()
+
+
+@receiver(page_published, dispatch_uid="samizdat-public-published")
+def _published(sender: Any, instance: Page, **kwargs: Any) -> None:
+    page = instance.specific
+    touched = page.touched_paths() if isinstance(page, NewsroomPage) else None
+    announce_change(sender, touched)
+
+
+# A page withdrawn (or deleted, which withdraws it first), moved, renamed or made private
+# leaves no trace anywhere: its images, listings, feeds, the "Read more" of later stories.
+@receiver(page_unpublished, dispatch_uid="samizdat-public-unpublished")
+@receiver(page_slug_changed, dispatch_uid="samizdat-public-slug")
+@receiver(post_page_move, dispatch_uid="samizdat-public-moved")
+@receiver(post_save, sender=PageViewRestriction, dispatch_uid="samizdat-public-restricted")
+@receiver(post_delete, sender=PageViewRestriction, dispatch_uid="samizdat-public-unrestricted")
+def _withdrawn(sender: Any, **kwargs: Any) -> None:
+    announce_change(sender)
+
+
+@receiver(post_delete, sender=Page, dispatch_uid="samizdat-public-deleted")
+def _deleted(sender: Any, instance: Page, **kwargs: Any) -> None:
+    if instance.live:
+        announce_change(sender)
+
+
+@receiver(page_published, sender=SectionPage, dispatch_uid="samizdat-nav-published")
+@receiver(page_unpublished, sender=SectionPage, dispatch_uid="samizdat-nav-unpublished")
+@receiver(post_delete, sender=SectionPage, dispatch_uid="samizdat-nav-delete")
+@receiver(post_page_move, dispatch_uid="samizdat-nav-moved")
+def _navigation_changed(sender: Any, **kwargs: Any) -> None:
     instance = kwargs.get("instance")
     if isinstance(getattr(instance, "specific", instance), SectionPage):
         transaction.on_commit(forget_navigation)
 
 
+@receiver(page_published, sender=PrivacyPolicyPage, dispatch_uid="samizdat-policy-published")
+@receiver(page_unpublished, sender=PrivacyPolicyPage, dispatch_uid="samizdat-policy-unpublished")
+@receiver(post_page_move, dispatch_uid="samizdat-policy-moved")
 def _policy_changed(sender: Any, **kwargs: Any) -> None:
-    from samizdat.publishing.models import forget_privacy_policy
-
     transaction.on_commit(forget_privacy_policy)
 
 
+@receiver(post_save, sender=PageViewRestriction, dispatch_uid="samizdat-pvr-saved")
+@receiver(post_delete, sender=PageViewRestriction, dispatch_uid="samizdat-pvr-deleted")
 def _restrictions_changed(sender: Any, **kwargs: Any) -> None:
-    from samizdat.publishing.models import forget_view_restrictions
-
     transaction.on_commit(forget_view_restrictions)
 
 
+@receiver(copy_for_translation_done, dispatch_uid="samizdat-translated-authors")
 def _translation_copied(sender: Any, target_obj: Any = None, **kwargs: Any) -> None:
-    from samizdat.publishing.actions import use_translated_authors
-    from samizdat.publishing.models import ArticlePage
-
     page = getattr(target_obj, "specific", target_obj)
     if isinstance(page, ArticlePage):
         use_translated_authors(page)
-
-
-def connect() -> None:
-    from wagtail.models import PageViewRestriction
-
-    from samizdat.publishing.models import PrivacyPolicyPage, SectionPage
-
-    for model_signal in (post_save, post_delete):
-        model_signal.connect(
-            _restrictions_changed,
-            sender=PageViewRestriction,
-            dispatch_uid=f"samizdat-pvr-{model_signal!r}",
-        )
-
-    for signal in (page_published, page_unpublished):
-        signal.connect(_page_changed, sender=SectionPage, dispatch_uid=f"samizdat-nav-{signal!r}")
-        signal.connect(
-            _policy_changed, sender=PrivacyPolicyPage, dispatch_uid=f"samizdat-policy-{signal!r}"
-        )
-    post_page_move.connect(_page_changed, dispatch_uid="samizdat-nav-moved")
-    post_page_move.connect(_policy_changed, dispatch_uid="samizdat-policy-moved")
-    post_delete.connect(_page_changed, sender=SectionPage, dispatch_uid="samizdat-nav-delete")
-    copy_for_translation_done.connect(
-        _translation_copied, dispatch_uid="samizdat-translated-authors"
-    )

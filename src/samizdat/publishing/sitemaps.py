@@ -9,14 +9,15 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import EmptyPage
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from wagtail.models import Page
 
-from samizdat.publishing.models import ArticlePage
-from samizdat.publishing.paths import absolute, language_roots, public_path
+from samizdat.core.paths import absolute, language_roots, public_path
+from samizdat.publishing.models import EPOCH, ArticlePage
 
 NEWS_WINDOW = timedelta(hours=48)
 NEWS_LIMIT = 1000
@@ -71,6 +72,36 @@ class ArticleSitemap(CanonicalSitemap):
 SITEMAPS = {"pages": PageSitemap, "articles": ArticleSitemap}
 
 
+def _sitemap_page(section: str, number: int) -> str:
+    return f"/sitemap-{section}.xml" if number == 1 else f"/sitemap-{section}-{number}.xml"
+
+
+def sitemap_paths() -> list[str]:
+    """robots.txt and every sitemap page: the public addresses of machine-readable lists."""
+    paths = ["/robots.txt", "/sitemap.xml", "/news-sitemap.xml"]
+    for section, sitemap_class in SITEMAPS.items():
+        pages = sitemap_class().paginator.num_pages
+        paths += [_sitemap_page(section, number) for number in range(1, pages + 1)]
+    return paths
+
+
+def article_sitemap_paths(article: ArticlePage) -> list[str]:
+    """The article sitemap pages that may change with ``article``: from the one that holds it
+    (oldest first) to one past the last (a story that leaves may end a page)."""
+    sitemap = ArticleSitemap()
+    published = article.first_published_at or EPOCH
+    older = (
+        ArticlePage.objects.live()
+        .public()
+        .filter(
+            Q(first_published_at__lt=published) | Q(first_published_at=published, pk__lt=article.pk)
+        )
+        .count()
+    )
+    last = max(1, sitemap.paginator.num_pages)
+    return [_sitemap_page("articles", n) for n in range(older // sitemap.limit + 1, last + 2)]
+
+
 @require_safe
 def news_sitemap(request: HttpRequest) -> HttpResponse:
     roots = language_roots()
@@ -122,7 +153,6 @@ def sitemap_index(request: HttpRequest) -> HttpResponse:
     for section, sitemap_class in SITEMAPS.items():
         pages = sitemap_class().paginator.num_pages
         for number in range(1, pages + 1):
-            suffix = f"-{number}" if number > 1 else ""
-            entries.append({"location": f"{settings.SITE_URL}/sitemap-{section}{suffix}.xml"})
+            entries.append({"location": settings.SITE_URL + _sitemap_page(section, number)})
     body = render_to_string("sitemap_index.xml", {"sitemaps": entries})
     return HttpResponse(body, content_type="application/xml; charset=utf-8")

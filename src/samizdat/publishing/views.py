@@ -11,8 +11,8 @@ from wagtail import views as wagtail_views
 from wagtail.models import Site
 from wagtail.url_routing import RouteResult
 
+from samizdat.core.paths import root_for_language, roots_for
 from samizdat.publishing.models import ArticlePage
-from samizdat.publishing.paths import root_for_language, roots_for
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:

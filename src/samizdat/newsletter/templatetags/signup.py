@@ -5,9 +5,9 @@ from typing import Any
 from django import template
 from django.conf import settings
 
+from samizdat.core.paths import link
 from samizdat.newsletter.forms import SignupForm
 from samizdat.publishing.models import privacy_policy
-from samizdat.publishing.paths import link
 
 register = template.Library()
 

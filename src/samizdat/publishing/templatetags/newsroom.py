@@ -16,9 +16,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from wagtail.images.models import AbstractImage
+from wagtail.models import Locale
 from wagtail.templatetags.wagtailcore_tags import richtext
 
-from samizdat.publishing import paths
+from samizdat.core import paths
+from samizdat.publishing.models import navigation
 from samizdat.publishing.renditions import image_tag, webp_renditions
 
 register = template.Library()
@@ -30,6 +32,18 @@ JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 def rel(context: template.Context, target: str) -> str:
     """A site-absolute path (``/en/news/``) written relative to the current page."""
     return paths.link(context, target)
+
+
+@register.simple_tag(takes_context=True)
+def sections(context: template.Context) -> list[tuple[str, str]]:
+    """The section links of the masthead: the page's own, or those of the language shown
+    (pages that are not Wagtail pages: the mirror list, forms' answers, 404)."""
+    given = context.get("navigation")
+    if given is not None:
+        return list(given)
+    language = context.get("LANG") or settings.LANGUAGE_CODE
+    locale = Locale.objects.filter(language_code=language).values_list("pk", flat=True).first()
+    return navigation(locale) if locale is not None else []
 
 
 @register.simple_tag(takes_context=True)

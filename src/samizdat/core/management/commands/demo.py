@@ -15,6 +15,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from samizdat.core import hooks
+from samizdat.core.signals import paused
+
 DEMO_PASSWORD = "samizdat-demo"  # noqa: S105 - a local demo, refused without debug mode
 DEMO_USERS = [
     ("admin", None, True),
@@ -44,6 +47,16 @@ def ensure_demo_users() -> list[tuple[str, str]]:
     return logins
 
 
+def seed_demo_content() -> dict[str, int]:
+    """Every app's demo content (``hooks.DEMO_CONTENT``, in their order): what was created."""
+    created: dict[str, int] = {}
+    # Nothing is announced meanwhile: the worker builds the public site once, when it starts.
+    with paused():
+        for seed in hooks.registered(hooks.DEMO_CONTENT):
+            created.update(seed())
+    return created
+
+
 class Command(BaseCommand):
     help = "Run the demo newsroom on this machine: site, admin and a background worker."
 
@@ -58,19 +71,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "The demo runs only with SAMIZDAT_DEBUG=1; it prints known passwords."
             )
-        from samizdat.publishing.demo import seed_demo
-
         # Seeding creates ~100 pages; Wagtail's log line for each would bury the logins below.
         logging.getLogger("wagtail").setLevel(logging.WARNING)
         call_command("migrate", interactive=False, verbosity=0)
-        from samizdat.donations.demo import seed_demo_gifts
-        from samizdat.mirrors.signals import paused
-        from samizdat.newsletter.demo import seed_demo_editions
-
-        with paused():  # the worker builds the static bundle once, when it starts
-            created = seed_demo()
-            created["newsletter editions"] = seed_demo_editions()
-            created["demo gifts"] = seed_demo_gifts()
+        created = seed_demo_content()
         logins = ensure_demo_users()
         summary = ", ".join(f"{count} {kind}" for kind, count in created.items())
         self.stdout.write(f"Demo newsroom ready in {settings.DATA_DIR} (created: {summary}).")

@@ -1,4 +1,7 @@
-"""``samizdat seed --articles N``: fill the database with a synthetic archive."""
+"""``samizdat seed --articles N --subscribers N``: synthetic data for load tests and benchmarks.
+
+Each app registers what it can add (``hooks.SEEDERS``); this command offers one option each.
+"""
 
 from __future__ import annotations
 
@@ -8,66 +11,56 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from samizdat.core import hooks
 
-def progress_bar(total: int) -> Any:
-    started = 0.0
 
-    def show(done: int) -> None:
-        nonlocal started
+class ProgressBar:
+    """A one-line progress bar on stderr: ``bar(done, total)``."""
+
+    def __init__(self, noun: str) -> None:
+        self.noun = noun
+        self.started = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        self.shown = True
         if done == 0:
-            started = time.monotonic()
-        elapsed = max(time.monotonic() - started, 1e-6)
+            self.started = time.monotonic()
+        elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = done / elapsed
         width = 30
-        filled = int(width * done / total)
+        filled = int(width * done / max(total, 1))
         eta = (total - done) / rate if rate else 0
         sys.stderr.write(
             f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-            f"{rate:,.0f} articles/s, ETA {eta:,.0f} s "
+            f"{rate:,.0f} {self.noun}/s, ETA {eta:,.0f} s "
         )
         sys.stderr.flush()
 
-    return show
+    def end(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
 
 
 class Command(BaseCommand):
-    help = "Create a synthetic archive and subscribers (for load tests and benchmarks)."
+    help = "Add synthetic data (articles, subscribers…) for load tests and benchmarks."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--articles", type=int, default=0, help="How many articles to add.")
-        parser.add_argument(
-            "--years", type=int, default=6, help="Spread them over this many years."
-        )
-        parser.add_argument("--no-search-index", action="store_true", help="Skip search indexing.")
-        parser.add_argument(
-            "--subscribers", type=int, default=0, help="How many confirmed subscribers to add."
-        )
+        for seeder in hooks.seeders():
+            seeder.add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from samizdat.publishing.seed import seed_articles
-
-        count = options["articles"]
-        subscribers = options["subscribers"]
-        if count <= 0 and subscribers <= 0:
-            raise CommandError("Say how many: samizdat seed --articles 10000 --subscribers 100000")
-        if subscribers > 0:
-            from samizdat.newsletter.seed import seed_subscribers
-
+        wanted = [(seeder, options[seeder.option]) for seeder in hooks.seeders()]
+        wanted = [(seeder, count) for seeder, count in wanted if count > 0]
+        if not wanted:
+            example = " ".join(f"--{seeder.option} 1000" for seeder in hooks.seeders())
+            raise CommandError(f"Say how many: samizdat seed {example}")
+        for seeder, count in wanted:
             started = time.monotonic()
-            added = seed_subscribers(subscribers)
-            elapsed = time.monotonic() - started
-            self.stdout.write(f"Added {added} subscribers in {elapsed:.1f} s.")
-        if count <= 0:
-            return
-        started = time.monotonic()
-        created = seed_articles(
-            count,
-            years=options["years"],
-            index_for_search=not options["no_search_index"],
-            progress=progress_bar(count),
-        )
-        elapsed = time.monotonic() - started
-        sys.stderr.write("\n")
-        self.stdout.write(
-            f"Created {created} articles in {elapsed:.1f} s ({created / elapsed:,.0f}/s)."
-        )
+            bar = ProgressBar(seeder.noun)
+            added = seeder.add(count, options, bar)
+            elapsed = max(time.monotonic() - started, 1e-6)
+            bar.end()
+            self.stdout.write(
+                f"Added {added} {seeder.noun} in {elapsed:.1f} s ({added / elapsed:,.0f}/s)."
+            )

@@ -1,0 +1,113 @@
+"""What each app contributes to the whole installation, through Wagtail's hooks.
+
+``core`` imports no app: each app registers its contributions in its own ``wagtail_hooks.py``
+under the names below (``order`` sets the sequence where it matters), and core, the worker and
+the ``demo`` and ``seed`` commands only ever iterate what is registered. Adding an app is
+adding it to ``INSTALLED_APPS``; it plugs in here without an edit anywhere else.
+
+===========================  ===============================================================
+hook                         a registered function…
+===========================  ===============================================================
+``PERIODIC_JOBS``            ``job(now)``: work every worker does on its schedule (every
+                             minute); safe to run in several workers at once
+``DEMO_CONTENT``             ``seed()`` → ``{"what": count}``: the demo newsroom's content,
+                             created once (idempotent)
+``SEEDERS``                  returns a ``Seeder``: synthetic data ``samizdat seed`` can add
+``FORM_ORIGINS``             ``origins()``: origins whose pages may post reader forms
+``FORM_ACTION_ORIGINS``      ``origins()``: origins reader forms may lead to (a payment
+                             provider's hosted page)
+``FORGET_CACHED``            ``forget()``: drop values cached from content, so a process that
+                             renders the public site sees the latest
+``PUBLIC_PATHS``             ``paths()``: public addresses no page owns (sitemaps, robots.txt,
+                             lists of an app's own)
+``URLS``                     ``patterns()``: URL patterns of the app (forms, webhooks…)
+``LANGUAGE_URLS``            ``patterns()``: URL patterns under the language prefix
+``region(name)``             ``render(context)`` → HTML: a block of a page or a letter (see
+                             ``templatetags/regions.py``)
+===========================  ===============================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wagtail import hooks
+
+logger = logging.getLogger(__name__)
+
+PERIODIC_JOBS = "samizdat_periodic_jobs"
+DEMO_CONTENT = "samizdat_demo_content"
+SEEDERS = "samizdat_seeders"
+FORM_ORIGINS = "samizdat_form_origins"
+FORM_ACTION_ORIGINS = "samizdat_form_action_origins"
+FORGET_CACHED = "samizdat_forget_cached"
+PUBLIC_PATHS = "samizdat_public_paths"
+URLS = "samizdat_urls"
+LANGUAGE_URLS = "samizdat_language_urls"
+
+
+def region(name: str) -> str:
+    """The hook name of a region: ``banner``, ``after_article``, ``letter_end``…"""
+    return f"samizdat_region_{name}"
+
+
+registered = hooks.get_hooks
+register = hooks.register
+
+
+def collect(name: str) -> list[str]:
+    """Every value the functions registered under ``name`` return, in order, without
+    repeats (for the hooks that return strings: origins, paths)."""
+    found: dict[str, None] = {}
+    for contribute in registered(name):
+        found.update(dict.fromkeys(contribute()))
+    return list(found)
+
+
+def forget_cached() -> None:
+    """Drop every value an app cached from content (before rendering the public site)."""
+    for forget in registered(FORGET_CACHED):
+        forget()
+
+
+@dataclass(frozen=True)
+class Seeder:
+    """Synthetic data ``samizdat seed --<option> N`` adds (for load tests and benchmarks).
+
+    ``add(count, options, progress)`` returns how many it added; ``options`` are the parsed
+    command line (with ``arguments``, the seeder's own extra options); ``progress(done,
+    total)`` shows a progress bar on the terminal.
+    """
+
+    option: str  # "articles": the command's --articles N
+    noun: str  # "articles": for the report
+    help: str
+    add: Callable[[int, Mapping[str, Any], Callable[[int, int], None]], int]
+    arguments: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = field(default=())
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(f"--{self.option}", type=int, default=0, help=self.help)
+        for names, options in self.arguments:
+            parser.add_argument(*names, **options)
+
+
+def seeders() -> list[Seeder]:
+    return [contribute() for contribute in registered(SEEDERS)]
+
+
+def run_each(name: str, *args: Any, what: str = "", **kwargs: Any) -> None:
+    """Call every function registered under ``name``; one that fails is logged and the others
+    still run."""
+    for job in registered(name):
+        try:
+            job(*args, **kwargs)
+        except Exception:
+            logger.exception("%s%s failed", what, _name_of(job))
+
+
+def _name_of(function: Callable[..., Any]) -> str:
+    return f"{function.__module__}.{function.__qualname__}"

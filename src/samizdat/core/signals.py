@@ -1,0 +1,54 @@
+"""The one signal apps send when what readers see changed, and core's own receivers.
+
+An app whose change shows on public pages calls ``announce_change``: after the transaction
+commits, ``public_site_changed`` goes out with the public paths that may have changed (or
+``None``: any page may have, e.g. a story was withdrawn or the appeal every page shows was
+edited). Whoever keeps copies of the public site (the static bundle, a CDN) listens; no sender
+knows who.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal, receiver
+from wagtail.models import Site
+
+from samizdat.core.middleware import forget_cached_sites
+
+# Sent with ``paths``: a list of public paths (``/en/news/``, ``/sitemap.xml``) that may now
+# look different or be gone, or None when any page may have changed.
+public_site_changed = Signal()
+
+_paused = threading.local()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Announce nothing while many pages are written at once (seeding the demo): whoever
+    keeps copies rebuilds them whole afterwards."""
+    _paused.on = True
+    try:
+        yield
+    finally:
+        _paused.on = False
+
+
+def announce_change(sender: Any, paths: Iterable[str] | None = None) -> None:
+    """Once the current transaction commits, tell listeners which public paths changed
+    (None: possibly all of them)."""
+    if getattr(_paused, "on", False):
+        return
+    changed = None if paths is None else list(dict.fromkeys(paths))
+    transaction.on_commit(lambda: public_site_changed.send(sender=sender, paths=changed))
+
+
+@receiver(post_save, sender=Site, dispatch_uid="samizdat-site-saved")
+@receiver(post_delete, sender=Site, dispatch_uid="samizdat-site-deleted")
+def _site_changed(**kwargs: Any) -> None:
+    forget_cached_sites()

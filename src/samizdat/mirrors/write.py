@@ -1,0 +1,116 @@
+"""Writing the bundle: where each address goes, its precompressed siblings, and files written
+only when their bytes change, atomically, so a reader never gets half a page and unchanged
+files keep their dates."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterable
+from contextlib import suppress
+from pathlib import Path
+
+import brotli
+from django.conf import settings
+from django.contrib.staticfiles import finders
+
+from samizdat.core.files import write_atomic
+
+COMPRESSIBLE = frozenset({".html", ".xml", ".css", ".js", ".svg", ".txt", ".json"})
+COMPRESSED = (".gz", ".br")
+# Pages change often and are many: a fast brotli level; the few assets get the best one.
+BROTLI_PAGE_QUALITY = 5
+BROTLI_ASSET_QUALITY = 11
+ASSET_NAMESPACE = "samizdat"
+
+
+class BundleError(Exception):
+    """The bundle cannot be built (a page fails to render, the directory is unusable)."""
+
+
+def file_for(url_path: str) -> str:
+    """The bundle file of a public URL path: ``/en/news/`` → ``en/news/index.html``."""
+    rel = url_path.lstrip("/")
+    if rel == "" or rel.endswith("/"):
+        index = "index.xml" if rel.rstrip("/").rsplit("/", 2)[-2:-1] == ["feed"] else "index.html"
+        return rel + index
+    return rel
+
+
+def safe_path(root: Path, rel: str) -> Path:
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise BundleError(f"{rel}: outside the bundle")
+    return target
+
+
+def _compressed(rel: str, data: bytes, *, asset: bool) -> dict[str, bytes]:
+    if Path(rel).suffix not in COMPRESSIBLE:
+        return {}
+    quality = BROTLI_ASSET_QUALITY if asset else BROTLI_PAGE_QUALITY
+    return {
+        rel + ".gz": gzip.compress(data, compresslevel=9, mtime=0),
+        rel + ".br": brotli.compress(data, quality=quality),
+    }
+
+
+def write_file(root: Path, rel: str, data: bytes, *, asset: bool = False) -> list[str]:
+    """Write ``rel`` and its compressed siblings when their bytes differ; the paths written."""
+    target = safe_path(root, rel)
+    try:
+        same = target.read_bytes() == data
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        same = False
+    written = []
+    siblings = _compressed(rel, data, asset=asset)
+    if same and all((root / name).exists() for name in siblings):
+        return []
+    if not same:
+        write_atomic(target, data)
+        written.append(rel)
+    for name, packed in siblings.items():
+        path = root / name
+        if not same or not path.exists():
+            write_atomic(path, packed)
+            written.append(name)
+    return written
+
+
+def remove_file(root: Path, rel: str) -> list[str]:
+    """Remove ``rel`` and its compressed siblings, then directories left empty."""
+    removed = []
+    for name in (rel, *(rel + suffix for suffix in COMPRESSED)):
+        with suppress(FileNotFoundError):
+            safe_path(root, name).unlink()
+            removed.append(name)
+    parent = (root / rel).parent
+    while parent != root and parent.is_relative_to(root):
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+        parent = parent.parent
+    return removed
+
+
+def copy_media(root: Path, names: Iterable[str]) -> list[str]:
+    """Copy the uploaded files the pages link (``media/…``) into the bundle."""
+    written = []
+    media_root = Path(settings.MEDIA_ROOT).resolve()
+    for rel in sorted(names):
+        source = (media_root / rel.removeprefix("media/")).resolve()
+        if not source.is_relative_to(media_root) or not source.is_file():
+            continue
+        written += write_file(root, rel, source.read_bytes(), asset=True)
+    return written
+
+
+def assets() -> dict[str, Path]:
+    """Static files of the reader pages: ``static/samizdat/…`` → source file."""
+    found: dict[str, Path] = {}
+    for finder in finders.get_finders():
+        for name, storage in finder.list([]):
+            if name.replace(os.sep, "/").startswith(f"{ASSET_NAMESPACE}/"):
+                rel = f"static/{name.replace(os.sep, '/')}"
+                found.setdefault(rel, Path(storage.path(name)))
+    return found
