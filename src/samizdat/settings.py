@@ -162,8 +162,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("ru", "Русский")]
+
+def languages(codes: list[str]) -> list[tuple[str, str]]:
+    """(code, the language's own name) for each code of ``SAMIZDAT_LANGUAGES``."""
+    from django.conf.locale import LANG_INFO
+
+    result = []
+    for code in dict.fromkeys(code.lower() for code in codes):
+        info = LANG_INFO.get(code)
+        if info is None or "name_local" not in info:
+            sys.exit(
+                f"samizdat: SAMIZDAT_LANGUAGES has {code!r}, which is not a language code "
+                "Django knows (e.g. en, ru, uk, be, kk)."
+            )
+        name = str(info["name_local"])
+        result.append((code, name[:1].upper() + name[1:]))
+    return result
+
+
+# The languages the newsroom publishes in, the first the default: pages, feeds, newsletter
+# lists and the appeal exist in each; a catalogue in locale/<code>/ translates the interface.
+LANGUAGES = languages(env_list("LANGUAGES", "en,ru"))
+if not LANGUAGES:
+    sys.exit("samizdat: SAMIZDAT_LANGUAGES names no language.")
+LANGUAGE_CODE = LANGUAGES[0][0]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -17,10 +16,9 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_pat
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Orderable, Page, PreviewableMixin
 
+from samizdat.core.languages import language_choices
 from samizdat.core.paths import absolute
 from samizdat.publishing.models import NewsroomPage, feed_paths
-
-LANGUAGE_CHOICES = settings.LANGUAGES
 
 
 def email_hash(email: str) -> str:
@@ -38,7 +36,7 @@ class Subscriber(models.Model):
 
     email = models.EmailField(_("email"), max_length=254, unique=True)
     email_hash = models.CharField(max_length=64, unique=True, editable=False)
-    language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES)
+    language = models.CharField(_("language"), max_length=8, choices=language_choices)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
@@ -68,7 +66,7 @@ class Consent(models.Model):
     policy_version = models.PositiveIntegerField(_("privacy policy version"))
     wording = models.TextField(_("wording shown"))
     form = models.CharField(_("form"), max_length=40)
-    language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES)
+    language = models.CharField(_("language"), max_length=8, choices=language_choices)
     created_at = models.DateTimeField(_("given at"), default=timezone.now)
 
     class Meta:
@@ -131,7 +129,7 @@ class Edition(PreviewableMixin, ClusterableModel):
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
 
-    language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES)
+    language = models.CharField(_("language"), max_length=8, choices=language_choices)
     subject = models.CharField(_("subject"), max_length=200)
     intro = models.TextField(_("intro"), blank=True)
     closing = models.TextField(_("closing note"), blank=True)
@@ -223,30 +221,44 @@ class Delivery(models.Model):
         return f"{self.edition_id} → {self.email}: {self.status}"
 
 
+DEFAULT_FOOTER = _(
+    "We are an independent newsroom funded by our readers. If this letter was useful, forward "
+    "it to someone who should read it."
+)
+
+
 @register_setting(icon="mail")
-class NewsletterSettings(BaseGenericSetting):
-    """Texts every edition carries; editable in Settings → Newsletter."""
+class NewsletterSettings(ClusterableModel, BaseGenericSetting):
+    """Texts every edition carries, per language; editable in Settings → Newsletter."""
 
-    footer_en = models.TextField(
-        _("footer (English)"),
-        blank=True,
-        default="We are an independent newsroom funded by our readers. If this letter was "
-        "useful, forward it to someone who should read it.",
-    )
-    footer_ru = models.TextField(
-        _("footer (Russian)"),
-        blank=True,
-        default="Мы — независимая редакция, которую поддерживают читатели. Если письмо было "
-        "полезным, перешлите его тому, кому стоит его прочитать.",
-    )
-
-    panels = [FieldPanel("footer_en"), FieldPanel("footer_ru")]
+    panels = [InlinePanel("footers", heading=_("Footer of the letters"), label=_("footer"))]
 
     class Meta:
         verbose_name = _("Newsletter")
 
     def footer(self, language: str) -> str:
-        return str(getattr(self, f"footer_{language}", "") or self.footer_en)
+        """The footer the newsroom wrote for ``language``, else the default wording in it."""
+        written = self.footers.filter(language=language).values_list("text", flat=True).first()
+        if written:
+            return str(written)
+        with translation.override(language):
+            return str(DEFAULT_FOOTER)
+
+
+class NewsletterFooter(Orderable):
+    """The closing words of every letter in one language."""
+
+    setting = ParentalKey(NewsletterSettings, on_delete=models.CASCADE, related_name="footers")
+    language = models.CharField(_("language"), max_length=8, choices=language_choices)
+    text = models.TextField(_("footer"))
+
+    panels = [FieldPanel("language"), FieldPanel("text")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("footer")
+        constraints = [
+            models.UniqueConstraint(fields=["setting", "language"], name="one_footer_a_language")
+        ]
 
 
 class NewsletterPage(RoutablePageMixin, NewsroomPage):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 from wagtail.models import Locale, Page, Site
 
 from samizdat.publishing.models import (
@@ -21,25 +24,22 @@ from samizdat.publishing.models import (
 
 logger = logging.getLogger(__name__)
 
-HOME_TITLES = {"en": "Front page", "ru": "Главная"}
-AUTHOR_INDEX_TITLES = {"en": "Authors", "ru": "Авторы"}
-POLICY_TITLES = {"en": "Privacy policy", "ru": "Политика конфиденциальности"}
-DEFAULT_POLICY = {
-    "en": (
-        "<h2>What we keep</h2><p>Reading our pages sets no cookies and loads nothing from other "
-        "companies. If you subscribe to the newsletter we keep your email address, the language "
-        "you chose and a record of your consent (this policy's version, the time and the form "
-        "you used). We never store your IP address.</p><h2>Your choices</h2><p>Every letter has "
-        "a one-click unsubscribe link. Write to us to have your address erased completely.</p>"
-    ),
-    "ru": (
-        "<h2>Что мы храним</h2><p>Наши страницы не ставят cookie и ничего не загружают с "
-        "чужих сайтов. Если вы подписались на рассылку, мы храним адрес почты, выбранный язык и "
-        "запись о вашем согласии (версию этой политики, время и форму подписки). Ваш IP-адрес "
-        "мы не храним никогда.</p><h2>Ваш выбор</h2><p>В каждом письме есть ссылка, которая "
-        "отписывает одним нажатием. Напишите нам, и мы полностью удалим ваш адрес.</p>"
-    ),
-}
+# The skeleton's titles and the first privacy policy, in each language's catalogue.
+HOME_TITLE = gettext_lazy("Front page")
+AUTHOR_INDEX_TITLE = gettext_lazy("Authors")
+POLICY_TITLE = gettext_lazy("Privacy policy")
+DEFAULT_POLICY = gettext_lazy(
+    "<h2>What we keep</h2><p>Reading our pages sets no cookies and loads nothing from other "
+    "companies. If you subscribe to the newsletter we keep your email address, the language "
+    "you chose and a record of your consent (this policy's version, the time and the form "
+    "you used). We never store your IP address.</p><h2>Your choices</h2><p>Every letter has "
+    "a one-click unsubscribe link. Write to us to have your address erased completely.</p>"
+)
+
+
+def in_language(text: Any, language: str) -> str:
+    with translation.override(language):
+        return str(text)
 
 
 @transaction.atomic
@@ -69,9 +69,7 @@ def ensure_site_tree() -> HomePage | None:
         root.refresh_from_db()
         home = root.add_child(
             instance=HomePage(
-                title=HOME_TITLES.get(default.language_code, settings.SITE_NAME),
-                slug="home",
-                locale=default,
+                title=in_language(HOME_TITLE, default.language_code), slug="home", locale=default
             )
         )
         logger.info("created the front page %s", home.pk)
@@ -91,7 +89,7 @@ def ensure_site_tree() -> HomePage | None:
     if authors is None:
         authors = home.add_child(
             instance=AuthorIndexPage(
-                title=AUTHOR_INDEX_TITLES.get(default.language_code, "Authors"),
+                title=in_language(AUTHOR_INDEX_TITLE, default.language_code),
                 slug="authors",
                 locale=default,
             )
@@ -100,22 +98,22 @@ def ensure_site_tree() -> HomePage | None:
     if policy is None:
         policy = home.add_child(
             instance=PrivacyPolicyPage(
-                title=POLICY_TITLES.get(default.language_code, "Privacy policy"),
+                title=in_language(POLICY_TITLE, default.language_code),
                 slug="privacy",
                 locale=default,
-                body=DEFAULT_POLICY.get(default.language_code, DEFAULT_POLICY["en"]),
+                body=in_language(DEFAULT_POLICY, default.language_code),
             )
         )
     for code, locale in locales.items():
         if locale == default:
             continue
-        pages = ((home, HOME_TITLES), (authors, AUTHOR_INDEX_TITLES), (policy, POLICY_TITLES))
-        for page, titles in pages:
+        pages = ((home, HOME_TITLE), (authors, AUTHOR_INDEX_TITLE), (policy, POLICY_TITLE))
+        for page, title in pages:
             if page.get_translation_or_none(locale) is None:
                 translated = page.copy_for_translation(locale, copy_parents=False, alias=False)
-                translated.title = titles.get(code, translated.title)
+                translated.title = in_language(title, code)
                 if isinstance(translated, PrivacyPolicyPage):
-                    translated.body = DEFAULT_POLICY.get(code, translated.body)
+                    translated.body = in_language(DEFAULT_POLICY, code)
                 translated.save_revision().publish()
     return home
 

@@ -6,11 +6,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseServerError
 from django.template import loader
 from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 from wagtail import views as wagtail_views
 from wagtail.models import Site
 from wagtail.url_routing import RouteResult
 
+from samizdat.core.languages import known
 from samizdat.core.paths import root_for_language, roots_for
 from samizdat.publishing.models import ArticlePage
 
@@ -58,13 +60,27 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # Deliberately free of database access: the database may be why we are here.
+    """The apology, in every language of the newsroom (the reader's may be unknown here).
+    Deliberately free of database access: the database may be why we are here."""
+    messages = []
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            messages.append(
+                {
+                    "language": language,
+                    "title": gettext("Something went wrong on our side"),
+                    "text": gettext(
+                        "The page could not be shown just now. Please try again in a minute. "
+                        "If the site stays unreachable, our mirrors and newsletter carry the "
+                        "same stories."
+                    ),
+                }
+            )
     template = loader.get_template("500.html")
-    return HttpResponseServerError(template.render({"SITE_NAME": settings.SITE_NAME}))
+    return HttpResponseServerError(
+        template.render({"SITE_NAME": settings.SITE_NAME, "messages": messages})
+    )
 
 
 def home_path(request: HttpRequest) -> str:
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    if language not in dict(settings.LANGUAGES):
-        language = settings.LANGUAGE_CODE
-    return f"/{language}/"
+    return f"/{known(translation.get_language())}/"
