@@ -326,6 +326,27 @@ def test_edition_listing_links_each_row_to_its_send_page(
     assert send_page(edition) in edit
 
 
+ICON_IN_BUTTON = re.compile(
+    r'<(?:a|button)[^>]* class="button[^"]*"[^>]*>\s*<svg class="([^"]*)"[^>]*>\s*<use href="#icon-([\w-]+)"'
+)
+
+
+def test_icons_in_our_buttons_are_sized_like_wagtails(
+    admin_client: Client, edition: Edition
+) -> None:
+    """An icon without Wagtail's size classes is drawn 300×150 px over the button's label."""
+    pages = [
+        admin_client.get(send_page(edition)).content.decode(),
+        admin_client.get(f"{SUBSCRIBERS}import/").content.decode(),
+    ]
+    Edition.objects.filter(pk=edition.pk).update(status=Edition.Status.SENT)
+    pages.append(admin_client.get(send_page(edition)).content.decode())
+    icons = [icon for html in pages for icon in ICON_IN_BUTTON.findall(html)]
+    assert {name for _classes, name in icons} >= {"edit", "mail", "rotate", "upload"}
+    for classes, name in icons:
+        assert {"w-w-4", "w-h-4"} <= set(classes.split()), (name, classes)
+
+
 def test_send_page_sends_a_test_and_refuses_a_bad_address(
     admin_client: Client, edition: Edition
 ) -> None:
