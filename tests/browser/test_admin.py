@@ -1,5 +1,5 @@
 """The newsroom's own admin screens in a real browser, as staff use them: an editor sends an
-edition from its send screen."""
+edition from its send screen, a reporter starts a story and saves a draft."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def newsroom(
     news = factories.SectionPageFactory(parent=factories.home("en"), title="News", slug="news")
     factories.ArticlePageFactory(
         parent=news, title="Court opens trial of reporter", slug="court-opens-trial"
+    )
+    factories.AuthorPageFactory(
+        parent=factories.author_index("en"), title="Anna Berg", slug="anna-berg"
     )
     cache.clear()
     return news
@@ -152,3 +155,35 @@ def test_editor_edits_and_sends_an_edition_from_its_send_screen(
     assert sorted(smtp_server.per_recipient()) == ["reader0@example.org", "reader1@example.org"]
     edition.refresh_from_db()
     assert edition.status == Edition.Status.SENT
+
+
+def test_reporter_types_a_headline_and_the_slug_follows(
+    browser: Browser, live_server: Any, newsroom: SectionPage
+) -> None:
+    staff("reporter", "Reporters")
+    with browser.new_context(viewport={"width": 1280, "height": 900}) as context:
+        page = context.new_page()
+        log_in(page, live_server.url, "reporter")
+        page.goto(f"{live_server.url}/admin/pages/add/publishing/articlepage/{newsroom.pk}/")
+        page.get_by_role("textbox", name="Headline").fill("Harbour workers vote to strike")
+        page.get_by_role("textbox", name="Standfirst").fill("Dockers in Tessel walk out on Monday.")
+
+        page.get_by_role("tab", name="Promote").click()
+        expect(page.get_by_role("textbox", name="Slug")).to_have_value(
+            "harbour-workers-vote-to-strike"
+        )
+
+        page.get_by_role("tab", name="Content").click()
+        authors = page.locator("#panel-child-content-authors-section")
+        authors.get_by_role("button", name="Choose a page (Author)").click()
+        page.get_by_role("dialog").get_by_role("link", name="Anna Berg").click()
+        expect(authors).to_contain_text("Anna Berg")
+        page.get_by_role("button", name="Save draft").click()
+        expect(page.locator(".messages")).to_contain_text(
+            "Page 'Harbour workers vote to strike' created."
+        )
+
+    article = ArticlePage.objects.get(slug="harbour-workers-vote-to-strike")
+    assert article.title == "Harbour workers vote to strike"
+    assert not article.live
+    assert article.get_parent().pk == newsroom.pk
