@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from taggit.models import Tag
 
 from samizdat.core.management.commands.demo import DEMO_PASSWORD, ensure_demo_users
 from samizdat.publishing.demo import seed_demo
@@ -64,3 +65,29 @@ def test_synthetic_archive_is_ordinary_published_content(client: Client, site_tr
     section_path = path.rsplit("/", 2)[0] + "/"
     assert newest.title in client.get(section_path).content.decode()
     assert newest in list(ArticlePage.objects.live().search(newest.title, operator="and"))
+
+
+def test_demo_tags_read_as_names_and_live_at_their_slugs(client: Client, site_tree: Any) -> None:
+    seed_demo()
+    tag = Tag.objects.get(slug="press-freedom")
+    assert tag.name == "press freedom"
+    assert not Tag.objects.filter(name__contains="-").exists()
+
+    page = client.get("/en/tags/press-freedom/").content.decode()
+    assert "<h1>press freedom</h1>" in page
+    assert "<title>#press freedom · " in page
+    article = ArticlePage.objects.live().filter(tags=tag, locale__language_code="en").first()
+    assert article is not None
+    path = public_path(article.url_path, language_roots())
+    assert path is not None
+    story = client.get(path).content.decode()
+    assert 'rel="tag">press freedom</a>' in story
+    assert '<meta property="article:tag" content="press freedom">' in story
+    feed = client.get("/en/tags/press-freedom/feed/rss/").content.decode()
+    assert "<category>press freedom</category>" in feed and "press-freedom</category>" not in feed
+
+
+def test_synthetic_archive_names_its_tags(site_tree: Any) -> None:
+    seed_articles(5, batch_size=5, index_in_background=False)
+    assert Tag.objects.get(slug="press-freedom").name == "press freedom"
+    assert not Tag.objects.filter(name__contains="-").exists()
