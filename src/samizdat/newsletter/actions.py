@@ -36,6 +36,7 @@ from samizdat.newsletter.models import (
     email_hash,
 )
 from samizdat.newsletter.signals import edition_sent
+from samizdat.publishing.actions import without_page_log_lines
 from samizdat.publishing.models import HomePage
 from samizdat.publishing.models import articles as live_articles
 
@@ -605,6 +606,7 @@ def send_test(*, edition_id: int, to: Sequence[str], user: Any = None) -> int:
 
 
 @transaction.atomic
+@without_page_log_lines()
 def ensure_newsletter_pages() -> None:
     """Give each language's front page a newsletter page (signup and archive)."""
     default = HomePage.objects.filter(locale__language_code=settings.LANGUAGE_CODE).first()

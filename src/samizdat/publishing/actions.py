@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
@@ -39,7 +42,33 @@ DEFAULT_POLICY = {
 }
 
 
+class _WarningsOnlyFromThisThread(logging.Filter):
+    """Drops records below WARNING logged by the thread that made the filter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.thread != self.thread
+
+
+@contextmanager
+def without_page_log_lines() -> Iterator[None]:
+    """Leave out Wagtail's INFO lines ("Page created", "Published" …) while the skeleton is
+    built (on every ``migrate``): no editor did anything. Warnings and errors still show,
+    and so does what other threads log meanwhile."""
+    quiet = _WarningsOnlyFromThisThread()
+    wagtail = logging.getLogger("wagtail")
+    wagtail.addFilter(quiet)
+    try:
+        yield
+    finally:
+        wagtail.removeFilter(quiet)
+
+
 @transaction.atomic
+@without_page_log_lines()
 def ensure_site_tree() -> HomePage | None:
     """Give a fresh install its skeleton: a locale and a home page per language, one Site.
 
@@ -71,7 +100,7 @@ def ensure_site_tree() -> HomePage | None:
                 locale=default,
             )
         )
-        logger.info("created the front page %s", home.pk)
+        logger.debug("created the front page %s", home.pk)
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         Site.objects.create(
