@@ -685,3 +685,51 @@ def test_a_test_to_a_bad_or_too_many_addresses_sends_nothing(
     assert "At most 10 addresses at a time." in response.content.decode()
     assert not mail.outbox
     assert not ModelLogEntry.objects.filter(action="newsletter.test_send").exists()
+
+
+SENDING_STARTED = {
+    ("en", 1): "Sending started: 1 letter is on its way.",
+    ("en", 2): "Sending started: 2 letters are on their way.",
+    ("ru", 1): "Отправка началась: 1 письмо уже в пути.",
+    ("ru", 3): "Отправка началась: 3 письма уже в пути.",
+    ("ru", 5): "Отправка началась: 5 писем уже в пути.",
+    ("ru", 21): "Отправка началась: 21 письмо уже в пути.",
+}
+
+
+@pytest.mark.parametrize(("language", "count"), list(SENDING_STARTED))
+def test_counts_on_the_send_screen_agree_with_their_number(
+    edition: Edition,
+    django_capture_on_commit_callbacks: OnCommit,
+    language: str,
+    count: int,
+) -> None:
+    from wagtail.users.models import UserProfile
+
+    client = editor_client()
+    profile = UserProfile.get_for_user(User.objects.get(username="ed"))
+    profile.preferred_language = language
+    profile.save()
+    for number in range(count):
+        subscriber(f"reader{number}@example.org", "en", "active")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(send_page(edition), {"action": "send"})
+    assert flash(response) == [SENDING_STARTED[language, count]]
+    history = history_of(client, edition)
+    expected = {
+        ("en", 1): "Sending started: 1 letter<",
+        ("en", 2): "Sending started: 2 letters<",
+        ("ru", 1): "Отправка началась: 1 письмо<",
+        ("ru", 3): "Отправка началась: 3 письма<",
+        ("ru", 5): "Отправка началась: 5 писем<",
+        ("ru", 21): "Отправка началась: 21 письмо<",
+    }[language, count]
+    assert expected in re.sub(r"\s+<", "<", history)
+
+
+def test_filling_one_story_says_one_story(admin_client: Client, site_tree: Any) -> None:
+    make_stories("en", 1)
+    empty = Edition.objects.create(language="en", subject="Empty")
+    response = admin_client.post(send_page(empty), {"action": "fill"})
+    assert flash(response) == ["1 story of this week added."]

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView, View
 from wagtail.admin import messages
@@ -448,7 +448,13 @@ class EditionSendView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templat
         )
         if added:
             messages.success(
-                request, gettext("%(count)d stories of this week added.") % {"count": added}
+                request,
+                ngettext(
+                    "%(count)d story of this week added.",
+                    "%(count)d stories of this week added.",
+                    added,
+                )
+                % {"count": added},
             )
         else:
             messages.warning(request, gettext("No new stories from this week to add."))
@@ -490,7 +496,12 @@ class EditionSendView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templat
             return self.back()
         messages.success(
             request,
-            gettext("Sending started: %(count)d letters are on their way.") % {"count": frozen},
+            ngettext(
+                "Sending started: %(count)d letter is on its way.",
+                "Sending started: %(count)d letters are on their way.",
+                frozen,
+            )
+            % {"count": frozen},
         )
         return self.back()
 

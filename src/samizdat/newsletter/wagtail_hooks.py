@@ -230,7 +230,7 @@ def register_newsletter_log_actions(registry: LogActionRegistry) -> None:
         def format_message(self, log_entry: Any) -> str:
             count = int(log_entry.data.get("stories", 0))
             return ngettext(
-                "%(count)s story of this week added",
-                "%(count)s stories of this week added",
+                "%(count)d story of this week added.",
+                "%(count)d stories of this week added.",
                 count,
             ) % {"count": count}
