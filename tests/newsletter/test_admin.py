@@ -680,6 +680,8 @@ def test_a_test_to_a_bad_or_too_many_addresses_sends_nothing(
     )
     assert response.status_code == 200
     assert "This is not an address we can write to" in response.content.decode()
+    response = admin_client.post(send_page(edition), {"action": "test", "to": " , ;"})
+    assert "Enter at least one address." in response.content.decode()
     many = ", ".join(f"desk{number}@example.org" for number in range(11))
     response = admin_client.post(send_page(edition), {"action": "test", "to": many})
     assert "At most 10 addresses at a time." in response.content.decode()

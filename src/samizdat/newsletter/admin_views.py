@@ -339,7 +339,10 @@ class TestSendForm(forms.Form):
     )
 
     def clean_to(self) -> list[str]:
-        return [part for part in re.split(r"[,;\s]+", self.cleaned_data["to"]) if part]
+        addresses = [part for part in re.split(r"[,;\s]+", self.cleaned_data["to"]) if part]
+        if not addresses:
+            raise forms.ValidationError(gettext("Enter at least one address."))
+        return addresses
 
 
 class EditionSendView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
