@@ -23,6 +23,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
+from samizdat.newsletter import actions
 from samizdat.newsletter.models import (
     Consent,
     Delivery,
@@ -326,6 +327,27 @@ def test_edition_listing_links_each_row_to_its_send_page(
     assert send_page(edition) in edit
 
 
+ICON_IN_BUTTON = re.compile(
+    r'<(?:a|button)[^>]* class="button[^"]*"[^>]*>\s*<svg class="([^"]*)"[^>]*>\s*<use href="#icon-([\w-]+)"'
+)
+
+
+def test_icons_in_our_buttons_are_sized_like_wagtails(
+    admin_client: Client, edition: Edition
+) -> None:
+    """An icon without Wagtail's size classes is drawn 300×150 px over the button's label."""
+    pages = [
+        admin_client.get(send_page(edition)).content.decode(),
+        admin_client.get(f"{SUBSCRIBERS}import/").content.decode(),
+    ]
+    Edition.objects.filter(pk=edition.pk).update(status=Edition.Status.SENT)
+    pages.append(admin_client.get(send_page(edition)).content.decode())
+    icons = [icon for html in pages for icon in ICON_IN_BUTTON.findall(html)]
+    assert {name for _classes, name in icons} >= {"edit", "mail", "rotate", "upload"}
+    for classes, name in icons:
+        assert {"w-w-4", "w-h-4"} <= set(classes.split()), (name, classes)
+
+
 def test_send_page_sends_a_test_and_refuses_a_bad_address(
     admin_client: Client, edition: Edition
 ) -> None:
@@ -536,3 +558,180 @@ def test_editors_may_build_and_send_editions_but_not_see_subscribers(db: Any) ->
     assert client.get("/admin/snippets/newsletter/edition/").status_code == 200
     assert client.get("/admin/snippets/newsletter/edition/add/").status_code == 200
     assert client.get("/admin/newsletter/subscribers/").status_code in {302, 403}
+
+
+def editor_client(username: str = "ed") -> Client:
+    editor = User.objects.create_user(
+        username, f"{username}@example.com", "x", is_staff=True, first_name="Edna"
+    )
+    editor.groups.add(Group.objects.get(name="Editors"))
+    client = Client()
+    client.force_login(editor)
+    return client
+
+
+def test_editors_read_the_outbox_and_reporters_do_not(outbox_dir: Path) -> None:
+    from django.core.mail import send_mail
+
+    send_mail("Confirm your subscription", "Click.", "news@example.com", ["anna@example.org"])
+    (name,) = [path.name for path in outbox_dir.glob("*.eml")]
+
+    editor = editor_client()
+    assert OUTBOX in editor.get("/admin/").content.decode()
+    listing = editor.get(OUTBOX)
+    assert listing.status_code == 200
+    assert "Confirm your subscription" in listing.content.decode()
+    assert "Click." in editor.get(f"{OUTBOX}{name}/").content.decode()
+
+    reporter = reporter_client()
+    assert OUTBOX not in reporter.get("/admin/").content.decode()
+    for url in (OUTBOX, f"{OUTBOX}{name}/"):
+        response = reporter.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/admin/"), url
+
+
+SITE_HISTORY = "/admin/reports/site-history/"
+
+
+def history_of(client: Client, edition: Edition) -> str:
+    response = client.get(f"{EDITIONS}history/{edition.pk}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_tests_and_sends_are_in_the_history_with_who_and_how_many_never_whom(
+    edition: Edition, django_capture_on_commit_callbacks: OnCommit
+) -> None:
+    subscriber("anna@example.org", "en", "active")
+    subscriber("dora@example.org", "en", "active")
+    subscriber("ivan@example.org", "en", "active")
+    client = editor_client()
+
+    response = client.post(
+        send_page(edition), {"action": "test", "to": "desk@example.org, chief@example.org"}
+    )
+    assert response.status_code == 302
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "chief@example.org",
+        "desk@example.org",
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(send_page(edition), {"action": "send"})
+    assert len(mail.outbox) == 5
+
+    entries = ModelLogEntry.objects.filter(object_id=str(edition.pk)).order_by("timestamp", "pk")
+    test, send = entries.filter(action__startswith="newsletter.")
+    assert (test.action, test.user.username, test.data) == (
+        "newsletter.test_send", "ed", {"recipients": 2},
+    )  # fmt: skip
+    assert (send.action, send.user.username, send.data) == (
+        "newsletter.send", "ed", {"letters": 3},
+    )  # fmt: skip
+
+    client.get(send_page(edition))  # shows (and so clears) the editor's own flash messages
+    for html in (client.get(SITE_HISTORY).content.decode(), history_of(client, edition)):
+        assert "Test sent to 2 addresses" in html
+        assert "Sending started: 3 letters" in html
+        assert "Edna" in html
+        assert "@example.org" not in html
+    # The report's filter offers the actions by name.
+    assert "Send a test of the newsletter" in client.get(SITE_HISTORY).content.decode()
+
+
+def test_schedule_unschedule_fill_and_a_scheduled_start_are_in_the_history(
+    edition: Edition, django_capture_on_commit_callbacks: OnCommit
+) -> None:
+    client = editor_client()
+    make_stories("en", 2)
+    client.post(send_page(edition), {"action": "fill"})
+    client.post(send_page(edition), {"action": "schedule"})
+    client.post(send_page(edition), {"action": "unschedule"})
+    client.post(send_page(edition), {"action": "test", "to": "desk@example.org"})
+    Edition.objects.filter(pk=edition.pk).update(
+        status=Edition.Status.SCHEDULED, send_at=timezone.now() - timedelta(minutes=1)
+    )
+    subscriber("anna@example.org", "en", "active")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.run_schedule(now=timezone.now())
+
+    entries = ModelLogEntry.objects.filter(
+        object_id=str(edition.pk), action__startswith="newsletter."
+    ).order_by("timestamp", "pk")
+    assert [(entry.action, entry.user.username if entry.user else None) for entry in entries] == [
+        ("newsletter.fill", "ed"),
+        ("newsletter.schedule", "ed"),
+        ("newsletter.unschedule", "ed"),
+        ("newsletter.test_send", "ed"),
+        ("newsletter.send", None),  # the worker, on schedule
+    ]
+    client.get(send_page(edition))  # shows (and so clears) the editor's own flash messages
+    html = history_of(client, edition)
+    assert "2 stories of this week added" in html
+    assert "Scheduled for" in html and "Unscheduled: a draft again" in html
+    assert "Test sent to 1 address" in html and "Sending started: 1 letter" in html
+    assert "anna@example.org" not in html and "desk@example.org" not in html
+
+
+def test_a_test_to_a_bad_or_too_many_addresses_sends_nothing(
+    admin_client: Client, edition: Edition
+) -> None:
+    response = admin_client.post(
+        send_page(edition), {"action": "test", "to": "desk@example.org, nobody"}
+    )
+    assert response.status_code == 200
+    assert "This is not an address we can write to" in response.content.decode()
+    response = admin_client.post(send_page(edition), {"action": "test", "to": " , ;"})
+    assert "Enter at least one address." in response.content.decode()
+    many = ", ".join(f"desk{number}@example.org" for number in range(11))
+    response = admin_client.post(send_page(edition), {"action": "test", "to": many})
+    assert "At most 10 addresses at a time." in response.content.decode()
+    assert not mail.outbox
+    assert not ModelLogEntry.objects.filter(action="newsletter.test_send").exists()
+
+
+SENDING_STARTED = {
+    ("en", 1): "Sending started: 1 letter is on its way.",
+    ("en", 2): "Sending started: 2 letters are on their way.",
+    ("ru", 1): "Отправка началась: 1 письмо уже в пути.",
+    ("ru", 3): "Отправка началась: 3 письма уже в пути.",
+    ("ru", 5): "Отправка началась: 5 писем уже в пути.",
+    ("ru", 21): "Отправка началась: 21 письмо уже в пути.",
+}
+
+
+@pytest.mark.parametrize(("language", "count"), list(SENDING_STARTED))
+def test_counts_on_the_send_screen_agree_with_their_number(
+    edition: Edition,
+    django_capture_on_commit_callbacks: OnCommit,
+    language: str,
+    count: int,
+) -> None:
+    from wagtail.users.models import UserProfile
+
+    client = editor_client()
+    profile = UserProfile.get_for_user(User.objects.get(username="ed"))
+    profile.preferred_language = language
+    profile.save()
+    for number in range(count):
+        subscriber(f"reader{number}@example.org", "en", "active")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(send_page(edition), {"action": "send"})
+    assert flash(response) == [SENDING_STARTED[language, count]]
+    history = history_of(client, edition)
+    expected = {
+        ("en", 1): "Sending started: 1 letter<",
+        ("en", 2): "Sending started: 2 letters<",
+        ("ru", 1): "Отправка началась: 1 письмо<",
+        ("ru", 3): "Отправка началась: 3 письма<",
+        ("ru", 5): "Отправка началась: 5 писем<",
+        ("ru", 21): "Отправка началась: 21 письмо<",
+    }[language, count]
+    assert expected in re.sub(r"\s+<", "<", history)
+
+
+def test_filling_one_story_says_one_story(admin_client: Client, site_tree: Any) -> None:
+    make_stories("en", 1)
+    empty = Edition.objects.create(language="en", subject="Empty")
+    response = admin_client.post(send_page(empty), {"action": "fill"})
+    assert flash(response) == ["1 story of this week added."]

@@ -232,6 +232,18 @@ def test_status_command_prints_the_counts(newsletter_site: Any, smtp_server: Smt
     assert "total 12 · sent 11 · failed 1 · bounced 0 · pending 0 · being sent 0" in text
 
 
+@pytest.mark.parametrize(("count", "words"), [(1, "1 subscriber."), (2, "2 subscribers.")])
+def test_send_command_counts_its_subscribers_in_words_that_agree(
+    live_db: None, newsletter_site: Any, smtp_server: SmtpServer, count: int, words: str
+) -> None:
+    subscribers = make_subscribers(count)
+    edition = make_edition()
+    out = io.StringIO()
+    call_command("newsletter", "send", edition.pk, stdout=out)
+    assert f"Sending edition {edition.pk} to {words}\n" in out.getvalue()
+    assert_exactly_once(smtp_server, subscribers)
+
+
 def test_whoever_unsubscribes_before_their_letter_goes_gets_nothing(
     newsletter_site: Any, smtp_server: SmtpServer, client: Any
 ) -> None:

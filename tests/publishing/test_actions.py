@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import io
+import logging
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from wagtail.models import Locale
 
 from samizdat.publishing.actions import ensure_site_tree
@@ -39,3 +42,21 @@ def test_translating_an_article_credits_the_translated_author_pages(
     ]
     assert AuthorPage.objects.filter(locale=russian).count() == 1
     assert factories.home("ru").live
+
+
+def test_migrate_rebuilds_the_skeleton_without_a_line_per_page(
+    site_tree: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``migrate`` at normal verbosity prints what Django has to say, not one log line per
+    page of the skeleton it (re)builds."""
+    from samizdat.newsletter.models import NewsletterPage
+
+    for home in HomePage.objects.all():
+        home.delete()
+    caplog.set_level(logging.INFO)  # as a server logs by default
+
+    call_command("migrate", interactive=False, verbosity=1, stdout=io.StringIO())
+
+    assert HomePage.objects.count() == 2 and NewsletterPage.objects.count() == 2
+    ours = [r for r in caplog.records if r.name.split(".")[0] in {"samizdat", "wagtail"}]
+    assert [record.getMessage() for record in ours] == []

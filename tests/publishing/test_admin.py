@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
+from wagtail.models import get_page_models
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from samizdat.publishing.models import ArticlePage
@@ -98,3 +100,22 @@ def test_an_article_needs_an_author(client: Client, newsroom: dict[str, Any]) ->
     response = client.post(url, form)
     assert response.status_code == 200  # the form again, with its errors
     assert not ArticlePage.objects.filter(slug="harbour-workers-vote-to-strike").exists()
+
+
+def test_every_page_type_fills_its_slug_from_its_title(
+    admin_client: Client, newsroom: dict[str, Any]
+) -> None:
+    from samizdat.newsletter.actions import ensure_newsletter_pages
+
+    ensure_newsletter_pages()
+    models = [model for model in get_page_models() if model._meta.app_label != "wagtailcore"]
+    assert len(models) >= 7
+    for model in models:
+        page = model.objects.filter(locale__language_code="en").first()
+        assert page is not None, model
+        html = admin_client.get(f"/admin/pages/{page.pk}/edit/").content.decode()
+        title = re.search(r'<input[^>]* id="id_title"[^>]*>', html)
+        assert title is not None, model
+        # Wagtail's title panel: typing the title fills the slug (on the Promote tab).
+        assert 'data-controller="w-sync"' in title.group(0), (model, title.group(0))
+        assert 'data-w-sync-target-value="#id_slug"' in title.group(0), model

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import F
 from django.test import Client
+from django.utils import timezone
+from taggit.models import Tag
+from wagtail.models import Page, Revision
 
 from samizdat.core.management.commands.demo import DEMO_PASSWORD, ensure_demo_users
 from samizdat.core.paths import language_roots, public_path
+from samizdat.newsletter.demo import seed_demo_editions
+from samizdat.newsletter.models import Edition
 from samizdat.publishing.demo import seed_demo
 from samizdat.publishing.models import ArticlePage, SectionPage
 from samizdat.publishing.seed import seed_articles
@@ -64,3 +72,61 @@ def test_synthetic_archive_is_ordinary_published_content(client: Client, site_tr
     section_path = path.rsplit("/", 2)[0] + "/"
     assert newest.title in client.get(section_path).content.decode()
     assert newest in list(ArticlePage.objects.live().search(newest.title, operator="and"))
+
+
+def test_demo_tags_read_as_names_and_live_at_their_slugs(client: Client, site_tree: Any) -> None:
+    seed_demo()
+    tag = Tag.objects.get(slug="press-freedom")
+    assert tag.name == "press freedom"
+    assert not Tag.objects.filter(name__contains="-").exists()
+
+    page = client.get("/en/tags/press-freedom/").content.decode()
+    assert "<h1>press freedom</h1>" in page
+    assert "<title>#press freedom · " in page
+    article = ArticlePage.objects.live().filter(tags=tag, locale__language_code="en").first()
+    assert article is not None
+    path = public_path(article.url_path, language_roots())
+    assert path is not None
+    story = client.get(path).content.decode()
+    assert 'rel="tag">press freedom</a>' in story
+    assert '<meta property="article:tag" content="press freedom">' in story
+    feed = client.get("/en/tags/press-freedom/feed/rss/").content.decode()
+    assert "<category>press freedom</category>" in feed and "press-freedom</category>" not in feed
+
+
+def test_synthetic_archive_names_its_tags(site_tree: Any) -> None:
+    seed_articles(5, batch_size=5, index_in_background=False)
+    assert Tag.objects.get(slug="press-freedom").name == "press freedom"
+    assert not Tag.objects.filter(name__contains="-").exists()
+
+
+def test_demo_dates_nothing_in_the_future(client: Client, site_tree: Any) -> None:
+    seed_demo()
+    seed_demo_editions()
+    now = timezone.now()
+    pages = Page.objects.filter(depth__gt=1)
+    assert pages.filter(first_published_at__isnull=False).count() >= 48
+    for field in ("first_published_at", "last_published_at", "latest_revision_created_at"):
+        assert not pages.filter(**{f"{field}__gt": now}).exists(), field
+    assert not Revision.objects.filter(created_at__gt=now).exists()
+    articles = ArticlePage.objects.live()
+    # Corrections and translations come after the first publication, but never in the future.
+    assert articles.filter(last_published_at__gt=F("first_published_at")).exists()
+    assert all(
+        article.latest_revision_created_at == article.last_published_at for article in articles
+    )
+
+    # The newest story's "Updated" on its page and the front page's lead are in the past.
+    newest = articles.filter(locale__language_code="en").order_by("-first_published_at").first()
+    assert newest is not None
+    path = public_path(newest.url_path, language_roots())
+    assert path is not None
+    html = client.get(path).content.decode()
+    for stamp in re.findall(r'<time datetime="([^"]+)"', html):
+        assert datetime.fromisoformat(stamp) <= now, stamp
+
+    # The demo editions: written now, to go out at the next weekly slot.
+    editions = Edition.objects.all()
+    assert editions.count() == 2
+    assert not editions.filter(created_at__gt=now).exists()
+    assert not editions.filter(send_at__lte=now).exists()

@@ -141,3 +141,67 @@ def test_links_in_the_body_to_our_pages_are_relative(
     assert '<a href="https://example.org/">this</a>' in html
     feed = client.get("/en/culture/feed/rss/").content.decode()
     assert "http://testserver/en/news/court-opens-trial/" in feed
+
+
+# What HTML allows in <time datetime> (the "date string with optional time" and the other forms
+# of the HTML standard, § 4.5.14): fractions of a second have one to three digits.
+_DATE = r"\d{4,}-\d{2}-\d{2}"
+_TIME = r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?"
+_ZONE = r"(?:Z|[+-]\d{2}:?\d{2})"
+_DURATION = r"P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d{1,3})?S)?)?"
+VALID_DATETIME = re.compile(
+    rf"^(?:\d{{4,}}|\d{{4,}}-\d{{2}}|{_DATE}|(?:--)?\d{{2}}-\d{{2}}|{_TIME}|{_ZONE}"
+    rf"|{_DATE}[T ]{_TIME}{_ZONE}?|\d{{4,}}-W\d{{2}}|{_DURATION})$"
+)
+
+
+def datetime_attributes(html: str) -> list[str]:
+    root = html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
+    return [str(time.get("datetime")) for time in root.iter("time") if "datetime" in time.attrib]
+
+
+def test_every_time_element_carries_a_datetime_html_allows(
+    client: Client,
+    newsroom: dict[str, Any],
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+) -> None:
+    from samizdat.newsletter import actions
+    from samizdat.newsletter.models import Edition, EditionItem, Subscriber
+    from samizdat.publishing.models import PrivacyPolicyPage
+
+    settings.NEWSLETTER_CONNECTIONS = settings.NEWSLETTER_TASKS = 1  # sent in this thread
+    actions.ensure_newsletter_pages()
+    Subscriber.objects.create(email="anna@example.org", language="en", status="active")
+    edition = Edition.objects.create(language="en", subject="The week", intro="Hello.")
+    EditionItem.objects.create(edition=edition, article=newsroom["lead"], sort_order=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.send_edition(edition_id=edition.pk)
+    edition.refresh_from_db()
+    assert edition.finished_at is not None and edition.finished_at.microsecond
+    policy = PrivacyPolicyPage.objects.get(locale__language_code="en")
+    policy.save_revision().publish()
+
+    seen = {}
+    for path in [
+        "/en/",
+        "/en/news/",
+        "/en/news/court-opens-trial/",
+        "/en/tags/courts/",
+        "/en/authors/anna-berg/",
+        "/en/search/?q=court",
+        "/en/privacy/",
+        "/en/newsletter/",
+        f"/en/newsletter/{edition.pk}/",
+    ]:
+        found = datetime_attributes(get_ok(client, path))
+        assert found, path
+        for value in found:
+            assert VALID_DATETIME.match(value), (path, value)
+        seen[path] = found
+
+    lead = newsroom["lead"]
+    lead.refresh_from_db()
+    published = timezone.localtime(lead.first_published_at).replace(microsecond=0)
+    assert published.isoformat() in seen["/en/news/court-opens-trial/"]
+    assert published.isoformat() in seen["/en/"]

@@ -10,15 +10,18 @@ import csv
 import io
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from email_validator import EmailNotValidError, validate_email
+from wagtail.log_actions import log
 from wagtail.models import Locale, Page
 
 from samizdat.core.paths import language_roots, public_path
@@ -34,6 +37,7 @@ from samizdat.newsletter.models import (
     Suppression,
     email_hash,
 )
+from samizdat.publishing.actions import without_page_log_lines
 from samizdat.publishing.models import HomePage, feed_paths
 from samizdat.publishing.models import articles as live_articles
 
@@ -48,6 +52,15 @@ NEWSLETTER_PAGE_INTROS = {
 MAX_EMAIL_LENGTH = 254
 # The Message-ID every letter of an edition carries (see ``mail.PreparedEdition``).
 OUR_MESSAGE_ID = re.compile(r"<newsletter\.(\d+)\.(\d+)@[^>]+>")
+MAX_TEST_ADDRESSES = 10
+
+# What the admin's history (Reports → Site history, an edition's history) records of the
+# send screen; the labels are registered in ``wagtail_hooks``. Never an address.
+LOG_TEST_SEND = "newsletter.test_send"
+LOG_SEND = "newsletter.send"
+LOG_SCHEDULE = "newsletter.schedule"
+LOG_UNSCHEDULE = "newsletter.unschedule"
+LOG_FILL = "newsletter.fill"
 
 
 class InvalidAddress(ValueError):
@@ -327,8 +340,13 @@ def week_slot(now: datetime) -> datetime:
 
 
 @transaction.atomic
-def fill_with_recent_articles(*, edition_id: int, since: datetime, limit: int = 8) -> int:
-    """Pre-fill an edition with the stories published since ``since`` (newest first)."""
+def fill_with_recent_articles(
+    *, edition_id: int, since: datetime, limit: int = 8, user: Any = None
+) -> int:
+    """Pre-fill an edition with the stories published since ``since`` (newest first).
+
+    ``user``: who asked (None for the worker), for the edition's history.
+    """
     edition = Edition.objects.select_for_update().get(pk=edition_id)
     if not edition.editable:
         return 0
@@ -345,6 +363,8 @@ def fill_with_recent_articles(*, edition_id: int, since: datetime, limit: int = 
         for offset, pk in enumerate(rows)
     ]
     EditionItem.objects.bulk_create(items)
+    if items:
+        log(edition, LOG_FILL, user=user, data={"stories": len(items)}, content_changed=True)
     return len(items)
 
 
@@ -398,7 +418,8 @@ def weekly_subject(language: str, day: date) -> str:
 
 
 @transaction.atomic
-def schedule_edition(*, edition_id: int, send_at: datetime) -> Edition:
+def schedule_edition(*, edition_id: int, send_at: datetime, user: Any = None) -> Edition:
+    """Have the worker send the edition at ``send_at``; ``user``: who asked, for its history."""
     edition = Edition.objects.select_for_update().get(pk=edition_id)
     if not edition.editable:
         raise ValueError(gettext("This edition has already gone out."))
@@ -407,24 +428,29 @@ def schedule_edition(*, edition_id: int, send_at: datetime) -> Edition:
     edition.send_at = send_at
     edition.status = Edition.Status.SCHEDULED
     edition.save(update_fields=["send_at", "status"])
+    log(edition, LOG_SCHEDULE, user=user, data={"send_at": send_at.isoformat()})
     return edition
 
 
 @transaction.atomic
-def unschedule_edition(*, edition_id: int) -> Edition:
+def unschedule_edition(*, edition_id: int, user: Any = None) -> Edition:
+    """Make a scheduled edition a draft again; ``user``: who asked, for its history."""
     edition = Edition.objects.select_for_update().get(pk=edition_id)
     if edition.status == Edition.Status.SCHEDULED:
         edition.status = Edition.Status.DRAFT
         edition.save(update_fields=["status"])
+        log(edition, LOG_UNSCHEDULE, user=user)
     return edition
 
 
-def send_edition(*, edition_id: int) -> int:
+def send_edition(*, edition_id: int, user: Any = None) -> int:
     """Start sending an edition now: freeze its content and its audience, queue the sending.
 
     Only one caller wins the change from draft/scheduled to sending, so two workers (or an
     editor and a worker) never start the same edition twice. Returns the number of letters
-    frozen, or 0 when the edition was already started (see ``resume_edition``).
+    frozen, or 0 when the edition was already started (see ``resume_edition``). The start
+    goes into the edition's history with ``user`` (None: the worker, on schedule) and the
+    number of letters.
     """
     from samizdat.newsletter.mail import render
 
@@ -460,6 +486,7 @@ def send_edition(*, edition_id: int) -> int:
                 [edition_id, Delivery.Status.PENDING, edition.language, Subscriber.Status.ACTIVE],
             )
             frozen = cursor.rowcount
+        log(edition, LOG_SEND, user=user, data={"letters": frozen})
         transaction.on_commit(lambda: queue_sending(edition_id))
     logger.info("edition %s: sending to %s subscribers", edition_id, frozen)
     return frozen
@@ -553,23 +580,45 @@ def run_schedule(*, now: datetime) -> None:
     plan_weekly_editions(now=now)
 
 
-def send_test(*, edition_id: int, to: str) -> None:
-    """Send the edition as it would go out now to one address (no subscriber needed)."""
+def send_test(*, edition_id: int, to: Sequence[str], user: Any = None) -> int:
+    """Send the edition as it would go out now to a few addresses (no subscriber needed).
+
+    Every address is checked before anything is sent (InvalidAddress names the first bad
+    one). The edition's history records who sent the test and to how many addresses, never
+    which. Returns the number of letters sent.
+    """
+    from django.core.mail import get_connection
+
     from samizdat.newsletter.mail import PreparedEdition, render
 
-    address = normalise_email(to)
+    addresses = list(dict.fromkeys(normalise_email(address) for address in to))
+    if not addresses:
+        raise InvalidAddress(gettext("Enter at least one address."))
+    if len(addresses) > MAX_TEST_ADDRESSES:
+        raise InvalidAddress(
+            ngettext(
+                "At most %(limit)d address at a time.",
+                "At most %(limit)d addresses at a time.",
+                MAX_TEST_ADDRESSES,
+            )
+            % {"limit": MAX_TEST_ADDRESSES}
+        )
     edition = Edition.objects.get(pk=edition_id)
     rendered = render(edition)
     prepared = PreparedEdition(
         edition.pk, edition.language, replace(rendered, subject=f"[TEST] {rendered.subject}")
     )
-    prepared.email_message(0, 0, address).send()
+    with get_connection() as mailer:
+        mailer.send_messages([prepared.email_message(0, 0, address) for address in addresses])
+    log(edition, LOG_TEST_SEND, user=user, data={"recipients": len(addresses)})
+    return len(addresses)
 
 
 # Pages ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
+@without_page_log_lines()
 def ensure_newsletter_pages() -> None:
     """Give each language's front page a newsletter page (signup and archive)."""
     default = HomePage.objects.filter(locale__language_code=settings.LANGUAGE_CODE).first()

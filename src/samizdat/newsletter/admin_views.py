@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import re
 from typing import Any
 
 from django import forms
@@ -23,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView, View
 from wagtail.admin import messages
@@ -56,6 +57,12 @@ def can_manage_subscribers(user: Any) -> bool:
     """Whether ``user`` may see subscribers and their addresses (also in the outbox)."""
     policy = policy_registry.get_by_type(Subscriber)
     return bool(policy.user_has_any_permission(user, ANY_PERMISSION))
+
+
+def can_read_outbox(user: Any) -> bool:
+    """Whether ``user`` may read the local outbox: Editors (who send the tests and editions
+    that land there) and whoever may see subscribers."""
+    return bool(user.has_perm("newsletter.view_outbox")) or can_manage_subscribers(user)
 
 
 def outbox_in_use() -> bool:
@@ -325,7 +332,17 @@ class EditionEditView(snippet_views.EditView):
 
 
 class TestSendForm(forms.Form):
-    to = forms.CharField(label=_("Send a test to"), max_length=254)
+    to = forms.CharField(
+        label=_("Send a test to"),
+        max_length=2000,
+        help_text=_("One address, or a few separated by commas."),
+    )
+
+    def clean_to(self) -> list[str]:
+        addresses = [part for part in re.split(r"[,;\s]+", self.cleaned_data["to"]) if part]
+        if not addresses:
+            raise forms.ValidationError(gettext("Enter at least one address."))
+        return addresses
 
 
 class EditionSendView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -409,7 +426,9 @@ class EditionSendView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templat
         form = TestSendForm(request.POST)
         if form.is_valid():
             try:
-                actions.send_test(edition_id=self.edition.pk, to=form.cleaned_data["to"])
+                actions.send_test(
+                    edition_id=self.edition.pk, to=form.cleaned_data["to"], user=request.user
+                )
             except actions.InvalidAddress as error:
                 form.add_error(
                     "to",
@@ -420,16 +439,25 @@ class EditionSendView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templat
             return self.render_to_response(self.get_context_data(test_form=form))
         messages.success(
             request,
-            gettext("A test was sent to %(address)s.") % {"address": form.cleaned_data["to"]},
+            gettext("A test was sent to %(addresses)s.")
+            % {"addresses": ", ".join(form.cleaned_data["to"])},
         )
         return self.back()
 
     def do_fill(self, request: HttpRequest) -> HttpResponse:
         since = timezone.now() - datetime.timedelta(days=7)
-        added = actions.fill_with_recent_articles(edition_id=self.edition.pk, since=since)
+        added = actions.fill_with_recent_articles(
+            edition_id=self.edition.pk, since=since, user=request.user
+        )
         if added:
             messages.success(
-                request, gettext("%(count)d stories of this week added.") % {"count": added}
+                request,
+                ngettext(
+                    "%(count)d story of this week added.",
+                    "%(count)d stories of this week added.",
+                    added,
+                )
+                % {"count": added},
             )
         else:
             messages.warning(request, gettext("No new stories from this week to add."))
@@ -446,7 +474,9 @@ class EditionSendView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templat
             )
         else:
             try:
-                actions.schedule_edition(edition_id=self.edition.pk, send_at=send_at)
+                actions.schedule_edition(
+                    edition_id=self.edition.pk, send_at=send_at, user=request.user
+                )
             except ValueError as error:
                 messages.error(request, str(error))
             else:
@@ -454,7 +484,7 @@ class EditionSendView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templat
         return self.back()
 
     def do_unschedule(self, request: HttpRequest) -> HttpResponse:
-        actions.unschedule_edition(edition_id=self.edition.pk)
+        actions.unschedule_edition(edition_id=self.edition.pk, user=request.user)
         messages.success(request, gettext("The edition is a draft again; it will not be sent."))
         return self.back()
 
@@ -463,13 +493,18 @@ class EditionSendView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templat
             messages.error(request, gettext("This edition is already going out."))
             return self.back()
         try:
-            frozen = actions.send_edition(edition_id=self.edition.pk)
+            frozen = actions.send_edition(edition_id=self.edition.pk, user=request.user)
         except ValueError as error:
             messages.error(request, str(error))
             return self.back()
         messages.success(
             request,
-            gettext("Sending started: %(count)d letters are on their way.") % {"count": frozen},
+            ngettext(
+                "Sending started: %(count)d letter is on its way.",
+                "Sending started: %(count)d letters are on their way.",
+                frozen,
+            )
+            % {"count": frozen},
         )
         return self.back()
 
@@ -541,10 +576,11 @@ class SuppressionCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, F
 
 
 class OutboxPermissionMixin:
-    """The outbox holds subscribers' addresses and confirmation links: subscriber staff only."""
+    """The outbox holds subscribers' addresses and confirmation links: only staff with the
+    outbox permission (Editors) or with subscriber permissions read it."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_manage_subscribers(request.user):
+        if not can_read_outbox(request.user):
             raise PermissionDenied
         response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         return response

@@ -159,6 +159,9 @@ class Edition(PreviewableMixin, ClusterableModel):
         verbose_name_plural = _("editions")
         ordering = ["-send_at", "-created_at"]
         indexes = [models.Index(fields=["status", "send_at"])]
+        # The local outbox (mail written to disk when no mail server is set) is not a model;
+        # reading it is a permission of its own, which Editors have.
+        permissions = [("view_outbox", "Can read the local outbox")]
 
     def __str__(self) -> str:
         return self.subject

@@ -10,14 +10,17 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import Context
 from django.urls import URLPattern, URLResolver, include, path
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import LogActionRegistry, LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -133,7 +136,7 @@ class SuppressionViewSet(ModelViewSet):
 
 class OutboxMenuItem(MenuItem):
     def is_shown(self, request: HttpRequest) -> bool:
-        return admin_views.outbox_in_use() and admin_views.can_manage_subscribers(request.user)
+        return admin_views.outbox_in_use() and admin_views.can_read_outbox(request.user)
 
 
 class OutboxViewSet(ViewSet):
@@ -236,3 +239,60 @@ def urls() -> list[URLPattern | URLResolver]:
         path("newsletter/", include(newsletter_urls)),
         path("webhooks/mail/<slug:esp>/", views.mail_webhook, name="mail_webhook"),
     ]
+
+
+@hooks.register("register_log_actions")
+def register_newsletter_log_actions(registry: LogActionRegistry) -> None:
+    """What the send screen does, as it reads in Reports → Site history and an edition's
+    history (recorded by ``actions``; counts only, never an address)."""
+
+    @registry.register_action(actions.LOG_TEST_SEND)
+    class TestSent(LogFormatter):
+        label = _("Send a test of the newsletter")
+
+        def format_message(self, log_entry: Any) -> str:
+            count = int(log_entry.data.get("recipients", 0))
+            return ngettext(
+                "Test sent to %(count)s address", "Test sent to %(count)s addresses", count
+            ) % {"count": count}
+
+    @registry.register_action(actions.LOG_SEND)
+    class SendingStarted(LogFormatter):
+        label = _("Send the newsletter")
+
+        def format_message(self, log_entry: Any) -> str:
+            count = int(log_entry.data.get("letters", 0))
+            return ngettext(
+                "Sending started: %(count)s letter",
+                "Sending started: %(count)s letters",
+                count,
+            ) % {"count": count}
+
+    @registry.register_action(actions.LOG_SCHEDULE)
+    class Scheduled(LogFormatter):
+        label = _("Schedule the newsletter")
+
+        def format_message(self, log_entry: Any) -> str:
+            when = parse_datetime(str(log_entry.data.get("send_at", "")))
+            if when is None:
+                return gettext("Scheduled")
+            shown = formats.date_format(timezone.localtime(when), "DATETIME_FORMAT")
+            return gettext("Scheduled for %(when)s") % {"when": shown}
+
+    registry.register_action(
+        actions.LOG_UNSCHEDULE,
+        _("Unschedule the newsletter"),
+        _("Unscheduled: a draft again"),
+    )
+
+    @registry.register_action(actions.LOG_FILL)
+    class Filled(LogFormatter):
+        label = _("Add this week's stories to the newsletter")
+
+        def format_message(self, log_entry: Any) -> str:
+            count = int(log_entry.data.get("stories", 0))
+            return ngettext(
+                "%(count)d story of this week added.",
+                "%(count)d stories of this week added.",
+                count,
+            ) % {"count": count}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +45,33 @@ def in_language(text: Any, language: str) -> str:
         return str(text)
 
 
+class _WarningsOnlyFromThisThread(logging.Filter):
+    """Drops records below WARNING logged by the thread that made the filter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.thread != self.thread
+
+
+@contextmanager
+def without_page_log_lines() -> Iterator[None]:
+    """Leave out Wagtail's INFO lines ("Page created", "Published" …) while the skeleton is
+    built (on every ``migrate``): no editor did anything. Warnings and errors still show,
+    and so does what other threads log meanwhile."""
+    quiet = _WarningsOnlyFromThisThread()
+    wagtail = logging.getLogger("wagtail")
+    wagtail.addFilter(quiet)
+    try:
+        yield
+    finally:
+        wagtail.removeFilter(quiet)
+
+
 @transaction.atomic
+@without_page_log_lines()
 def ensure_site_tree() -> HomePage | None:
     """Give a fresh install its skeleton: a locale and a home page per language, one Site.
 
@@ -72,7 +101,7 @@ def ensure_site_tree() -> HomePage | None:
                 title=in_language(HOME_TITLE, default.language_code), slug="home", locale=default
             )
         )
-        logger.info("created the front page %s", home.pk)
+        logger.debug("created the front page %s", home.pk)
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         Site.objects.create(

@@ -20,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import slugify
 from taggit.models import Tag
 from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
@@ -102,7 +103,7 @@ WORDS = [
 TAGS = [
     "elections",
     "courts",
-    "press-freedom",
+    "press freedom",
     "energy",
     "sanctions",
     "labour",
@@ -206,7 +207,10 @@ def seed_articles(
     rng = random.Random(seed + ArticlePage.objects.count())
     sections, authors = ensure_structure()
     images = [demo_image(f"Synthetic photo {n}", f"synthetic-{n}") for n in range(IMAGE_POOL)]
-    tags = [Tag.objects.get_or_create(name=name, defaults={"slug": name})[0] for name in TAGS]
+    # Readers see a tag's name ("press freedom"); its slug ("press-freedom") is its address.
+    tags = [
+        Tag.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0] for name in TAGS
+    ]
     content_type = ContentType.objects.get_for_model(ArticlePage)
     now = timezone.now()
     span = timedelta(days=365 * years).total_seconds()

@@ -19,7 +19,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.images import get_image_model
 from wagtail.images.models import AbstractImage
-from wagtail.models import Locale, Page
+from wagtail.models import Locale, Page, Revision
 from wagtail.rich_text import RichText
 
 from samizdat.publishing.actions import ensure_site_tree
@@ -308,6 +308,7 @@ def seed_demo(now: Any = None) -> dict[str, int]:
             article,
             published,
             updated=published + timedelta(hours=2 if spec["days_ago"] % 3 == 0 else 0),
+            now=now,
         )
         created["articles"] += 1
 
@@ -323,9 +324,8 @@ def seed_demo(now: Any = None) -> dict[str, int]:
             translated.tags.set(spec["tags"])
             translated.save()
             translated.save_revision().publish()
-            backdate(
-                translated, published + timedelta(hours=5), updated=published + timedelta(hours=5)
-            )
+            translated_at = published + timedelta(hours=5)
+            backdate(translated, translated_at, updated=translated_at, now=now)
             created["translations"] += 1
     return created
 
@@ -334,8 +334,18 @@ def hash_hours(slug: str) -> int:
     return int(hashlib.sha256(slug.encode()).hexdigest(), 16) % 12
 
 
-def backdate(page: Page, published: Any, updated: Any) -> None:
-    """Give a demo page the publication times it would have had in a real archive."""
-    Page.objects.filter(pk=page.pk).update(first_published_at=published, last_published_at=updated)
+def backdate(page: Page, published: Any, updated: Any, now: Any) -> None:
+    """Give a demo page the publication times it would have had in a real archive.
+
+    No time is later than ``now``: the newest stories (a correction two hours after, a
+    translation five hours after) would otherwise read "Updated" at a time still to come.
+    Its revision is dated to the last update, as if written then.
+    """
+    published, updated = min(published, now), min(updated, now)
+    Page.objects.filter(pk=page.pk).update(
+        first_published_at=published, last_published_at=updated, latest_revision_created_at=updated
+    )
+    Revision.objects.filter(pk=page.latest_revision_id).update(created_at=updated)
     page.first_published_at = published
     page.last_published_at = updated
+    page.latest_revision_created_at = updated

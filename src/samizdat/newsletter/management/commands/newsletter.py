@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import pluralize
 
 from samizdat.newsletter import actions, inbound, sending
 from samizdat.newsletter.models import Edition
@@ -102,7 +103,9 @@ class Command(BaseCommand):
                 frozen = actions.send_edition(edition_id=edition.pk)
             except ValueError as error:
                 raise CommandError(str(error)) from error
-            self.stdout.write(f"Sending edition {edition.pk} to {frozen:,} subscribers.")
+            self.stdout.write(
+                f"Sending edition {edition.pk} to {frozen:,} subscriber{pluralize(frozen)}."
+            )
         else:
             self.stdout.write(f"Resuming edition {edition.pk}.")
         progress = Progress(edition.pk, sys.stderr)

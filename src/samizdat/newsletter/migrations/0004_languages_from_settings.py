@@ -38,7 +38,7 @@ def footers_to_columns(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletter', '0002_editor_permissions'),
+        ('newsletter', '0003_outbox_permission'),
     ]
 
     operations = [
