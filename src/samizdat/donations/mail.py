@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from samizdat.donations.appeal import money
+from samizdat.donations import money
 from samizdat.donations.models import Donation, RecurringGift
 from samizdat.publishing.paths import absolute
 
@@ -21,7 +21,7 @@ def send_receipt_mail(donation: Donation) -> None:
     with translation.override(donation.language):
         context = {
             "donation": donation,
-            "amount": money(donation.amount, donation.currency, donation.language),
+            "amount": money.format(donation.amount, donation.currency, donation.language),
             "site_name": settings.SITE_NAME,
             "manage_url": absolute(reverse("donations:manage")) if donation.gift_id else "",
         }
