@@ -587,8 +587,7 @@ class ReceiveForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount that arrived"),
         required=False,
-        max_digits=12,
-        decimal_places=3,
+        max_digits=18,  # the currency's own digits are checked in clean_amount
         help_text=_("Change it if a different amount arrived, e.g. after bank fees."),
     )
 

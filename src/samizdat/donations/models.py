@@ -194,7 +194,7 @@ def parse_amounts(text: str) -> list[Decimal]:
             raise ValidationError(
                 _("“%(value)s” is not an amount."), params={"value": part}
             ) from None
-        if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.001")):
+        if not value.is_finite() or value <= 0:
             raise ValidationError(_("“%(value)s” is not an amount."), params={"value": part})
         amounts.append(value)
     return amounts
@@ -422,3 +422,15 @@ class PaymentLink(models.Model):
     def __str__(self) -> str:
         amount = money.format(self.amount, self.currency, self.language)
         return f"{amount} {self.get_frequency_display()}"
+
+
+def _forget_appeal(**kwargs: Any) -> None:
+    from samizdat.donations import appeal
+
+    appeal.forget()
+
+
+# The appeal's cached words are forgotten when they change, as they are for the settings and
+# the currencies (apps.py): a settings form saves its rows after the settings themselves.
+for _signal in (models.signals.post_save, models.signals.post_delete):
+    _signal.connect(_forget_appeal, sender=AppealText, dispatch_uid=f"appeal-text-{id(_signal)}")

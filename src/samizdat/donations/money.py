@@ -149,11 +149,11 @@ def parse(text: str, currency: str, language: str) -> Decimal:
     ``1,000`` (English) or ``1 000`` and ``1.000,50`` (German), with or without the currency's
     sign or code. InvalidAmount (with how to write it) for anything else."""
     cleaned = text.strip()
-    for mark in {currency, currency.lower(), symbol(currency, language) if currency else ""}:
-        if mark:
-            cleaned = cleaned.replace(mark, "")
+    if currency:  # its code and signs, as the reader's language and English write them
+        marks = {currency, symbol(currency, language), symbol(currency, "en")}
+        for mark in sorted(marks, key=len, reverse=True):
+            cleaned = re.sub(re.escape(mark), "", cleaned, flags=re.IGNORECASE)
     cleaned = SPACES.sub("", cleaned)
-    cleaned = "".join(c for c in cleaned if unicodedata.category(c) != "Sc")
     negative = cleaned[:1] in set(MINUS) and len(cleaned) > 1
     if negative:
         cleaned = cleaned[1:]
