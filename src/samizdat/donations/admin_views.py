@@ -628,8 +628,7 @@ class ReceiveForm(forms.Form):
 
 
 class DonationReceiveView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
-    """Staff saw the money of a gift arrive (a bank transfer): the gift becomes paid and the
-    donor gets a receipt.
+    """Staff saw a gift's money arrive (a bank transfer): paid, and the donor gets a receipt.
 
     Asks first (GET), acts on POST. Anything but a pending gift through a provider whose
     payments staff confirm is refused."""

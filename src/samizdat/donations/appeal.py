@@ -79,8 +79,10 @@ class Appeal:
         return next(iter(self.currencies.values()), None)
 
     def text(self, field: str, language: str) -> str:
-        """The appeal's ``field`` (banner, appeal_title, appeal, newsletter_appeal, thanks) in
-        ``language``; the default language's for a language we do not publish in."""
+        """The appeal's ``field`` in ``language`` (the default language's if not ours).
+
+        Fields: banner, appeal_title, appeal, newsletter_appeal, thanks.
+        """
         found = self.texts.get(language) or self.texts.get(settings.LANGUAGE_CODE) or {}
         return found.get(field, "")
 
@@ -118,8 +120,11 @@ def _build() -> Appeal:
 
 
 def texts(written: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Every field in every language: what the newsroom wrote, else the default wording in
-    that language, else (no translation of it) the default language's text."""
+    """Every field in every language of the settings.
+
+    What the newsroom wrote, else the default wording in that language, else (its catalogue
+    has no translation) the default language's text.
+    """
     default_language = settings.LANGUAGE_CODE
 
     def own(language: str, field: str) -> str:

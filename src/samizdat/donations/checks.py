@@ -1,5 +1,7 @@
-"""System checks: the payment providers can be loaded, and none is half-configured (a
-provider half-configured takes money it cannot record)."""
+"""System checks: the payment providers load, and none is half-configured.
+
+A provider half-configured would take money it cannot record.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""The one door to the payment providers: validates a gift against the appeal's settings,
-starts the provider's checkout, and turns webhooks into recorded events.
+"""The one door to the payment providers.
 
-The gateway never names a provider: it asks the registry (``settings.DONATIONS_PROVIDERS``)
+It validates a gift against the appeal's settings, starts the provider's checkout, and turns
+webhooks into recorded events. The gateway never names a provider: it asks the registry (``settings.DONATIONS_PROVIDERS``)
 and each provider what it can do. Provider failures become ``ProviderError`` with a message a
 reader can act on; nothing is recorded for a checkout the provider did not accept.
 """
@@ -63,8 +63,10 @@ def get_provider(name: str) -> Provider:
 
 
 def checkout_origins() -> list[str]:
-    """Where the available providers' hosted pages live, for the Content-Security-Policy's
-    ``form-action`` (the donate form redirects there), each origin once."""
+    """Where the available providers' hosted pages live, each origin once.
+
+    For the Content-Security-Policy's ``form-action``: the donate form redirects there.
+    """
     origins: list[str] = []
     for provider in registry.registered().values():
         found = provider.checkout_origins()

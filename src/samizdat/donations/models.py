@@ -207,8 +207,11 @@ def validate_amounts(text: str) -> None:
 
 @register_setting(icon="pick")
 class DonationSettings(ClusterableModel, BaseGenericSetting):
-    """The appeal's words (per language, ``AppealText``), how long "remind me later" lasts,
-    and the currencies with their suggested amounts; editable in Settings → Donations."""
+    """Settings → Donations: the appeal's words, "remind me later" and the currencies.
+
+    The words are ``AppealText`` rows, one per language; the currencies ``AppealCurrency``
+    rows with their suggested amounts.
+    """
 
     snooze_days = models.PositiveIntegerField(
         _("“Remind me later” hides the appeal for (days)"),
@@ -246,8 +249,10 @@ class DonationSettings(ClusterableModel, BaseGenericSetting):
 
 
 class AppealText(Orderable):
-    """The appeal's words in one language, as the newsroom wrote them; what is left empty
-    comes from the default wording (``appeal.DEFAULT_TEXTS``, translated)."""
+    """The appeal's words in one language, as the newsroom wrote them.
+
+    What is left empty comes from the default wording (``appeal.DEFAULT_TEXTS``, translated).
+    """
 
     setting = ParentalKey(DonationSettings, on_delete=models.CASCADE, related_name="texts")
     # A code of settings.LANGUAGES, checked in clean(): a new language needs no migration.
@@ -387,11 +392,10 @@ class AppealCurrency(Orderable):
 
 
 class PaymentLink(models.Model):
-    """A provider's payment link for one suggested amount (e.g. a Stripe Payment Link): how
-    readers give when no address of the app can be reached from where they are (the link is
-    the provider's own page).
+    """A provider's payment link for one suggested amount (e.g. a Stripe Payment Link).
 
-    Made by ``samizdat donations payment-links`` (``payment_links.py``) for every suggested
+    How readers give when no address of the app can be reached from where they are (the link
+    is the provider's own page). Made by ``samizdat donations payment-links`` (``payment_links.py``) for every suggested
     amount, frequency and currency; one row per amount, kept and reactivated when the amount
     is suggested again."""
 

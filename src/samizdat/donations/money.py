@@ -80,8 +80,10 @@ def plain(amount: int, currency: str) -> str:
 
 
 def locale_for(language: str) -> Locale:
-    """Babel's locale for a language code (``"pt-br"`` → pt_BR); the default language's, then
-    English, for a code Babel does not know."""
+    """Babel's locale for a language code (``"pt-br"`` → pt_BR).
+
+    For a code Babel does not know, the default language's, then English.
+    """
     for code in (language, settings.LANGUAGE_CODE, "en"):
         try:
             return Locale.parse(code.replace("-", "_"))
@@ -92,8 +94,11 @@ def locale_for(language: str) -> Locale:
 
 @functools.lru_cache(maxsize=4096)
 def format(amount: int, currency: str, language: str) -> str:
-    """Minor units as readers of ``language`` write the amount: ``2000, "CHF", "en"`` →
-    ``CHF 20``, in Russian ``20 CHF``; ``750, "EUR", "ru"`` → ``7,50 €``."""
+    """Minor units as readers of ``language`` write the amount.
+
+    ``2000, "CHF", "en"`` → ``CHF 20``, in Russian ``20 CHF``; ``750, "EUR", "ru"`` →
+    ``7,50 €``.
+    """
     return format_major(to_major(amount, currency), currency, language)
 
 
@@ -113,8 +118,11 @@ def format_major(amount: Decimal, currency: str, language: str) -> str:
 
 
 def _spaced(text: str, symbol: str) -> str:
-    """CLDR's currency spacing, which Babel leaves out: a symbol made of letters (``CHF``,
-    ``RUB``) is kept apart from the digits by a no-break space; ``$`` and ``€`` are not."""
+    """CLDR's currency spacing, which Babel leaves out.
+
+    A symbol made of letters (``CHF``, ``RUB``) is kept apart from the digits by a no-break
+    space; ``$`` and ``€`` are not.
+    """
 
     def apart(char: str) -> bool:
         return unicodedata.category(char)[0] not in "SZ"
@@ -145,9 +153,11 @@ def example(currency: str, language: str) -> str:
 
 
 def parse(text: str, currency: str, language: str) -> Decimal:
-    """What a reader typed, as readers of ``language`` write numbers: ``7.50``, ``7,50``,
-    ``1,000`` (English) or ``1 000`` and ``1.000,50`` (German), with or without the currency's
-    sign or code. InvalidAmount (with how to write it) for anything else."""
+    """What a reader typed, read as readers of ``language`` write numbers.
+
+    ``7.50``, ``7,50``, ``1,000`` (English) or ``1 000`` and ``1.000,50`` (German), with or
+    without the currency's sign or code. InvalidAmount (saying how to write it) otherwise.
+    """
     cleaned = text.strip()
     if currency:  # its code and signs, as the reader's language and English write them
         marks = {currency, symbol(currency, language), symbol(currency, "en")}

@@ -1,7 +1,7 @@
-"""Payment links for the suggested amounts: how readers give when no address of the app can
-be reached from where they are reading (a blocked domain, a copy of the site elsewhere).
+"""Payment links for the suggested amounts, for readers who cannot reach the app.
 
-The providers that can (``makes_payment_links``, e.g. Stripe's Payment Links) make one link per
+Where no address of the app can be reached (a blocked domain, a copy of the site elsewhere),
+readers give through a provider's own page. The providers that can (``makes_payment_links``, e.g. Stripe's Payment Links) make one link per
 suggested amount, frequency and currency of the appeal, through ``samizdat donations
 payment-links`` (run it again after changing the amounts); links for amounts no longer
 suggested are switched off, and back on when the amount returns. Reader pages show the active
@@ -29,8 +29,7 @@ CACHE_TIMEOUT = 300
 
 
 class PaymentLinksError(Exception):
-    """No provider can make links now, or one refused or could not be reached; what is done
-    is kept."""
+    """No provider can make links now, or one refused or was out of reach; work done is kept."""
 
 
 @dataclass
@@ -53,8 +52,10 @@ def makers() -> list[Provider]:
 
 
 def wanted() -> dict[tuple[str, str, int], str]:
-    """Every suggested amount as (currency, frequency, minor units) → the language of its
-    thank-you page: the first language the currency is the default for."""
+    """Every suggested amount as (currency, frequency, minor units) → a language.
+
+    The language of its thank-you page: the first the currency is the default for.
+    """
     config = appeal.load()
     languages = {code for code, _name in settings.LANGUAGES}
     found = {}
@@ -69,10 +70,10 @@ def wanted() -> dict[tuple[str, str, int], str]:
 
 
 def sync_payment_links(provider: Provider) -> SyncReport:
-    """Make a link at ``provider`` for every suggested amount that has none, reactivate the
-    ones whose amount is suggested again and deactivate those no longer suggested.
+    """Links at ``provider`` for every suggested amount, and for no other.
 
-    Safe to repeat: rows are reused, and a run cut short is finished by the next."""
+    Makes a link for every suggested amount that has none, reactivates the ones whose amount
+    is suggested again and deactivates those no longer suggested. Safe to repeat: rows are reused, and a run cut short is finished by the next."""
     report = SyncReport()
     targets = {
         key: language

@@ -236,8 +236,10 @@ def recurring_summary() -> RecurringSummary:
 
 
 def waiting_for_staff(*, providers: Iterable[str]) -> int:
-    """Gifts readers announced (bank transfers: ``providers`` whose payments staff confirm)
-    that staff have not yet seen arrive."""
+    """Gifts readers announced that staff have not yet seen arrive.
+
+    Through ``providers`` whose payments staff confirm (bank transfers).
+    """
     return Donation.objects.filter(
         provider__in=list(providers), status=Donation.Status.PENDING
     ).count()

@@ -1,5 +1,7 @@
-"""The donate pages under /donate/, then the pages the providers contribute (a bank
-transfer's instructions, the demo's checkout), all in the "donations" namespace."""
+"""The donate pages under /donate/, in the "donations" namespace.
+
+Then the pages the providers contribute: a bank transfer's instructions, the demo's checkout.
+"""
 
 from __future__ import annotations
 

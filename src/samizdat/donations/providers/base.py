@@ -236,8 +236,10 @@ class Provider:
 
 @functools.cache
 def _templates(module: str) -> Any:
-    """Templates of a provider's package, rendered by the site's template engine (so they may
-    extend base.html and use its tags and context processors)."""
+    """Templates of a provider's package, rendered by the site's template engine.
+
+    So they may extend base.html and use its tags and context processors.
+    """
     from django.template import engines
     from django.template.backends.django import Template
     from django.template.loaders.filesystem import Loader

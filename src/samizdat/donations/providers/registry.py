@@ -1,7 +1,6 @@
-"""The payment providers of this installation: the packages ``settings.DONATIONS_PROVIDERS``
-names, in that order (the order readers see them in).
+"""The payment providers of this installation, from ``settings.DONATIONS_PROVIDERS``.
 
-Each package has a ``provider`` attribute, an instance of ``base.Provider``. Adding a provider
+The setting names their packages in the order readers see them in. Each package has a ``provider`` attribute, an instance of ``base.Provider``. Adding a provider
 is adding its package and its dotted path to the setting; nothing else names it.
 """
 

@@ -138,8 +138,11 @@ def donation_appeal(context: Any, location: str) -> dict[str, Any]:
 
 
 def provider_choices(providers: dict[str, Provider]) -> list[dict[str, Any]]:
-    """How to pay, as the donate form offers it: each provider's name, label and what the
-    reader should know about it (its own note, and the gifts it takes if not all)."""
+    """How to pay, as the donate form offers it.
+
+    Each provider's name, label and what the reader should know about it: its own note, and
+    the gifts it takes if not all.
+    """
     return [
         {
             "name": name,

@@ -1,6 +1,8 @@
-"""``samizdat donations payment-links``: payment links for every suggested amount, at each
-provider that makes them (Stripe's Payment Links), the way to give that still works where no
-address of the app can be reached."""
+"""``samizdat donations payment-links``: a payment link for every suggested amount.
+
+At each provider that makes them (Stripe's Payment Links): the way to give that still works
+where no address of the app can be reached.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Bank transfer: the reader gets the newsroom's account details and a reference; staff mark
-the gift received in the admin when the money arrives."""
+"""Bank transfer: account details and a reference; staff mark the gift received."""
 
 from __future__ import annotations
 

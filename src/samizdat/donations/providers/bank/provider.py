@@ -1,6 +1,9 @@
-"""Bank transfer: no provider at all. The reader gets the newsroom's account details for the
-currency and a reference code; a pending gift is recorded at once, and staff mark it received
-in the admin when the money arrives."""
+"""Bank transfer: no provider at all.
+
+The reader gets the newsroom's account details for the currency and a reference code; a
+pending gift is recorded at once, and staff mark it received in the admin when the money
+arrives.
+"""
 
 from __future__ import annotations
 

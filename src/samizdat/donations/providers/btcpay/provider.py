@@ -118,8 +118,10 @@ def _answer_text(response: requests.Response) -> str:
 
 
 def checkout_language(language: str) -> str:
-    """BTCPay's name for ``language``: "ru" → "ru-RU", "pt" → "pt-PT", "pt-br" → "pt-BR";
-    "en" (BTCPay's own) for a language its checkout does not speak."""
+    """BTCPay's name for ``language``: "ru" → "ru-RU", "pt" → "pt-PT", "pt-br" → "pt-BR".
+
+    "en" (BTCPay's own) for a language its checkout does not speak.
+    """
     wanted = language.lower()
     base = wanted.split("-")[0]
     by_lower = {code.lower(): code for code in CHECKOUT_LANGUAGES}

@@ -1,5 +1,7 @@
-"""The demo provider, for ``make demo``: a local "demo — no money moves" checkout that feeds
-the same webhook path real providers use. It never works with debug off."""
+"""The demo provider, for ``make demo``: a checkout where no money moves.
+
+It feeds the same webhook path real providers use, and never works with debug off.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The demo provider's pages, standing in for a provider's hosted checkout and its page for
-managing a gift. They only exist with SAMIZDAT_DEBUG on."""
+"""The demo provider's pages, standing in for a provider's checkout and gift management.
+
+They only exist with SAMIZDAT_DEBUG on.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Stripe: Checkout for one-off and recurring gifts, the Billing portal to change or cancel
-them, signed webhooks, and Payment Links for readers who cannot reach the app."""
+"""Stripe: Checkout, the Billing portal, signed webhooks and Payment Links."""
 
 from __future__ import annotations
 

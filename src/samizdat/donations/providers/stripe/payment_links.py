@@ -1,5 +1,4 @@
-"""Stripe Payment Links for the suggested amounts: how readers give when no address of the app
-can be reached from where they are reading (a blocked domain, a copy of the site elsewhere).
+"""Stripe Payment Links for the suggested amounts, for readers who cannot reach the app.
 
 A Payment Link is a page of Stripe's own, so it works as long as Stripe does. Each link has
 its own Product and Price; their metadata marks them as ours, so the webhook records what is
