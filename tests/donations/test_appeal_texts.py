@@ -114,7 +114,8 @@ def test_the_languages_offered_are_those_of_the_settings(
     assert '<option value="uk">Українська</option>' in template
 
 
-def test_the_migration_moves_the_words_and_back(transactional_db: Any) -> None:
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_migration_moves_the_words_and_back() -> None:
     executor = MigrationExecutor(connection)
     old = [("donations", "0004_appeal_texts_and_providers")]
     executor.migrate([("donations", "0003_paymentlink")])

@@ -3,14 +3,23 @@ does, only currencies in use today; and Stripe's own units, which are not always
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from samizdat.donations import money
 from samizdat.donations.providers.stripe import units
 
 NBSP = "\u00a0"
+
+
+@pytest.fixture(autouse=True)
+def _in_english() -> Iterator[None]:
+    """Messages in English, whatever language an earlier test left active in this thread."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(
