@@ -310,9 +310,14 @@ NEWSLETTER_POW_MAX_NUMBER = int(env("NEWSLETTER_POW_MAX_NUMBER", "50000"))
 FORM_ORIGINS = [SITE_URL, *env_list("FORM_ORIGINS")]
 TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
 
-# Donations. A provider is offered to readers once its keys are set; the demo provider only
-# ever with SAMIZDAT_DEBUG on. Amounts, currencies and the appeal's words are edited in
-# Settings → Donations.
+# Donations. The payment providers are packages (dotted paths), offered to readers in this
+# order once each is configured; the demo provider only ever with SAMIZDAT_DEBUG on. Amounts,
+# currencies and the appeal's words are edited in Settings → Donations.
+DONATIONS_PROVIDERS = env_list(
+    "DONATIONS_PROVIDERS",
+    "samizdat.donations.providers.stripe,samizdat.donations.providers.demo,"
+    "samizdat.donations.providers.btcpay,samizdat.donations.providers.bank",
+)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env("STRIPE_API_BASE")  # an emulator; empty: Stripe itself

@@ -259,6 +259,14 @@ def test_a_gift_without_javascript_through_the_demo_provider(
 
         form.get_by_label("Demo payment").check()
         form.get_by_role("button", name="Donate").click()
+        # An annual gift needs an address: it is how the donor would ever stop it.
+        expect(page.locator("form.donate-form .form-error")).to_contain_text(
+            "Enter your email address for a monthly or annual gift"
+        )
+        form = page.locator("form.donate-form")
+        expect(form.get_by_label("Currency")).to_have_value("GBP")
+        form.get_by_label("Email for the receipt").fill("reader@example.org")
+        form.get_by_role("button", name="Donate").click()
         expect(page.locator(".demo-label")).to_contain_text("Demo — no money moves.")
         expect(page.locator("h1")).to_contain_text("£75")
         page.get_by_role("button", name="Pay (demo)").click()
@@ -315,3 +323,83 @@ def test_with_javascript_one_visible_amount_stays_chosen(
         expect(form.get_by_label("Annual")).to_be_checked()
         expect(form.get_by_label("Currency")).to_have_value("GBP")
         expect(form.locator("input[name=amount]:checked")).to_have_count(0)
+
+
+LABEL_IN_SIGHT = """
+element => {
+  element.scrollIntoView({block: "center", behavior: "instant"});
+  const text = [...element.childNodes].find(n => n.nodeType === 3 && n.textContent.trim());
+  const range = document.createRange();
+  range.selectNodeContents(text);
+  const box = range.getBoundingClientRect();
+  const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+  return {width: box.width, height: box.height, onTop: hit === element || element.contains(hit),
+          hit: hit && hit.outerHTML.slice(0, 120)};
+}
+"""
+
+
+def assert_label_in_sight(button: Locator, label: str) -> None:
+    """The button reads ``label``, its icon is icon-sized and nothing covers the words."""
+    expect(button).to_be_visible()
+    expect(button).to_have_text(label)
+    icon = button.locator("svg").bounding_box()
+    assert icon is not None and icon["width"] <= 24 and icon["height"] <= 24, icon
+    seen = button.evaluate(LABEL_IN_SIGHT)
+    assert seen["width"] > 40 and seen["height"] > 8 and seen["onTop"], seen
+
+
+def test_staff_mark_a_bank_transfer_received_and_can_read_the_buttons(
+    browser: Browser, site: str
+) -> None:
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("treasurer", "treasurer@example.org", "a long passphrase")
+    donation = Donation.objects.create(
+        provider="bank", provider_payment_id="SZ-BANK2026", reference="SZ-BANK2026",
+        frequency="once", amount=2500, currency="EUR", status="pending", language="en",
+        email="vera@example.org",
+    )  # fmt: skip
+    with browser.new_context() as context:
+        page = context.new_page()
+        page.goto(site + "/admin/login/")
+        page.locator("input[name=username]").fill("treasurer")
+        page.locator("input[name=password]").fill("a long passphrase")
+        page.locator("form button[type=submit]").click()
+        expect(page.locator("body")).to_contain_text("Dashboard")
+
+        page.goto(site + f"/admin/donations/gifts/inspect/{donation.pk}/")
+        mark = page.locator("#mark-received")
+        assert_label_in_sight(mark, "Mark received…")
+        mark.click()
+
+        expect(page.locator("#transfer")).to_contain_text("€25")
+        confirm = page.get_by_role("button", name="Yes, the money arrived")
+        assert_label_in_sight(confirm, "Yes, the money arrived")
+        confirm.click()
+
+        expect(page.get_by_text("SZ-BANK2026 is marked received: €25.")).to_be_visible()
+        assert urlsplit(page.url).path == f"/admin/donations/gifts/inspect/{donation.pk}/"
+        expect(page.locator("#mark-received")).to_have_count(0)
+    donation.refresh_from_db()
+    assert donation.status == "paid" and donation.paid_at is not None
+
+
+def test_without_javascript_the_minimum_follows_the_chosen_currency(
+    browser: Browser, site: str
+) -> None:
+    AppealCurrency.objects.filter(code="GBP").update(
+        code="JPY", minimum=300, once="500, 1000", monthly="300, 500", annual="3000, 6000"
+    )
+    appeal.forget()
+    with browser.new_context(java_script_enabled=False) as context:
+        page = context.new_page()
+        page.goto(site + ARTICLE_PATH)
+        form = page.locator(APPEAL).locator("form.donate-form")
+        minimum = form.locator(".donate-minimum .minimum:visible")
+        expect(minimum).to_have_count(1)
+        expect(minimum).to_have_text("The smallest gift is $2.")
+        form.get_by_label("Currency").select_option("JPY")
+        expect(minimum).to_have_text("The smallest gift is ¥300.")
+        form.get_by_label("Currency").select_option("EUR")
+        expect(minimum).to_have_text("The smallest gift is €2.")

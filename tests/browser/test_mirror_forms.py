@@ -196,7 +196,7 @@ def test_when_no_app_address_answers_the_copy_shows_the_other_ways(
     settings.ONION_URL = ONION
     PaymentLink.objects.create(
         currency="USD", frequency="monthly", amount=500, language="en",
-        url="https://buy.stripe.com/test_monthly5", stripe_id="plink_test_monthly5",
+        provider="stripe", url="https://buy.stripe.com/test_monthly5", link_id="plink_test_monthly5",
     )  # fmt: skip
     copy = mirror()
     with browser.new_context() as context:

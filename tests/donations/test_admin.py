@@ -226,8 +226,12 @@ def test_dashboard_shows_recurring_revenue_changes_failures_and_refunds(
     assert '<strong data-count="failed-12-months">3</strong>' in page
     refunds = section(page, "refund-totals")
     assert "$30" in row(refunds, "USD") and "1 gift" in row(refunds, "USD")
-    assert "1 bank transfer announced and not yet marked received" in page
-    assert f"{GIFTS}?provider=bank&amp;status=pending" in page
+    assert "1 gift announced and not yet marked received" in page
+    # The link lists the transfers waiting for staff, and only those.
+    link = re.search(r'id="pending-transfers">\s*<a href="([^"]+)"', page)
+    assert link is not None
+    waiting = references(admin_client.get(link.group(1).replace("&amp;", "&")))
+    assert waiting == {Donation.objects.get(provider="bank").reference}
 
 
 def test_dashboard_queries_do_not_grow_with_the_number_of_gifts(admin_client: Client) -> None:
@@ -446,7 +450,8 @@ def test_mark_received_refuses_card_gifts_and_transfers_already_paid(
     with django_capture_on_commit_callbacks(execute=True):
         not_bank = receive(admin_client, card, amount="10")
         again = receive(admin_client, paid, amount="1")
-    assert not_bank.status_code == 400 and "not a bank transfer" in not_bank.content.decode()
+    assert not_bank.status_code == 400
+    assert "Stripe, which tells us itself when it is paid" in not_bank.content.decode()
     assert again.status_code == 409 and "is paid already" in again.content.decode()
     assert admin_client.get(f"{GIFTS}receive/{card.pk}/").status_code == 400
     assert admin_client.get(f"{GIFTS}receive/999999/", follow=True).status_code == 404

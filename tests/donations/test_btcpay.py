@@ -139,6 +139,20 @@ def test_anonymous_russian_gift_sends_no_name_and_russian_checkout(
     assert sent.json["checkout"]["redirectURL"].endswith("/donate/thanks/?language=ru")
 
 
+@pytest.mark.parametrize(
+    ("language", "checkout_language"),
+    [("uk", "uk-UA"), ("pt-br", "pt-BR"), ("pt", "pt-PT"), ("de", "de-DE"), ("be", "en")],
+)
+def test_btcpays_checkout_speaks_the_readers_language_where_it_can(
+    client: Client, btcpay: BTCPayServer, settings: Any, language: str, checkout_language: str
+) -> None:
+    settings.LANGUAGES = [("en", "English"), (language, language)]
+    assert give(client, language=language).status_code == 303
+    (sent,) = btcpay.created()
+    assert sent.json["checkout"]["defaultLanguage"] == checkout_language
+    assert sent.json["metadata"]["samizdatLanguage"] == language
+
+
 def test_monthly_gift_in_crypto_is_refused_before_asking_btcpay(
     client: Client, btcpay: BTCPayServer
 ) -> None:

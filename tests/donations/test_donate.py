@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from samizdat.donations import appeal
+from samizdat.donations import appeal, gateway
 from samizdat.donations.models import AppealCurrency, Donation, ProviderEvent, RecurringGift
 
 pytestmark = pytest.mark.django_db
@@ -298,13 +298,22 @@ def test_forms_may_lead_only_to_the_configured_payment_pages(
     policy = client.get("/en/").headers["Content-Security-Policy"]
     # The app itself (SITE_URL), where copies of the page elsewhere post their forms.
     assert "form-action 'self' http://testserver;" in policy
-    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_x", "whsec_x"
     settings.BTCPAY_URL = "https://pay.example.org/btcpay"
+    settings.BTCPAY_API_KEY, settings.BTCPAY_STORE_ID = "key", "store"
+    settings.BTCPAY_WEBHOOK_SECRET = "secret"
     policy = client.get("/en/").headers["Content-Security-Policy"]
     assert (
         "form-action 'self' http://testserver https://checkout.stripe.com "
         "https://billing.stripe.com https://pay.example.org;" in policy
     )
+    # What the providers themselves say: where the donate form may send readers.
+    assert gateway.checkout_origins() == [
+        "https://checkout.stripe.com", "https://billing.stripe.com", "https://pay.example.org",
+    ]  # fmt: skip
+    settings.BTCPAY_CHECKOUT_ORIGIN = "https://crypto.example.net/checkout"
+    settings.STRIPE_WEBHOOK_SECRET = ""  # Stripe is not offered without it
+    assert gateway.checkout_origins() == ["https://crypto.example.net"]
 
 
 def test_every_newsletter_carries_the_appeal_in_its_language(db: Any, site_tree: Any) -> None:
@@ -333,3 +342,39 @@ def test_an_amount_from_another_set_is_kept_as_the_readers_own(
         "/donate/", {"language": "en", "frequency": "annual", "currency": "USD", "amount": "5"}
     ).content.decode()
     assert re.search(r'name="custom_amount"[^>]*value="5"', html)
+
+
+def test_a_recurring_gift_needs_an_email_address_its_donor_can_manage_it_with(
+    client: Any, demo_provider: None
+) -> None:
+    page = client.get(
+        "/donate/", {"language": "en", "frequency": "monthly", "currency": "USD", "amount": "5"}
+    ).content.decode()
+    assert "A monthly or annual gift needs it: it is how you change or cancel the gift" in page
+    for frequency in ("monthly", "annual"):
+        refused = donate(client, frequency=frequency, amount="5", email="")
+        assert refused.status_code == 400
+        html = refused.content.decode()
+        assert "Enter your email address for a monthly or annual gift" in html
+        assert re.search(r'name="email"[^>]*aria-invalid="true"', html)
+    assert Donation.objects.count() == 0 and RecurringGift.objects.count() == 0
+    assert donate(client, frequency="once", amount="5", email="").status_code == 303
+    assert donate(client, frequency="monthly", amount="5", email="i@example.org").status_code == 303
+
+
+def test_the_minimum_is_stated_for_every_currency_and_the_chosen_one_first(
+    client: Any, demo_provider: None
+) -> None:
+    AppealCurrency.objects.filter(code="GBP").update(minimum=3)
+    appeal.forget()
+    html = client.get(
+        "/donate/", {"language": "en", "frequency": "once", "currency": "GBP", "amount": "10"}
+    ).content.decode()
+    stated = re.findall(
+        r'<span class="minimum c-(\d)( chosen)?" data-currency="(\w+)">([^<]+)<', html
+    )
+    assert stated == [
+        ("0", "", "USD", "The smallest gift is $2."),
+        ("1", "", "EUR", "The smallest gift is €2."),
+        ("2", " chosen", "GBP", "The smallest gift is £3."),
+    ]

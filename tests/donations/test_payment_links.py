@@ -58,7 +58,7 @@ def test_every_suggested_amount_gets_a_link_marked_as_a_gift(stripe_api: FakeStr
     monthly = link_for("EUR", "monthly", 500)
     assert monthly.url.startswith("https://buy.stripe.com/")
     assert monthly.language == "ru"  # EUR is the Russian readers' currency
-    params = stripe_api.payment_links[monthly.stripe_id]["params"]
+    params = stripe_api.payment_links[monthly.link_id]["params"]
     expected = {**MARKER, "frequency": "monthly", "currency": "EUR", "language": "ru"}
     assert params["metadata"] == expected
     assert params["subscription_data"]["metadata"] == expected
@@ -72,14 +72,14 @@ def test_every_suggested_amount_gets_a_link_marked_as_a_gift(stripe_api: FakeStr
     assert price["recurring"]["interval"] == "month"
     assert stripe_api.products[price["product"]]["name"] == "Ежемесячное пожертвование The Lantern"
 
-    once = stripe_api.payment_links[link_for("USD", "once", 2500).stripe_id]["params"]
+    once = stripe_api.payment_links[link_for("USD", "once", 2500).link_id]["params"]
     assert once["submit_type"] == "donate"
     assert once["payment_intent_data"]["metadata"]["frequency"] == "once"
     assert "subscription_data" not in once
     assert once["after_completion"]["redirect"]["url"].endswith("?language=en")
     once_price = stripe_api.prices[once["line_items"][0]["price"]]
     assert (once_price["unit_amount"], once_price["type"]) == (2500, "one_time")
-    annual = stripe_api.payment_links[link_for("GBP", "annual", 12000).stripe_id]["params"]
+    annual = stripe_api.payment_links[link_for("GBP", "annual", 12000).link_id]["params"]
     assert stripe_api.prices[annual["line_items"][0]["price"]]["recurring"]["interval"] == "year"
 
     # Sent as Stripe's API takes them: form-encoded, bracketed keys, the secret key, and an
@@ -111,7 +111,7 @@ def test_amounts_no_longer_suggested_lose_their_links_and_get_them_back(
     assert "1 created, 0 reactivated, 26 unchanged, 1 deactivated." in output
     old.refresh_from_db()
     assert not old.active
-    assert stripe_api.payment_links[old.stripe_id]["link"]["active"] is False
+    assert stripe_api.payment_links[old.link_id]["link"]["active"] is False
     assert link_for("USD", "monthly", 300).active
 
     suggest("USD", monthly="2, 5, 10")
@@ -119,7 +119,7 @@ def test_amounts_no_longer_suggested_lose_their_links_and_get_them_back(
     assert "0 created, 1 reactivated, 26 unchanged, 1 deactivated." in output
     old.refresh_from_db()
     assert old.active
-    assert stripe_api.payment_links[old.stripe_id]["link"]["active"] is True
+    assert stripe_api.payment_links[old.link_id]["link"]["active"] is True
     assert PaymentLink.objects.filter(currency="USD", frequency="monthly", amount=200).count() == 1
 
 
@@ -179,7 +179,7 @@ def test_a_one_off_gift_through_a_link_is_recorded_once_with_a_receipt(
 ) -> None:
     make_links()
     link = link_for("EUR", "once", 2500)
-    session_id = stripe_api.open_link(link.stripe_id)
+    session_id = stripe_api.open_link(link.link_id)
     session = stripe_api.complete(session_id, email="olga@example.org", card_holder="O PETROVA")
     payload = event("checkout.session.completed", session)
     with django_capture_on_commit_callbacks(execute=True):
@@ -202,7 +202,7 @@ def test_a_monthly_gift_through_a_link_is_one_gift_whatever_the_order(
     client: Any, stripe_api: FakeStripe, shape: str, invoice_first: bool
 ) -> None:
     make_links()
-    session_id = stripe_api.open_link(link_for("USD", "monthly", 500).stripe_id)
+    session_id = stripe_api.open_link(link_for("USD", "monthly", 500).link_id)
     session = stripe_api.complete(session_id)
     completed = event("checkout.session.completed", session, api_version=shape)
     paid = event("invoice.paid", stripe_api.invoice(session_id, shape=shape), api_version=shape)
@@ -222,7 +222,7 @@ def test_the_link_is_recognised_even_if_the_session_lost_its_metadata(
     client: Any, stripe_api: FakeStripe
 ) -> None:
     make_links()
-    session_id = stripe_api.open_link(link_for("GBP", "once", 1000).stripe_id)
+    session_id = stripe_api.open_link(link_for("GBP", "once", 1000).link_id)
     session = {**stripe_api.complete(session_id), "metadata": {}}
     delivered(client, event("checkout.session.completed", session))
     donation = Donation.objects.get()
@@ -233,7 +233,7 @@ def test_other_payment_links_of_the_account_are_not_gifts(
     client: Any, stripe_api: FakeStripe, mailoutbox: Any
 ) -> None:
     make_links()
-    session_id = stripe_api.open_link(link_for("USD", "once", 1000).stripe_id)
+    session_id = stripe_api.open_link(link_for("USD", "once", 1000).link_id)
     session = stripe_api.complete(session_id)
     # The shop's own link: not one of ours, no marker.
     shop = {**session, "payment_link": "plink_test_shop", "metadata": {"sku": "mug"}}

@@ -179,11 +179,12 @@ def test_new_and_cancelled_recurring_gifts_per_month() -> None:
     assert (changes.total("new"), changes.total("cancelled")) == (3, 2)
 
 
-def test_pending_transfers_count_only_bank_gifts_still_waiting() -> None:
+def test_gifts_waiting_for_staff_count_only_pending_gifts_staff_confirm() -> None:
     gift(1000, "EUR", None, provider="bank")
     gift(1000, "EUR", at(2026, 3, 1), provider="bank")
     gift(1000, "EUR", None)  # a card payment on its way
-    assert reports.pending_transfers() == 1
+    assert reports.waiting_for_staff(providers=["bank"]) == 1
+    assert reports.waiting_for_staff(providers=[]) == 0
 
 
 QueryCounter = Callable[[], int]

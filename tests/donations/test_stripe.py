@@ -124,6 +124,19 @@ def test_an_anonymous_gift_sends_stripe_no_name(client: Any, stripe_api: FakeStr
     assert metadata(form)["language"] == "ru"
 
 
+@pytest.mark.parametrize(
+    ("language", "locale"), [("uk", "auto"), ("pt-br", "pt-BR"), ("de-at", "de"), ("ru", "ru")]
+)
+def test_stripes_page_speaks_the_readers_language_where_stripe_speaks_it(
+    client: Any, stripe_api: FakeStripe, settings: Any, language: str, locale: str
+) -> None:
+    settings.LANGUAGES = [("en", "English"), ("ru", "Русский"), ("uk", "Українська"),
+                          ("pt-br", "Português"), ("de-at", "Deutsch")]  # fmt: skip
+    _session, call = checkout(client, stripe_api, language=language)
+    assert call.form["locale"] == locale
+    assert metadata(call.form)["language"] == language
+
+
 def test_a_monthly_gift_opens_a_subscription_checkout(client: Any, stripe_api: FakeStripe) -> None:
     _session, call = checkout(client, stripe_api, frequency="monthly", currency="EUR",
                               custom_amount="5")  # fmt: skip
@@ -215,7 +228,7 @@ def test_a_paid_checkout_records_the_gift_and_mails_a_receipt_in_the_readers_lan
     [receipt] = mailoutbox
     assert receipt.to == ["olga@example.org"]
     assert donation.reference in receipt.body
-    assert "10 €" in receipt.body  # the amount as a Russian reader writes it
+    assert "10\u00a0€" in receipt.body  # as a Russian reader writes it (a no-break space)
     with translation.override("ru"):
         subject = translation.gettext("Receipt for your gift to %(site)s")
     assert receipt.subject == subject % {"site": "The Lantern"}

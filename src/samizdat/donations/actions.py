@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
+from samizdat.donations.providers import registry
 from samizdat.donations.providers.base import (
     Donor,
     Event,
@@ -340,8 +341,9 @@ def _receipt_on_commit(donation: Donation) -> None:
     transaction.on_commit(lambda: send_receipt.enqueue(donation_id=pk))
 
 
-def pledge_transfer(
+def record_pledge(
     *,
+    provider: str,
     reference: str,
     frequency: str,
     amount: int,
@@ -350,9 +352,9 @@ def pledge_transfer(
     name: str,
     language: str,
 ) -> Donation:
-    """A bank transfer the reader said they will make: pending until staff see the money."""
+    """A gift the reader said they will make (a bank transfer): pending until it arrives."""
     return Donation.objects.create(
-        provider="bank",
+        provider=provider,
         provider_payment_id=reference,
         reference=reference,
         frequency=frequency or Frequency.ONCE,
@@ -365,12 +367,17 @@ def pledge_transfer(
     )
 
 
-def mark_transfer_received(
+def mark_received(
     *, donation_id: int, received_at: datetime.datetime | None = None, amount: int | None = None
 ) -> Donation:
-    """Staff saw the transfer arrive: the gift is paid (with the amount that arrived)."""
+    """Staff saw the money arrive: the gift is paid (with the amount that arrived).
+
+    Only for gifts through a provider whose payments staff confirm (a bank transfer).
+    """
     with transaction.atomic():
-        donation = Donation.objects.select_for_update().get(pk=donation_id, provider="bank")
+        donation = Donation.objects.select_for_update().get(
+            pk=donation_id, provider__in=registry.with_capability("confirmed_by_staff")
+        )
         if donation.status == Donation.Status.PAID:
             return donation
         if amount is not None:

@@ -10,7 +10,6 @@ administrator grants it; marking a transfer received needs ``donations.change_do
 from __future__ import annotations
 
 import datetime
-import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
@@ -18,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import django_filters
-from babel.numbers import get_currency_precision
 from django import forms
 from django.conf import settings
 from django.db.models import Model
@@ -43,8 +41,9 @@ from wagtail.admin.widgets.button import Button
 from wagtail.permissions import policy_registry
 
 from samizdat.core.exports import SpreadsheetSafeExport
-from samizdat.donations import actions, appeal, charts, reports
-from samizdat.donations.models import Donation, RecurringGift
+from samizdat.donations import actions, appeal, charts, money, reports
+from samizdat.donations.models import Donation, RecurringGift, language_name
+from samizdat.donations.providers import registry
 from samizdat.donations.providers.base import Frequency
 
 # URL namespaces of the viewsets (see wagtail_hooks).
@@ -54,12 +53,6 @@ RECURRING = "donations_recurring"
 
 ICON = "pick"
 ANY_PERMISSION = ["add", "change", "delete", "view"]
-PROVIDER_LABELS = {
-    "stripe": "Stripe",
-    "btcpay": "BTCPay Server",
-    "bank": _("Bank transfer"),
-    "demo": _("Demo"),
-}
 # period → (unit, how many of them)
 PERIODS: dict[str, tuple[reports.Unit, int]] = {
     "day": ("day", 30),
@@ -69,9 +62,8 @@ PERIODS: dict[str, tuple[reports.Unit, int]] = {
 
 
 def admin_language() -> str:
-    """The staff member's admin language, as ``money()`` takes it."""
-    language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    return language if language in dict(settings.LANGUAGES) else "en"
+    """The staff member's admin language: amounts are written as it writes them."""
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def newsroom_zone() -> ZoneInfo:
@@ -89,32 +81,26 @@ def can_view(user: Any, model: type[Model]) -> bool:
 
 
 def provider_label(name: str) -> str:
-    return str(PROVIDER_LABELS.get(name, name))
+    return registry.label(name)
 
 
 def amount_text(amount: int, currency: str, refunded: int = 0) -> str:
-    text = appeal.money(amount, currency, admin_language())
+    text = money.format(amount, currency, admin_language())
     if refunded:
         text += " " + gettext("(%(amount)s refunded)") % {
-            "amount": appeal.money(refunded, currency, admin_language())
+            "amount": money.format(refunded, currency, admin_language())
         }
     return text
 
 
-@functools.cache
-def _exponent(currency: str) -> int:
-    return int(get_currency_precision(currency))
-
-
-def major_units(amount: int, currency: str) -> str:
-    """``1250, "USD"`` → ``"12.50"``: a plain number for spreadsheets."""
-    exponent = _exponent(currency)
-    return f"{Decimal(amount).scaleb(-exponent):.{exponent}f}"
+def confirmed_by_staff() -> list[str]:
+    """The providers whose payments staff mark received (a bank transfer)."""
+    return registry.with_capability("confirmed_by_staff")
 
 
 def is_receivable(donation: Donation) -> bool:
-    """A bank transfer still waiting for the money."""
-    return donation.provider == "bank" and donation.status == Donation.Status.PENDING
+    """A gift staff confirm by hand (a bank transfer) still waiting for the money."""
+    return donation.provider in confirmed_by_staff() and donation.status == Donation.Status.PENDING
 
 
 def receive_url(donation: Donation) -> str:
@@ -159,7 +145,7 @@ def _labels(unit: reports.Unit, starts: list[datetime.date]) -> tuple[list[str],
 
 def _money_format(currency: str) -> Callable[[int], str]:
     language = admin_language()
-    return lambda value: appeal.money(int(value), currency, language)
+    return lambda value: money.format(int(value), currency, language)
 
 
 class DashboardView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -218,7 +204,7 @@ class DashboardView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateV
                     "currency": currency,
                     "cells": [
                         (
-                            appeal.money(r.amounts.total(currency), currency, language),
+                            money.format(r.amounts.total(currency), currency, language),
                             r.gifts.total(currency),
                         )
                         for r in received.values()
@@ -229,10 +215,10 @@ class DashboardView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateV
             "received_charts": [
                 self.received_chart(received[self.period], currency) for currency in currencies
             ],
-            "pending_transfers": reports.pending_transfers(),
+            "pending_transfers": reports.waiting_for_staff(providers=confirmed_by_staff()),
             "pending_transfers_url": reverse(f"{GIFTS}:index")
             + "?"
-            + urlencode({"provider": "bank", "status": "pending"}),
+            + urlencode({"to_mark": WAITING}),
             "gifts_url": reverse(f"{GIFTS}:index"),
         }
 
@@ -267,11 +253,11 @@ class DashboardView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateV
                 {
                     "currency": currency,
                     "count_30": last_30_days.gifts.total(currency),
-                    "amount_30": appeal.money(
+                    "amount_30": money.format(
                         last_30_days.amounts.total(currency), currency, language
                     ),
                     "count_12": last_12_months.gifts.total(currency),
-                    "amount_12": appeal.money(
+                    "amount_12": money.format(
                         last_12_months.amounts.total(currency), currency, language
                     ),
                 }
@@ -314,7 +300,7 @@ class DashboardView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateV
             "monthly_revenue": [
                 (
                     currency,
-                    appeal.money(summary.monthly_revenue[currency], currency, admin_language()),
+                    money.format(summary.monthly_revenue[currency], currency, admin_language()),
                 )
                 for currency in order
             ],
@@ -367,9 +353,28 @@ def _choice_filter(choices: Any, label: Any) -> django_filters.ChoiceFilter:
     )
 
 
+WAITING = "waiting"
+
+
+class ToMarkFilter(django_filters.ChoiceFilter):
+    """Gifts staff confirm by hand (bank transfers) still waiting to be marked received."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [(WAITING, _("waiting to be marked received"))])
+        kwargs.setdefault("widget", forms.RadioSelect)
+        kwargs.setdefault("empty_label", _("All"))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        if value != WAITING:
+            return qs
+        return qs.filter(provider__in=confirmed_by_staff(), status=Donation.Status.PENDING)
+
+
 class DonationFilterSet(WagtailFilterSet):
     status = _choice_filter(Donation.Status.choices, _("status"))
     provider = ValuesFilter(source=Donation, labels=provider_label, label=_("provider"))
+    to_mark = ToMarkFilter(label=_("marked received by staff"))
     currency = ValuesFilter(source=Donation, label=_("currency"))
     frequency = _choice_filter(Frequency.choices, _("frequency"))
     created = django_filters.DateFromToRangeFilter(
@@ -501,8 +506,8 @@ class DonationIndexView(ExportMixin, generic.IndexView):
             "status": item.status,
             "provider": item.provider,
             "frequency": item.frequency,
-            "amount": major_units(item.amount, item.currency),
-            "refunded": major_units(item.amount_refunded, item.currency),
+            "amount": money.plain(item.amount, item.currency),
+            "refunded": money.plain(item.amount_refunded, item.currency),
             "currency": item.currency,
             "name": item.name,
             "email": item.email,
@@ -537,13 +542,15 @@ class DonationInspectView(generic.InspectView):
     def get_field_display_value(self, field_name: str, field: Any) -> Any:
         donation: Donation = self.object
         if field_name in {"amount", "amount_refunded"}:
-            return appeal.money(getattr(donation, field_name), donation.currency, admin_language())
+            return money.format(getattr(donation, field_name), donation.currency, admin_language())
         if field_name == "provider":
             return provider_label(donation.provider)
         if field_name == "name":
             return donor_name(donation)
         if field_name == "gift":
             return donation.gift or "—"
+        if field_name == "language":
+            return language_name(donation.language)
         value = super().get_field_display_value(field_name, field)
         if isinstance(value, datetime.datetime):
             return local_time(value)
@@ -580,8 +587,7 @@ class ReceiveForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount that arrived"),
         required=False,
-        max_digits=12,
-        decimal_places=3,
+        max_digits=18,  # the currency's own digits are checked in clean_amount
         help_text=_("Change it if a different amount arrived, e.g. after bank fees."),
     )
 
@@ -590,7 +596,7 @@ class ReceiveForm(forms.Form):
         self.donation = donation
         self.today = today
         self.fields["received_on"].initial = today
-        self.fields["amount"].initial = appeal.to_major(donation.amount, donation.currency)
+        self.fields["amount"].initial = money.to_major(donation.amount, donation.currency)
         self.fields["amount"].label = gettext("Amount that arrived (%(currency)s)") % {
             "currency": donation.currency
         }
@@ -611,24 +617,26 @@ class ReceiveForm(forms.Form):
         if value is None:
             return None
         currency = self.donation.currency
-        minor = appeal.to_minor(value, currency)
-        if value <= 0 or value > appeal.MAXIMUM or appeal.to_major(minor, currency) != value:
+        found = appeal.load().currencies.get(currency)
+        too_large = value > found.maximum if found else money.to_minor(value, currency) >= 10**15
+        if value <= 0 or too_large or not money.fits(value, currency):
             raise forms.ValidationError(
-                gettext("Enter the amount in %(currency)s, e.g. 25 or 25.50.")
-                % {"currency": currency}
+                gettext("Enter the amount in %(currency)s, like %(example)s.")
+                % {"currency": currency, "example": money.example(currency, admin_language())}
             )
-        return minor
+        return money.to_minor(value, currency)
 
 
 class DonationReceiveView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
-    """Staff saw a bank transfer arrive: the gift becomes paid and the donor gets a receipt.
+    """Staff saw a gift's money arrive (a bank transfer): paid, and the donor gets a receipt.
 
-    Asks first (GET), acts on POST. Anything but a pending bank transfer is refused."""
+    Asks first (GET), acts on POST. Anything but a pending gift through a provider whose
+    payments staff confirm is refused."""
 
     model = Donation
     permission_required = "change"
     template_name = "donations/admin/receive.html"
-    page_title = _("Mark a transfer received")
+    page_title = _("Mark a gift received")
     header_icon = "check"
 
     def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
@@ -651,10 +659,10 @@ class DonationReceiveView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Tem
 
     def refusal(self) -> tuple[int, str] | None:
         donation = self.donation
-        if donation.provider != "bank":
+        if donation.provider not in confirmed_by_staff():
             return 400, gettext(
-                "This gift came through %(provider)s, not a bank transfer: the provider "
-                "tells us when it is paid."
+                "This gift came through %(provider)s, which tells us itself when it is paid: "
+                "it is not marked received by hand."
             ) % {"provider": provider_label(donation.provider)}
         if donation.status != Donation.Status.PENDING:
             return 409, gettext("This transfer is %(status)s already; nothing to do.") % {
@@ -669,7 +677,7 @@ class DonationReceiveView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Tem
         context = super().get_context_data(**kwargs)
         donation = self.donation
         context["donation"] = donation
-        context["amount"] = appeal.money(donation.amount, donation.currency, admin_language())
+        context["amount"] = money.format(donation.amount, donation.currency, admin_language())
         context["donor"] = donor_name(donation)
         context["inspect_url"] = reverse(f"{GIFTS}:inspect", args=[donation.pk])
         return context
@@ -698,7 +706,7 @@ class DonationReceiveView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Tem
             if day == newsroom_today()
             else datetime.datetime.combine(day, datetime.time(12), tzinfo=newsroom_zone())
         )
-        donation = actions.mark_transfer_received(
+        donation = actions.mark_received(
             donation_id=self.donation.pk,
             received_at=received_at,
             amount=form.cleaned_data["amount"],
@@ -708,7 +716,7 @@ class DonationReceiveView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Tem
             gettext("%(reference)s is marked received: %(amount)s.")
             % {
                 "reference": donation.reference,
-                "amount": appeal.money(donation.amount, donation.currency, admin_language()),
+                "amount": money.format(donation.amount, donation.currency, admin_language()),
             },
         )
         return HttpResponseRedirect(reverse(f"{GIFTS}:inspect", args=[donation.pk]))
@@ -733,7 +741,7 @@ class RecurringGiftIndexView(ExportMixin, generic.IndexView):
             "status": item.status,
             "provider": item.provider,
             "frequency": item.frequency,
-            "amount": major_units(item.amount, item.currency),
+            "amount": money.plain(item.amount, item.currency),
             "currency": item.currency,
             "name": item.name,
             "email": item.email,
@@ -760,11 +768,13 @@ class RecurringGiftInspectView(generic.InspectView):
     def get_field_display_value(self, field_name: str, field: Any) -> Any:
         gift: RecurringGift = self.object
         if field_name == "amount":
-            return appeal.money(gift.amount, gift.currency, admin_language())
+            return money.format(gift.amount, gift.currency, admin_language())
         if field_name == "provider":
             return provider_label(gift.provider)
         if field_name == "name":
             return donor_name(gift)
+        if field_name == "language":
+            return language_name(gift.language)
         value = super().get_field_display_value(field_name, field)
         if isinstance(value, datetime.datetime):
             return local_time(value)

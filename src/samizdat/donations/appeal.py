@@ -1,35 +1,67 @@
 """The appeal's configuration as plain data: currencies, minimums, suggested amounts, words.
 
 Read on every page, so it is cached and forgotten whenever the settings are saved.
+
+The words come, per language of ``settings.LANGUAGES``, from what the newsroom wrote in that
+language (``AppealText``); a field left empty, from the default wording translated by the
+language's catalogue; where the catalogue has no translation, from the default language.
+A new language therefore needs no code: its catalogue, or the newsroom, supplies the words.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency, get_currency_precision
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
+from samizdat.donations import money
 from samizdat.donations.providers.base import Frequency
 
-CACHE_KEY = "samizdat:donations:appeal:v1"
-MAXIMUM = Decimal("100000")  # per gift, in major units: a typo guard, not a policy
+CACHE_KEY = "samizdat:donations:appeal:v2"
+# A gift above this many times the currency's minimum is a typo more likely than a gift
+# (with a minimum of $2: $100,000); readers are asked to write instead.
+MAXIMUM_TIMES_MINIMUM = 50_000
+# The language the default wordings below are written in (the catalogue's message ids); each
+# language's catalogue translates them.
+SOURCE_LANGUAGE = "en"
+DEFAULT_TEXTS = {
+    "banner": gettext_noop("Independent journalism, paid for by readers. Support us today."),
+    "appeal_title": gettext_noop("Keep this newsroom free"),
+    "appeal": gettext_noop(
+        "We have no owner, no state money and no paywall. Every story you read here is paid "
+        "for by readers who can afford to give a little. Even a small monthly gift keeps a "
+        "reporter working."
+    ),
+    "newsletter_appeal": gettext_noop(
+        "This letter is free because readers pay for it. If you can, support us."
+    ),
+    "thanks": gettext_noop(
+        "Thank you. Your gift keeps our reporters working. A receipt is on its way if you gave "
+        "us an email address."
+    ),
+}
 
 
 @dataclass(frozen=True)
 class Currency:
     code: str
-    minimum: Decimal
+    minimum: Decimal  # major units
     suggested: dict[str, list[Decimal]]  # frequency → amounts in major units
     default_for: tuple[str, ...]
     bank_details: str
 
     @property
-    def exponent(self) -> int:
-        return int(get_currency_precision(self.code))
+    def digits(self) -> int:
+        return money.digits(self.code)
+
+    @property
+    def maximum(self) -> Decimal:
+        return self.minimum * MAXIMUM_TIMES_MINIMUM
 
 
 @dataclass(frozen=True)
@@ -47,29 +79,12 @@ class Appeal:
         return next(iter(self.currencies.values()), None)
 
     def text(self, field: str, language: str) -> str:
-        return self.texts.get(language, self.texts["en"]).get(field, "")
+        """The appeal's ``field`` in ``language`` (the default language's if not ours).
 
-
-def to_minor(amount: Decimal, currency: str) -> int:
-    exponent = int(get_currency_precision(currency))
-    return int((amount * (10**exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def to_major(amount: int, currency: str) -> Decimal:
-    exponent = int(get_currency_precision(currency))
-    return Decimal(amount) / (10**exponent)
-
-
-@functools.lru_cache(maxsize=4096)
-def money(amount: int, currency: str, language: str) -> str:
-    """``500, "EUR", "ru"`` → ``5,00 €``; whole amounts lose their decimals."""
-    major = to_major(amount, currency)
-    pattern = None if major != major.to_integral_value() else "¤#,##0"
-    if language == "ru" and pattern:
-        pattern = "#,##0 ¤"
-    return format_currency(
-        major, currency, format=pattern, locale=language, currency_digits=pattern is None
-    )
+        Fields: banner, appeal_title, appeal, newsletter_appeal, thanks.
+        """
+        found = self.texts.get(language) or self.texts.get(settings.LANGUAGE_CODE) or {}
+        return found.get(field, "")
 
 
 def load() -> Appeal:
@@ -83,34 +98,58 @@ def load() -> Appeal:
 def _build() -> Appeal:
     from samizdat.donations.models import DonationSettings, parse_amounts
 
-    settings = DonationSettings.load()
-    rows: list[Any] = list(settings.currencies.all())
+    settings_row = DonationSettings.load()
+    rows: list[Any] = list(settings_row.currencies.all())
     currencies = {}
     for row in rows:
         code = str(row.code).upper()
         currencies[code] = Currency(
             code=code,
-            minimum=Decimal(str(row.minimum)),
+            minimum=Decimal(str(row.minimum)).normalize(),
             suggested={f.value: parse_amounts(getattr(row, f.value)) for f in Frequency},
             default_for=tuple(str(row.default_for).replace(",", " ").split()),
             bank_details=str(row.bank_details),
         )
-    fields = ("banner", "appeal_title", "appeal", "newsletter_appeal", "thanks")
-    texts = {
-        language: {field: settings.text(field, language) for field in fields}
-        for language in ("en", "ru")
-    }
+    written = {row.language: row for row in settings_row.texts.all()}
     return Appeal(
         currencies=currencies,
-        texts=texts,
-        snooze_days=settings.snooze_days,
-        snooze_after_gift_days=settings.snooze_after_gift_days,
+        texts=texts(written),
+        snooze_days=settings_row.snooze_days,
+        snooze_after_gift_days=settings_row.snooze_after_gift_days,
     )
+
+
+def texts(written: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Every field in every language of the settings.
+
+    What the newsroom wrote, else the default wording in that language, else (its catalogue
+    has no translation) the default language's text.
+    """
+    default_language = settings.LANGUAGE_CODE
+
+    def own(language: str, field: str) -> str:
+        row = written.get(language)
+        text = str(getattr(row, field, "") or "").strip() if row is not None else ""
+        if text:
+            return text
+        with translation.override(language):
+            default = gettext(DEFAULT_TEXTS[field])
+        if default != DEFAULT_TEXTS[field] or language.split("-")[0] == SOURCE_LANGUAGE:
+            return default
+        return ""  # the language's catalogue has no translation of it
+
+    result: dict[str, dict[str, str]] = {}
+    fallback = {field: own(default_language, field) for field in DEFAULT_TEXTS}
+    for field, text in fallback.items():
+        if not text:  # the default language's catalogue lacks it too: the source wording
+            fallback[field] = DEFAULT_TEXTS[field]
+    for language, _name in settings.LANGUAGES:
+        result[language] = {
+            field: own(language, field) or fallback[field] for field in DEFAULT_TEXTS
+        }
+    result.setdefault(default_language, fallback)
+    return result
 
 
 def forget() -> None:
     cache.delete(CACHE_KEY)
-
-
-def forget_on_change(**kwargs: Any) -> None:
-    forget()

@@ -1,16 +1,24 @@
-"""Demo gifts, so the donations dashboard of `make demo` has something to show."""
+"""Demo gifts, so the donations dashboard of `make demo` has something to show.
+
+The gifts are recorded as through the provider that moves no money (the demo provider), and
+one pending gift as through a provider whose payments staff confirm (a bank transfer), so
+staff can try "Mark received…"."""
 
 from __future__ import annotations
 
 import datetime
 import random
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from samizdat.donations import appeal
+from samizdat.donations import appeal, money
 from samizdat.donations.actions import new_reference
 from samizdat.donations.models import AppealCurrency, Donation, RecurringGift
+from samizdat.donations.providers import registry
+from samizdat.donations.providers.base import Frequency
 
 DEMO_BANK = "The Lantern Media (demo account, not a real one)\nIBAN DE00 0000 0000 0000 0000 00"
 
@@ -18,22 +26,32 @@ DEMO_BANK = "The Lantern Media (demo account, not a real one)\nIBAN DE00 0000 00
 @transaction.atomic
 def seed_demo_gifts(days: int = 120) -> int:
     """A few months of one-off and recurring gifts in three currencies; once only."""
-    if Donation.objects.exists():
+    providers = registry.registered().values()
+    demo = next(
+        (p for p in providers if not p.moves_money and set(Frequency.values) <= set(p.frequencies)),
+        None,
+    )
+    if demo is None or Donation.objects.exists():
         return 0
-    AppealCurrency.objects.filter(code="EUR", bank_details="").update(bank_details=DEMO_BANK)
-    appeal.forget()
+    pledged = next((p for p in providers if p.confirmed_by_staff and p.records_pledge), None)
+    if pledged is not None and pledged.needs_bank_details:
+        AppealCurrency.objects.filter(code="EUR", bank_details="").update(bank_details=DEMO_BANK)
+        appeal.forget()
     rng = random.Random(7)  # the same demo every time
+    languages = [code for code, _name in settings.LANGUAGES]
     now = timezone.now()
     currencies = ["USD", "EUR", "GBP"]
     created = 0
     for number in range(40):
         currency = rng.choice(currencies)
         frequency = "annual" if number % 5 == 0 else "monthly"
-        amount = rng.choice([24, 60, 120] if frequency == "annual" else [2, 5, 10]) * 100
+        amount = money.to_minor(
+            Decimal(rng.choice([24, 60, 120] if frequency == "annual" else [2, 5, 10])), currency
+        )
         started = now - datetime.timedelta(days=rng.randint(0, days), hours=rng.randint(0, 23))
         cancelled = started + datetime.timedelta(days=rng.randint(20, 90))
         gift = RecurringGift.objects.create(
-            provider="demo",
+            provider=demo.name,
             provider_gift_id=f"demo_sub_seed_{number}",
             reference=new_reference(),
             frequency=frequency,
@@ -41,7 +59,7 @@ def seed_demo_gifts(days: int = 120) -> int:
             currency=currency,
             status="cancelled" if cancelled < now and number % 4 == 0 else "active",
             email=f"reader{number}@example.org",
-            language=rng.choice(["en", "ru"]),
+            language=rng.choice(languages),
             started_at=started,
             cancelled_at=cancelled if cancelled < now and number % 4 == 0 else None,
         )
@@ -50,7 +68,7 @@ def seed_demo_gifts(days: int = 120) -> int:
         while paid < (gift.cancelled_at or now):
             failed = rng.random() < 0.05
             Donation.objects.create(
-                provider="demo",
+                provider=demo.name,
                 provider_payment_id=f"demo_pay_seed_{number}_{created}",
                 reference=gift.reference,
                 gift=gift,
@@ -69,9 +87,9 @@ def seed_demo_gifts(days: int = 120) -> int:
     for number in range(80):
         when = now - datetime.timedelta(days=rng.randint(0, days), hours=rng.randint(0, 23))
         currency = rng.choice(currencies)
-        amount = rng.choice([5, 10, 25, 50, 100]) * 100
+        amount = money.to_minor(Decimal(rng.choice([5, 10, 25, 50, 100])), currency)
         Donation.objects.create(
-            provider="demo",
+            provider=demo.name,
             provider_payment_id=f"demo_pay_seed_once_{number}",
             reference=new_reference(),
             frequency="once",
@@ -81,20 +99,22 @@ def seed_demo_gifts(days: int = 120) -> int:
             amount_refunded=amount if number == 3 else 0,
             email="" if number % 3 else f"once{number}@example.org",
             name="" if number % 2 else rng.choice(["Vera", "Ilya", "Sam", "Nadia"]),
-            language=rng.choice(["en", "ru"]),
+            language=rng.choice(languages),
             created_at=when,
             paid_at=when,
             receipt_sent_at=when,
         )
         created += 1
+    if pledged is None:
+        return created
     Donation.objects.create(
-        provider="bank",
+        provider=pledged.name,
         provider_payment_id="SZ-DEMOBANK",
         reference="SZ-DEMOBANK",
         frequency="once",
-        amount=10000,
+        amount=money.to_minor(Decimal(100), "EUR"),
         currency="EUR",
         status="pending",
-        language="ru",
+        language=languages[-1],
     )
     return created + 1

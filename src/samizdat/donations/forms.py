@@ -4,43 +4,27 @@ and then on the donate page (how to pay, name, email)."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from email_validator import EmailNotValidError, validate_email
 
+from samizdat.donations import money
 from samizdat.donations.providers.base import Frequency
 
-DECORATION = re.compile(r"[\s$€£₽¤]")  # spaces and currency signs readers type
-NUMBER = re.compile(r"-?[\d.,]+")
+RECURRING = (Frequency.MONTHLY.value, Frequency.ANNUAL.value)
+
 NO_LINE_BREAKS = re.compile(r"[\r\n\x00]")
 
 
-def parse_amount(text: str) -> Decimal:
-    """What a reader types: ``5``, ``7.50``, ``7,50``, ``$ 1,000`` → Decimal."""
-    cleaned = DECORATION.sub("", text)
-    if not NUMBER.fullmatch(cleaned):
-        raise ValidationError(_("Enter the amount as a number, like 5 or 7.50."))
-    if "," in cleaned and "." not in cleaned and len(cleaned.rsplit(",", 1)[1]) <= 2:
-        cleaned = cleaned.replace(",", ".")  # decimal comma
-    cleaned = cleaned.replace(",", "")
-    if not cleaned or len(cleaned) > 12:
-        raise ValidationError(_("Enter the amount as a number, like 5 or 7.50."))
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationError(_("Enter the amount as a number, like 5 or 7.50.")) from None
-    if not value.is_finite():
-        raise ValidationError(_("Enter the amount as a number, like 5 or 7.50."))
-    return value
+def _languages() -> list[tuple[str, str]]:
+    return list(settings.LANGUAGES)
 
 
 class DonateForm(forms.Form):
-    language = forms.ChoiceField(choices=settings.LANGUAGES, required=False)
+    language = forms.ChoiceField(choices=_languages, required=False)
     frequency = forms.ChoiceField(
         choices=Frequency.choices,
         error_messages={"required": _("Choose once, monthly or annual."),
@@ -59,21 +43,32 @@ class DonateForm(forms.Form):
         for field in ("name", "email", "custom_amount", "amount"):
             if NO_LINE_BREAKS.search(data.get(field) or ""):
                 self.add_error(field, _("Line breaks are not allowed here."))
+        data["currency"] = (data.get("currency") or "").strip().upper()
+        language = data.get("language") or settings.LANGUAGE_CODE
         text = (data.get("custom_amount") or "").strip() or (data.get("amount") or "").strip()
         if not text:
             self.add_error("custom_amount", _("Choose or enter an amount."))
         else:
             try:
-                data["value"] = parse_amount(text)
-            except ValidationError as error:
-                self.add_error("custom_amount", error)
-        data["currency"] = (data.get("currency") or "").strip().upper()
+                data["value"] = money.parse(text, data["currency"], language)
+            except money.InvalidAmount as error:
+                self.add_error("custom_amount", str(error))
         email = (data.get("email") or "").strip()
         if email:
             try:
                 data["email"] = validate_email(email, check_deliverability=False).normalized
             except EmailNotValidError:
                 self.add_error("email", _("Enter a valid email address, or leave it empty."))
+        elif data.get("provider") and data.get("frequency") in RECURRING:
+            # The address is how a donor later changes or cancels the gift: without it the
+            # gift could never be stopped but by writing to us.
+            self.add_error(
+                "email",
+                _(
+                    "Enter your email address for a monthly or annual gift: it is how you "
+                    "change or cancel it later."
+                ),
+            )
         if data.get("anonymous"):
             data["name"] = ""
         data["name"] = (data.get("name") or "").strip()

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from samizdat.core.paths import absolute
-from samizdat.donations.appeal import money
+from samizdat.donations import money
 from samizdat.donations.models import Donation, RecurringGift
 
 MANAGE_SALT = "samizdat.donations.manage"
@@ -21,7 +21,7 @@ def send_receipt_mail(donation: Donation) -> None:
     with translation.override(donation.language):
         context = {
             "donation": donation,
-            "amount": money(donation.amount, donation.currency, donation.language),
+            "amount": money.format(donation.amount, donation.currency, donation.language),
             "site_name": settings.SITE_NAME,
             "manage_url": absolute(reverse("donations:manage")) if donation.gift_id else "",
         }

@@ -2,13 +2,18 @@
 
 Donor data is kept to what a receipt and a recurring gift need: an email address, an optional
 name, the language of the receipt. No card data, no postal address, no IP address.
-Amounts are integers in the currency's minor unit (cents).
+Amounts are integers in the currency's minor unit as ISO 4217 has it (``money.py``): cents,
+yen, fils. Languages are codes of ``settings.LANGUAGES``, checked by forms, never ``choices``
+(a new language needs no migration).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -21,9 +26,23 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Orderable
 
+from samizdat.donations import money
 from samizdat.donations.providers.base import Frequency
 
-LANGUAGE_CHOICES = [("en", "English"), ("ru", "Русский")]
+MAX_SUGGESTED = 6  # the appeal's stylesheet shows six amounts per set
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The languages of this installation, for forms (never for a model field's choices)."""
+    return [("", "---------"), *settings.LANGUAGES]
+
+
+def default_language() -> str:
+    return str(settings.LANGUAGE_CODE)
+
+
+def language_name(code: str) -> str:
+    return str(dict(settings.LANGUAGES).get(code, code))
 
 
 class Donation(models.Model):
@@ -57,7 +76,7 @@ class Donation(models.Model):
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
     email = models.EmailField(_("email"), max_length=254, blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
-    language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES, default="en")
+    language = models.CharField(_("language"), max_length=8, default=default_language)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True, db_index=True)
     receipt_sent_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
@@ -82,7 +101,7 @@ class Donation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.amount / 100:.2f} {self.currency}"
+        return f"{self.reference} {money.format(self.amount, self.currency, self.language)}"
 
 
 class RecurringGift(models.Model):
@@ -106,7 +125,7 @@ class RecurringGift(models.Model):
     )
     email = models.EmailField(_("email"), max_length=254, blank=True, db_index=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
-    language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES, default="en")
+    language = models.CharField(_("language"), max_length=8, default=default_language)
     started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
     next_payment_at = models.DateTimeField(_("next payment"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True, db_index=True)
@@ -126,7 +145,8 @@ class RecurringGift(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount / 100:.2f} {self.currency} {self.get_frequency_display()}"
+        amount = money.format(self.amount, self.currency, self.language)
+        return f"{amount} {self.get_frequency_display()}"
 
     @property
     def monthly_amount(self) -> Decimal:
@@ -159,7 +179,10 @@ class ProviderEvent(models.Model):
 
 
 def parse_amounts(text: str) -> list[Decimal]:
-    """``"2, 5, 10"`` → amounts in major units; raises ValidationError on anything else."""
+    """``"2, 5, 10"`` → amounts in major units; raises ValidationError on anything else.
+
+    Whether each fits the currency's minor unit is the currency's ``clean``'s business.
+    """
     amounts = []
     for part in text.replace(";", ",").split(","):
         part = part.strip()
@@ -171,80 +194,25 @@ def parse_amounts(text: str) -> list[Decimal]:
             raise ValidationError(
                 _("“%(value)s” is not an amount."), params={"value": part}
             ) from None
-        if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+        if not value.is_finite() or value <= 0:
             raise ValidationError(_("“%(value)s” is not an amount."), params={"value": part})
         amounts.append(value)
     return amounts
 
 
 def validate_amounts(text: str) -> None:
-    if len(parse_amounts(text)) > 6:
+    if len(parse_amounts(text)) > MAX_SUGGESTED:
         raise ValidationError(_("Suggest at most six amounts."))
 
 
 @register_setting(icon="pick")
 class DonationSettings(ClusterableModel, BaseGenericSetting):
-    """The appeal's words (per language), how long "remind me later" lasts, and the
-    currencies with their suggested amounts; editable in Settings → Donations."""
+    """Settings → Donations: the appeal's words, "remind me later" and the currencies.
 
-    banner_en = models.CharField(
-        _("banner (English)"),
-        max_length=300,
-        blank=True,
-        default="Independent journalism, paid for by readers. Support us today.",
-    )
-    banner_ru = models.CharField(
-        _("banner (Russian)"),
-        max_length=300,
-        blank=True,
-        default="Независимая журналистика, которую оплачивают читатели. Поддержите нас.",
-    )
-    appeal_title_en = models.CharField(
-        _("appeal title (English)"), max_length=200, blank=True, default="Keep this newsroom free"
-    )
-    appeal_title_ru = models.CharField(
-        _("appeal title (Russian)"),
-        max_length=200,
-        blank=True,
-        default="Помогите редакции оставаться свободной",
-    )
-    appeal_en = models.TextField(
-        _("appeal after articles (English)"),
-        blank=True,
-        default="We have no owner, no state money and no paywall. Every story you read here is "
-        "paid for by readers who can afford to give a little. Even a small monthly gift "
-        "keeps a reporter working.",
-    )
-    appeal_ru = models.TextField(
-        _("appeal after articles (Russian)"),
-        blank=True,
-        default="У нас нет владельца, государственных денег и платного доступа. Каждый текст "
-        "здесь оплачен читателями, которые могут дать немного. Даже небольшой ежемесячный "
-        "взнос позволяет репортёру продолжать работу.",
-    )
-    newsletter_appeal_en = models.TextField(
-        _("appeal in the newsletter (English)"),
-        blank=True,
-        default="This letter is free because readers pay for it. If you can, support us.",
-    )
-    newsletter_appeal_ru = models.TextField(
-        _("appeal in the newsletter (Russian)"),
-        blank=True,
-        default="Это письмо бесплатно, потому что за него платят читатели. Если можете, "
-        "поддержите нас.",
-    )
-    thanks_en = models.TextField(
-        _("thank-you message (English)"),
-        blank=True,
-        default="Thank you. Your gift keeps our reporters working. A receipt is on its way "
-        "if you gave us an email address.",
-    )
-    thanks_ru = models.TextField(
-        _("thank-you message (Russian)"),
-        blank=True,
-        default="Спасибо. Ваш взнос позволяет нашим журналистам продолжать работу. Если вы "
-        "указали адрес почты, квитанция уже в пути.",
-    )
+    The words are ``AppealText`` rows, one per language; the currencies ``AppealCurrency``
+    rows with their suggested amounts.
+    """
+
     snooze_days = models.PositiveIntegerField(
         _("“Remind me later” hides the appeal for (days)"),
         default=14,
@@ -257,15 +225,14 @@ class DonationSettings(ClusterableModel, BaseGenericSetting):
     )
 
     panels = [
-        MultiFieldPanel(
-            [FieldPanel("banner_en"), FieldPanel("appeal_title_en"), FieldPanel("appeal_en"),
-             FieldPanel("newsletter_appeal_en"), FieldPanel("thanks_en")],
-            heading=_("English"),
-        ),
-        MultiFieldPanel(
-            [FieldPanel("banner_ru"), FieldPanel("appeal_title_ru"), FieldPanel("appeal_ru"),
-             FieldPanel("newsletter_appeal_ru"), FieldPanel("thanks_ru")],
-            heading=_("Russian"),
+        InlinePanel(
+            "texts",
+            heading=_("The appeal's words, per language"),
+            help_text=_(
+                "Write the appeal in each language you publish in. An empty field (or a "
+                "language without its own words here) shows the default wording."
+            ),
+            label=_("Words in one language"),
         ),
         MultiFieldPanel(
             [FieldPanel("snooze_days"), FieldPanel("snooze_after_gift_days")],
@@ -275,24 +242,66 @@ class DonationSettings(ClusterableModel, BaseGenericSetting):
         InlinePanel(
             "currencies", heading=_("Currencies and suggested amounts"), min_num=1, max_num=6
         ),
-    ]  # fmt: skip
+    ]
 
     class Meta:
         verbose_name = _("Donations")
 
-    def text(self, field: str, language: str) -> str:
-        return str(getattr(self, f"{field}_{language}", "") or getattr(self, f"{field}_en"))
+
+class AppealText(Orderable):
+    """The appeal's words in one language, as the newsroom wrote them.
+
+    What is left empty comes from the default wording (``appeal.DEFAULT_TEXTS``, translated).
+    """
+
+    setting = ParentalKey(DonationSettings, on_delete=models.CASCADE, related_name="texts")
+    # A code of settings.LANGUAGES, checked in clean(): a new language needs no migration.
+    language = models.CharField(_("language"), max_length=8)
+    banner = models.CharField(_("banner"), max_length=300, blank=True)
+    appeal_title = models.CharField(_("appeal title"), max_length=200, blank=True)
+    appeal = models.TextField(_("appeal after articles"), blank=True)
+    newsletter_appeal = models.TextField(_("appeal in the newsletter"), blank=True)
+    thanks = models.TextField(_("thank-you message"), blank=True)
+
+    FIELDS = ("banner", "appeal_title", "appeal", "newsletter_appeal", "thanks")
+
+    panels = [
+        FieldPanel("language", widget=forms.Select(choices=language_choices)),  # type: ignore[arg-type]
+        FieldPanel("banner"),
+        FieldPanel("appeal_title"),
+        FieldPanel("appeal"),
+        FieldPanel("newsletter_appeal"),
+        FieldPanel("thanks"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("appeal in one language")
+        constraints = [
+            models.UniqueConstraint(fields=["setting", "language"], name="appeal_text_language")
+        ]
+
+    def __str__(self) -> str:
+        return language_name(self.language)
+
+    def clean(self) -> None:
+        if self.language not in dict(settings.LANGUAGES):
+            raise ValidationError(
+                {
+                    "language": _("Choose one of the languages you publish in: %(languages)s.")
+                    % {"languages": ", ".join(code for code, _name in settings.LANGUAGES)}
+                }
+            )
 
 
 class AppealCurrency(Orderable):
     """One currency readers can give in: its minimum, suggested amounts per frequency and the
-    bank details for a transfer. Amounts are in major units (dollars, euros)."""
+    bank details for a transfer. Amounts are in major units (dollars, yen, dinars)."""
 
     setting = ParentalKey(DonationSettings, on_delete=models.CASCADE, related_name="currencies")
     code = models.CharField(
         _("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. USD, EUR, GBP.")
     )
-    minimum = models.DecimalField(_("minimum gift"), max_digits=8, decimal_places=2, default=2)
+    minimum = models.DecimalField(_("minimum gift"), max_digits=12, decimal_places=3, default=2)
     once = models.CharField(
         _("suggested one-off amounts"),
         max_length=100,
@@ -341,37 +350,64 @@ class AppealCurrency(Orderable):
 
     def clean(self) -> None:
         self.code = self.code.strip().upper()
-        if len(self.code) != 3 or not self.code.isalpha():
-            raise ValidationError({"code": _("Use a three-letter ISO 4217 code.")})
-        if self.minimum is not None and self.minimum <= 0:
-            raise ValidationError({"minimum": _("The minimum must be above zero.")})
+        if not money.is_current(self.code):
+            raise ValidationError(
+                {
+                    "code": _(
+                        "“%(code)s” is not the ISO 4217 code of a currency in use today; "
+                        "use one like USD, EUR, GBP or JPY."
+                    )
+                    % {"code": self.code}
+                }
+            )
+        errors: dict[str, Any] = {}
+        if self.minimum is not None:
+            if self.minimum <= 0:
+                errors["minimum"] = _("The minimum must be above zero.")
+            elif not money.fits(self.minimum, self.code):
+                errors["minimum"] = self._too_precise()
         for field in ("once", "monthly", "annual"):
-            amounts = parse_amounts(getattr(self, field))
-            if self.minimum is not None and any(a < self.minimum for a in amounts):
-                raise ValidationError(
-                    {field: _("Every suggested amount must be at least the minimum.")}
-                )
+            try:
+                amounts = parse_amounts(getattr(self, field))
+            except ValidationError:
+                continue  # the field's own validator says so
+            if any(not money.fits(a, self.code) for a in amounts):
+                errors[field] = self._too_precise()
+            elif self.minimum is not None and any(a < self.minimum for a in amounts):
+                errors[field] = _("Every suggested amount must be at least the minimum.")
+        if errors:
+            raise ValidationError(errors)
+
+    def _too_precise(self) -> str:
+        places = money.digits(self.code)
+        if places == 0:
+            return _("%(code)s has no smaller unit: use whole amounts.") % {"code": self.code}
+        return _("%(code)s amounts have at most %(places)s decimal places.") % {
+            "code": self.code,
+            "places": places,
+        }
 
     def suggested(self, frequency: str) -> list[Decimal]:
         return parse_amounts(getattr(self, frequency))
 
 
 class PaymentLink(models.Model):
-    """A Stripe Payment Link for one suggested amount: how readers give when no address of
-    the app can be reached from where they are (the link is Stripe's own page).
+    """A provider's payment link for one suggested amount (e.g. a Stripe Payment Link).
 
-    Made by ``samizdat donations payment-links`` for every suggested amount, frequency and
-    currency; one row per amount, kept and reactivated when the amount is suggested again."""
+    How readers give when no address of the app can be reached from where they are (the link
+    is the provider's own page). Made by ``samizdat donations payment-links`` (``payment_links.py``) for every suggested
+    amount, frequency and currency; one row per amount, kept and reactivated when the amount
+    is suggested again."""
 
+    provider = models.CharField(_("provider"), max_length=20)
     currency = models.CharField(_("currency"), max_length=3)
     frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices)
     amount = models.PositiveBigIntegerField(_("amount (minor units)"))
     url = models.URLField(_("address"), max_length=500)
-    stripe_id = models.CharField(_("Stripe payment link id"), max_length=255, unique=True)
-    stripe_price_id = models.CharField(max_length=255, blank=True)
-    language = models.CharField(
-        _("language"), max_length=8, choices=LANGUAGE_CHOICES, default="en"
-    )  # of the thank-you page and the receipt
+    link_id = models.CharField(_("provider's id of the link"), max_length=255)
+    price_id = models.CharField(max_length=255, blank=True)
+    # Of the thank-you page and the receipt.
+    language = models.CharField(_("language"), max_length=8, default=default_language)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -381,9 +417,12 @@ class PaymentLink(models.Model):
         ordering = ["currency", "frequency", "amount"]
         constraints = [
             models.UniqueConstraint(
-                fields=["currency", "frequency", "amount"], name="payment_link_unique_amount"
-            )
+                fields=["provider", "currency", "frequency", "amount"],
+                name="payment_link_unique_amount",
+            ),
+            models.UniqueConstraint(fields=["provider", "link_id"], name="payment_link_unique_id"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount / 100:.2f} {self.currency} {self.get_frequency_display()}"
+        amount = money.format(self.amount, self.currency, self.language)
+        return f"{amount} {self.get_frequency_display()}"

@@ -235,9 +235,14 @@ def recurring_summary() -> RecurringSummary:
     return RecurringSummary(active=active, past_due=past_due, monthly_revenue=revenue)
 
 
-def pending_transfers() -> int:
-    """Bank transfers readers announced that staff have not yet seen arrive."""
-    return Donation.objects.filter(provider="bank", status=Donation.Status.PENDING).count()
+def waiting_for_staff(*, providers: Iterable[str]) -> int:
+    """Gifts readers announced that staff have not yet seen arrive.
+
+    Through ``providers`` whose payments staff confirm (bank transfers).
+    """
+    return Donation.objects.filter(
+        provider__in=list(providers), status=Donation.Status.PENDING
+    ).count()
 
 
 def currencies_in_order(preferred: Iterable[str], *timelines: Timeline) -> list[str]:

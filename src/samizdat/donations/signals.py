@@ -10,13 +10,15 @@ from django.dispatch import receiver
 
 from samizdat.core.signals import announce_change
 from samizdat.donations import appeal, payment_links
-from samizdat.donations.models import AppealCurrency, DonationSettings, PaymentLink
+from samizdat.donations.models import AppealCurrency, AppealText, DonationSettings, PaymentLink
 
 
 @receiver(post_save, sender=DonationSettings, dispatch_uid="samizdat-appeal-saved")
 @receiver(post_delete, sender=DonationSettings, dispatch_uid="samizdat-appeal-deleted")
 @receiver(post_save, sender=AppealCurrency, dispatch_uid="samizdat-currency-saved")
 @receiver(post_delete, sender=AppealCurrency, dispatch_uid="samizdat-currency-deleted")
+@receiver(post_save, sender=AppealText, dispatch_uid="samizdat-appeal-text-saved")
+@receiver(post_delete, sender=AppealText, dispatch_uid="samizdat-appeal-text-deleted")
 def _appeal_changed(sender: Any, **kwargs: Any) -> None:
     appeal.forget()
     announce_change(sender)  # every page shows the appeal

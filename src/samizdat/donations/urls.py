@@ -1,20 +1,24 @@
+"""The donate pages under /donate/, in the "donations" namespace.
+
+Then the pages the providers contribute: a bank transfer's instructions, the demo's checkout.
+"""
+
 from __future__ import annotations
 
 from django.conf import settings
-from django.urls import path, re_path
+from django.urls import URLPattern, path, re_path
 
 from samizdat.donations import views
+from samizdat.donations.providers import registry
 
 app_name = "donations"
-urlpatterns = [
+urlpatterns: list[URLPattern] = [
     path("", views.donate, name="donate"),
     path("later/", views.remind_later, name="remind_later"),
     path("thanks/", views.thanks, name="thanks"),
-    path("transfer/<str:token>/", views.transfer, name="transfer"),
     path("manage/", views.manage, name="manage"),
     path("manage/<str:token>/", views.manage_gifts, name="manage_gifts"),
-    path("demo/manage/<str:token>/", views.demo_manage, name="demo_manage"),
-    path("demo/<str:token>/", views.demo_checkout, name="demo_checkout"),
+    *(pattern for provider in registry.registered().values() for pattern in provider.urlpatterns()),
     # The donate page in one language, for links that should carry no query (letters).
     re_path(
         r"^(?P<language>{})/$".format("|".join(code for code, _name in settings.LANGUAGES)),

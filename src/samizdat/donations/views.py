@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime
 import logging
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -31,12 +29,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from samizdat.core.paths import absolute
 from samizdat.core.public_forms import allow, client_ip, public_form
-from samizdat.donations import appeal, gateway
+from samizdat.donations import appeal, gateway, money
 from samizdat.donations.forms import DonateForm
 from samizdat.donations.mail import read_manage_token
-from samizdat.donations.models import Donation, RecurringGift
-from samizdat.donations.providers import bank, demo
-from samizdat.donations.providers.base import Frequency, InvalidEvent, ProviderError
+from samizdat.donations.models import RecurringGift
+from samizdat.donations.providers.base import InvalidEvent, ProviderError
 from samizdat.donations.tasks import send_manage_link
 
 logger = logging.getLogger(__name__)
@@ -44,7 +41,8 @@ HOUR = 3600
 REMIND_COOKIE = "samizdat_remind"
 
 
-def _language(value: str | None) -> str:
+def reader_language(value: str | None) -> str:
+    """A language we publish in, from a form or a link; the default language otherwise."""
     codes = {code for code, _name in settings.LANGUAGES}
     return value if value in codes else settings.LANGUAGE_CODE
 
@@ -112,7 +110,7 @@ def donate(request: HttpRequest, language: str = "") -> HttpResponse:
     """GET: the donate page, with what the appeal's "Continue" carried already chosen.
     POST: validate and send the reader to the provider's checkout."""
     data = request.POST if request.method == "POST" else request.GET
-    language = _language(data.get("language") or language)
+    language = reader_language(data.get("language") or language)
     translation.activate(language)
     if request.method == "GET" and not data.get("frequency"):
         return _donate_page(request, DonateForm(), language, cancelled="cancelled" in data)
@@ -180,7 +178,7 @@ def donate(request: HttpRequest, language: str = "") -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def remind_later(request: HttpRequest) -> HttpResponse:
     """Without JavaScript, "Remind me later" posts here: set the cookie, go back."""
-    language = _language(request.POST.get("language"))
+    language = reader_language(request.POST.get("language"))
     target = request.POST.get("next", "")
     if not (
         target.startswith("/")
@@ -195,7 +193,7 @@ def remind_later(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def thanks(request: HttpRequest) -> HttpResponse:
-    language = _language(request.GET.get("language"))
+    language = reader_language(request.GET.get("language"))
     translation.activate(language)
     config = appeal.load()
     response = _render(
@@ -208,34 +206,12 @@ def thanks(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET"])
-def transfer(request: HttpRequest, token: str) -> HttpResponse:
-    reference = bank.reference_from_token(token)
-    donation = (
-        Donation.objects.filter(provider="bank", reference=reference).first() if reference else None
-    )
-    if donation is None:
-        raise Http404
-    translation.activate(donation.language)
-    currency = appeal.load().currencies.get(donation.currency)
-    return _render(
-        request,
-        "donations/transfer.html",
-        {
-            "LANG": donation.language,
-            "donation": donation,
-            "amount": appeal.money(donation.amount, donation.currency, donation.language),
-            "bank_details": currency.bank_details if currency else "",
-        },
-    )
-
-
 @public_form
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest) -> HttpResponse:
     """ "Manage my donation": asks only for the email address and mails a signed link."""
     data = request.POST if request.method == "POST" else request.GET
-    language = _language(data.get("language"))
+    language = reader_language(data.get("language"))
     translation.activate(language)
     context: dict[str, Any] = {"LANG": language}
     if request.method == "GET":
@@ -259,7 +235,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def manage_gifts(request: HttpRequest, token: str) -> HttpResponse:
     email = read_manage_token(token)
-    language = _language(request.GET.get("language") or request.POST.get("language"))
+    language = reader_language(request.GET.get("language") or request.POST.get("language"))
     gifts = list(RecurringGift.objects.filter(email__iexact=email)) if email else []
     if gifts:
         language = gifts[0].language
@@ -280,7 +256,7 @@ def manage_gifts(request: HttpRequest, token: str) -> HttpResponse:
             return _render(request, "donations/manage_gifts.html", context, 503)
         return HttpResponseRedirect(url, status=303)
     for gift in gifts:
-        gift.display_amount = appeal.money(gift.amount, gift.currency, language)  # type: ignore[attr-defined]
+        gift.display_amount = money.format(gift.amount, gift.currency, language)  # type: ignore[attr-defined]
     return _render(request, "donations/manage_gifts.html", context)
 
 
@@ -289,9 +265,12 @@ def manage_gifts(request: HttpRequest, token: str) -> HttpResponse:
 def webhook(request: HttpRequest, provider: str) -> HttpResponse:
     """Providers' webhooks: 400 for anything not genuine (nothing is stored), 503 when the
     provider must be asked and cannot be reached (it will retry), 200 otherwise."""
-    if provider not in gateway.all_providers() or provider == "bank":
+    found = gateway.all_providers().get(provider)
+    if found is None:
         return HttpResponseBadRequest("unknown provider", content_type="text/plain")
-    if not gateway.all_providers()[provider].available():
+    if not found.receives_webhooks:
+        return HttpResponseBadRequest(f"{provider} has no webhook", content_type="text/plain")
+    if not found.available():
         return HttpResponseBadRequest(f"{provider} is not enabled here", content_type="text/plain")
     try:
         outcomes = gateway.handle_webhook(provider, request.body, request.headers)
@@ -302,71 +281,3 @@ def webhook(request: HttpRequest, provider: str) -> HttpResponse:
         logger.warning("%s webhook could not be processed now: %s", provider, error)
         return HttpResponse(str(error), status=503, content_type="text/plain")
     return HttpResponse("\n".join(outcomes), content_type="text/plain")
-
-
-# The demo provider's pages. They only exist with SAMIZDAT_DEBUG on.
-
-
-@csrf_exempt  # stands in for a provider's page; the token in the URL is the authority
-@require_http_methods(["GET", "POST"])
-def demo_checkout(request: HttpRequest, token: str) -> HttpResponse:
-    if not demo.DemoProvider().available():
-        raise Http404
-    data = demo.read_checkout_token(token)
-    if data is None:
-        return HttpResponseBadRequest("This demo checkout has expired.")
-    translation.activate(_language(data["language"]))
-    if request.method == "POST":
-        unique = secrets.token_hex(8)
-        recurring = data["frequency"] != Frequency.ONCE
-        body = demo.event_body(
-            "payment.succeeded",
-            {
-                **{k: data[k] for k in ("reference", "frequency", "amount", "currency",
-                                        "language", "email", "name")},
-                "payment_id": f"demo_pay_{unique}",
-                **({"gift_id": f"demo_sub_{unique}"} if recurring else {}),
-            },
-        )  # fmt: skip
-        gateway.handle_webhook("demo", body, {demo.SIGNATURE_HEADER: demo.sign(body)})
-        return HttpResponseRedirect(data["success_url"], status=303)
-    return _render(
-        request,
-        "donations/demo_checkout.html",
-        {
-            "LANG": data["language"],
-            "data": data,
-            "amount": appeal.money(data["amount"], data["currency"], data["language"]),
-        },
-    )
-
-
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-def demo_manage(request: HttpRequest, token: str) -> HttpResponse:
-    if not demo.DemoProvider().available():
-        raise Http404
-    from django.core import signing
-
-    try:
-        data = signing.loads(token, salt=demo.SALT, max_age=HOUR)
-    except signing.BadSignature:
-        return HttpResponseBadRequest("This demo link has expired.")
-    gift = RecurringGift.objects.filter(pk=data["gift"], provider="demo").first()
-    if gift is None:
-        raise Http404
-    translation.activate(gift.language)
-    if request.method == "POST":
-        body = demo.event_body(
-            "gift.cancelled",
-            {"gift_id": gift.provider_gift_id, "frequency": gift.frequency,
-             "amount": gift.amount, "currency": gift.currency, "language": gift.language},
-        )  # fmt: skip
-        gateway.handle_webhook("demo", body, {demo.SIGNATURE_HEADER: demo.sign(body)})
-        return HttpResponseRedirect(data["return"], status=303)
-    return _render(
-        request,
-        "donations/demo_manage.html",
-        {"LANG": gift.language, "gift": gift,
-         "amount": appeal.money(gift.amount, gift.currency, gift.language)},
-    )  # fmt: skip

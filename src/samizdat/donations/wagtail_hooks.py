@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -34,7 +33,7 @@ from samizdat.core.hooks import (
 )
 from samizdat.core.paths import absolute
 from samizdat.core.regions import render_block
-from samizdat.donations import actions, admin_views, appeal, views
+from samizdat.donations import actions, admin_views, appeal, gateway, views
 from samizdat.donations import urls as donations_urls
 from samizdat.donations.models import Donation, DonationSettings, RecurringGift
 from samizdat.donations.templatetags import appeal as appeal_tags
@@ -221,13 +220,7 @@ def demo_gifts() -> dict[str, int]:
 @hooks.register(FORM_ACTION_ORIGINS)
 def checkout_origins() -> list[str]:
     """The providers' hosted pages, where the donate form sends readers."""
-    origins = []
-    if settings.STRIPE_SECRET_KEY:
-        origins += [settings.STRIPE_CHECKOUT_ORIGIN, "https://billing.stripe.com"]
-    if settings.BTCPAY_URL:
-        parts = urlsplit(settings.BTCPAY_CHECKOUT_ORIGIN or settings.BTCPAY_URL)
-        origins.append(f"{parts.scheme}://{parts.netloc}")
-    return origins
+    return gateway.checkout_origins()
 
 
 @hooks.register(FORGET_CACHED)

@@ -1,1 +1,1 @@
-"""Payment providers behind one interface (``base.Provider``); ``registry`` lists them."""
+"""Payment providers: one package each, behind ``base.Provider``; ``registry`` lists them."""

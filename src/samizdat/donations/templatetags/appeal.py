@@ -9,8 +9,8 @@ from django import template
 from django.conf import settings
 
 from samizdat.donations import appeal as appeal_config
-from samizdat.donations import payment_links
-from samizdat.donations.providers.base import Frequency
+from samizdat.donations import gateway, money, payment_links
+from samizdat.donations.providers.base import Frequency, Provider
 
 register = template.Library()
 DEFAULT_FREQUENCY = Frequency.MONTHLY.value
@@ -26,8 +26,11 @@ def _snoozed(context: Any) -> bool:
     return appeal_snoozed(context.get("request"))
 
 
-def _amount_text(value: Decimal) -> str:
-    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
+def _amount_text(value: Decimal, currency: str) -> str:
+    """An amount as the form sends it: ``5``, ``7.50``, ``1.250`` (the currency's digits)."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return f"{value.quantize(Decimal(1).scaleb(-money.digits(currency))):f}"
 
 
 def donate_form_context(language: str, form: Any = None, location: str = "page") -> dict[str, Any]:
@@ -49,7 +52,8 @@ def donate_form_context(language: str, form: Any = None, location: str = "page")
         chosen
         and not custom
         and chosen_set
-        and chosen not in {_amount_text(a) for a in chosen_set.suggested[frequency]}
+        and chosen
+        not in {_amount_text(a, chosen_set.code) for a in chosen_set.suggested[frequency]}
     ):
         # Without JavaScript a reader may switch frequency or currency and keep an amount
         # from another set: show it as their own amount rather than lose it.
@@ -62,14 +66,12 @@ def donate_form_context(language: str, form: Any = None, location: str = "page")
             middle = amounts[len(amounts) // 2] if amounts else None
             options = []
             for value in amounts:
-                text = _amount_text(value)
+                text = _amount_text(value, currency.code)
                 checked = visible and not custom and (chosen == text if chosen else value == middle)
                 options.append(
                     {
                         "value": text,
-                        "label": appeal_config.money(
-                            appeal_config.to_minor(value, currency.code), currency.code, language
-                        ),
+                        "label": money.format_major(value, currency.code, language),
                         "checked": checked,
                     }
                 )
@@ -82,10 +84,14 @@ def donate_form_context(language: str, form: Any = None, location: str = "page")
                 }
             )
     currencies = [
-        {"code": c.code, "index": i, "minimum": appeal_config.money(
-            appeal_config.to_minor(c.minimum, c.code), c.code, language)}
+        {
+            "code": c.code,
+            "index": i,
+            "minimum": money.format_major(c.minimum, c.code, language),
+            "chosen": c.code == currency_code,
+        }
         for i, c in enumerate(config.currencies.values())
-    ]  # fmt: skip
+    ]
     return {
         "LANG": language,
         "location": location,
@@ -131,6 +137,23 @@ def donation_appeal(context: Any, location: str) -> dict[str, Any]:
     }
 
 
+def provider_choices(providers: dict[str, Provider]) -> list[dict[str, Any]]:
+    """How to pay, as the donate form offers it.
+
+    Each provider's name, label and what the reader should know about it: its own note, and
+    the gifts it takes if not all.
+    """
+    return [
+        {
+            "name": name,
+            "label": provider.label,
+            "notes": [str(n) for n in (provider.note, gateway.frequency_note(provider)) if n],
+            "recurring": any(f != Frequency.ONCE for f in provider.frequencies),
+        }
+        for name, provider in providers.items()
+    ]
+
+
 @register.inclusion_tag("donations/includes/donate_form.html", takes_context=True)
 def donate_form(context: Any, form: Any = None, full: bool = False) -> dict[str, Any]:
     language = _language(context)
@@ -138,5 +161,5 @@ def donate_form(context: Any, form: Any = None, full: bool = False) -> dict[str,
         **donate_form_context(language, form=form, location="page" if full else "appeal"),
         "request": context.get("request"),
         "full": full,
-        "providers": context.get("providers", {}),
+        "providers": provider_choices(context.get("providers", {})),
     }

@@ -24,16 +24,16 @@ import logging
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
-from babel.numbers import get_currency_precision
 from django.conf import settings
+from django.core.checks import CheckMessage, Warning
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from samizdat.donations import appeal
+from samizdat.donations import money
 from samizdat.donations.providers.base import (
     CheckoutRequest,
     CheckoutResult,
@@ -43,6 +43,7 @@ from samizdat.donations.providers.base import (
     Frequency,
     InvalidEvent,
     Payment,
+    Provider,
     ProviderError,
 )
 
@@ -52,8 +53,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "BTCPay-Sig"
-# BTCPay's checkout translations are named like this; "en" is its own default.
-CHECKOUT_LANGUAGES = {"en": "en", "ru": "ru-RU"}
+# The languages of BTCPay's checkout page (its wwwroot/locales/checkout/*.json); "en" is its
+# own default.
+CHECKOUT_LANGUAGES = (
+    "am-ET", "ar", "az", "bg-BG", "bs-BA", "ca-ES", "cs-CZ", "da-DK", "de-DE", "el-GR", "en",
+    "es-ES", "fa", "fi-FI", "fr-FR", "he", "hi", "hr-HR", "hu-HU", "hy", "id", "is-IS", "it-IT",
+    "ja-JP", "ka", "kk-KZ", "ko", "lv", "nl-NL", "no", "np-NP", "pl", "pt-BR", "pt-PT", "ro",
+    "ru-RU", "sk-SK", "sl-SI", "sr", "sv", "th-TH", "tr", "uk-UA", "vi-VN", "zh-SG", "zh-SP",
+    "zh-TW", "zu",
+)  # fmt: skip
 # What the invoice's own status means for the gift; other statuses (New, Expired) record nothing.
 STATUS_KINDS = {
     "Settled": EventKind.PAYMENT_SUCCEEDED,
@@ -109,20 +117,57 @@ def _answer_text(response: requests.Response) -> str:
     return str(data)[:300]
 
 
-class BTCPayProvider:
+def checkout_language(language: str) -> str:
+    """BTCPay's name for ``language``: "ru" → "ru-RU", "pt" → "pt-PT", "pt-br" → "pt-BR".
+
+    "en" (BTCPay's own) for a language its checkout does not speak.
+    """
+    wanted = language.lower()
+    base = wanted.split("-")[0]
+    by_lower = {code.lower(): code for code in CHECKOUT_LANGUAGES}
+    regional = [code for code in CHECKOUT_LANGUAGES if code.lower().startswith(base + "-")]
+    same_region = f"{base}-{base}"
+    return (
+        by_lower.get(wanted)
+        or by_lower.get(base)
+        or by_lower.get(same_region)
+        or (regional[0] if regional else "en")
+    )
+
+
+def _settings() -> tuple[str, str, str, str]:
+    return (
+        settings.BTCPAY_URL,
+        settings.BTCPAY_API_KEY,
+        settings.BTCPAY_STORE_ID,
+        settings.BTCPAY_WEBHOOK_SECRET,
+    )
+
+
+class BTCPayProvider(Provider):
     name = "btcpay"
     label = gettext_lazy("Bitcoin and other crypto (BTCPay)")
+    admin_label = "BTCPay Server"
     frequencies: tuple[str, ...] = (Frequency.ONCE.value,)
 
     def available(self) -> bool:
-        return all(
-            (
-                settings.BTCPAY_URL,
-                settings.BTCPAY_API_KEY,
-                settings.BTCPAY_STORE_ID,
-                settings.BTCPAY_WEBHOOK_SECRET,
-            )
-        )
+        return all(_settings())
+
+    def checkout_origins(self) -> list[str]:
+        parts = urlsplit(settings.BTCPAY_CHECKOUT_ORIGIN or settings.BTCPAY_URL)
+        return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+    def checks(self) -> list[CheckMessage]:
+        if any(_settings()) and not all(_settings()):
+            return [
+                Warning(
+                    "BTCPay is partly configured: set SAMIZDAT_BTCPAY_URL, _API_KEY, _STORE_ID "
+                    "and _WEBHOOK_SECRET, or none of them. It is not offered to readers until "
+                    "then.",
+                    id="samizdat.donations.W002",
+                )
+            ]
+        return []
 
     # The Greenfield API
 
@@ -202,8 +247,6 @@ class BTCPayProvider:
     def start_checkout(self, request: CheckoutRequest) -> CheckoutResult:
         if request.frequency != Frequency.ONCE:
             raise ProviderError(_("Crypto gifts are one-off only."))
-        exponent = int(get_currency_precision(request.currency))
-        amount = appeal.to_major(request.amount, request.currency)
         metadata: dict[str, str] = {
             "orderId": request.reference,
             "samizdatReference": request.reference,
@@ -220,13 +263,14 @@ class BTCPayProvider:
             "POST",
             self._invoices_url(),
             {
-                "amount": f"{amount.quantize(Decimal(1).scaleb(-exponent)):f}",
+                # Greenfield takes the amount in major units, as a decimal string.
+                "amount": money.plain(request.amount, request.currency),
                 "currency": request.currency,
                 "metadata": metadata,
                 "checkout": {
                     "redirectURL": request.success_url,
                     "redirectAutomatically": True,
-                    "defaultLanguage": CHECKOUT_LANGUAGES.get(request.language, "en"),
+                    "defaultLanguage": checkout_language(request.language),
                 },
             },
         )
@@ -335,9 +379,12 @@ class BTCPayProvider:
             name=text("samizdatName", 200),
             language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
         )
+        if not money.fits(major, currency):
+            logger.warning("BTCPay invoice %s: %s %s is not a whole number of minor units; "
+                           "recorded rounded", invoice_id, major, currency)  # fmt: skip
         payment = Payment(
             payment_id=invoice_id,
-            amount=appeal.to_minor(major, currency),
+            amount=money.to_minor(major, currency),
             currency=currency,
             frequency=Frequency.ONCE.value,
             reference=reference[:20],

@@ -1,35 +1,45 @@
-"""Bank transfer: no provider at all. The reader gets the newsroom's account details and a
-reference code; staff mark the gift received in the admin when the money arrives."""
+"""Bank transfer: no provider at all.
+
+The reader gets the newsroom's account details for the currency and a reference code; a
+pending gift is recorded at once, and staff mark it received in the admin when the money
+arrives.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from samizdat.donations.providers.base import (
     CheckoutRequest,
     CheckoutResult,
-    Event,
     Frequency,
-    InvalidEvent,
+    Provider,
     ProviderError,
 )
 
 if TYPE_CHECKING:
+    from django.urls import URLPattern
+
     from samizdat.donations.models import RecurringGift
 
 SALT = "samizdat.donations.transfer"
+TOKEN_DAYS = 90
 
 
-class BankTransferProvider:
+class BankTransferProvider(Provider):
     name = "bank"
     label = _("Bank transfer")
     frequencies = (Frequency.ONCE.value,)
+    note = _("We show you our account details and a reference for the transfer.")
+    receives_webhooks = False
+    records_pledge = True
+    confirmed_by_staff = True
+    needs_bank_details = True
 
     def available(self) -> bool:
         from samizdat.donations import appeal
@@ -38,6 +48,11 @@ class BankTransferProvider:
             c.bank_details for c in appeal.load().currencies.values()
         )
 
+    def urlpatterns(self) -> list[URLPattern]:
+        from samizdat.donations.providers.bank import views
+
+        return [path("transfer/<str:token>/", views.transfer, name="transfer")]
+
     def start_checkout(self, request: CheckoutRequest) -> CheckoutResult:
         token = signing.dumps(request.reference, salt=SALT)
         return CheckoutResult(
@@ -45,15 +60,12 @@ class BankTransferProvider:
             provider_reference=request.reference,
         )
 
-    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
-        raise InvalidEvent("bank transfers have no webhook; staff record them in the admin")
-
     def manage_url(self, gift: RecurringGift, return_url: str) -> str:
         raise ProviderError(str(_("Bank transfers are managed at your bank.")))
 
 
 def reference_from_token(token: str) -> str | None:
     try:
-        return str(signing.loads(token, salt=SALT, max_age=60 * 60 * 24 * 90))
+        return str(signing.loads(token, salt=SALT, max_age=60 * 60 * 24 * TOKEN_DAYS))
     except signing.BadSignature:
         return None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
+from django.core.checks import CheckMessage, Warning
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,9 +32,13 @@ from samizdat.donations.providers.base import (
     Frequency,
     Gift,
     InvalidEvent,
+    LinkSpec,
+    MadeLink,
     Payment,
+    Provider,
     ProviderError,
 )
+from samizdat.donations.providers.stripe import units
 
 if TYPE_CHECKING:
     from samizdat.donations.models import RecurringGift
@@ -42,7 +47,20 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "stripe-signature"
 MAX_NETWORK_RETRIES = 1  # a reader is waiting; Stripe's idempotency makes the retry safe
-LOCALES = {"en", "ru"}  # languages Stripe's pages speak that we publish in
+# The languages Stripe's pages speak (its API's `locale`), as documented for Checkout
+# Sessions and Billing portal sessions; any other language gets "auto" (the browser's).
+CHECKOUT_LOCALES = frozenset(
+    {
+        "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr",
+        "fr-CA", "hi-IN", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl",
+        "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK",
+        "zh-TW",
+    }
+)  # fmt: skip
+PORTAL_LOCALES = (CHECKOUT_LOCALES - {"hi-IN"}) | {
+    "en-AU", "en-CA", "en-IE", "en-IN", "en-NZ", "en-SG",
+}  # fmt: skip
+BILLING_ORIGIN = "https://billing.stripe.com"
 INTERVAL = {Frequency.MONTHLY.value: "month", Frequency.ANNUAL.value: "year"}
 FREQUENCY_OF_INTERVAL = {"month": Frequency.MONTHLY.value, "year": Frequency.ANNUAL.value}
 GIFT_STATUS = {
@@ -56,23 +74,48 @@ GIFT_STATUS = {
     "incomplete_expired": "cancelled",
 }
 ANNUAL_PERIOD = datetime.timedelta(days=200)  # a billing period longer than this is a year
-# Gifts through our Payment Links (donations/payment_links.py) carry this in their metadata
+# Gifts through our Payment Links (payment_links.py) carry this in their metadata
 # instead of a reference: the link serves every reader who follows it.
 LINK_MARKER = {"samizdat": "payment_link"}
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # as actions.new_reference
 
 
-class StripeProvider:
+def locale(language: str, supported: frozenset[str]) -> str:
+    """Stripe's name for ``language`` ("pt-br" → "pt-BR", "de-at" → "de"), or "auto"."""
+    by_lower = {code.lower(): code for code in supported}
+    return by_lower.get(language.lower()) or by_lower.get(language.split("-")[0].lower(), "auto")
+
+
+class StripeProvider(Provider):
     name = "stripe"
     label = gettext_lazy("Card, wallet or bank debit (Stripe)")
+    admin_label = "Stripe"
     frequencies: tuple[str, ...] = (
         Frequency.ONCE.value,
         Frequency.MONTHLY.value,
         Frequency.ANNUAL.value,
     )
+    makes_payment_links = True
 
     def available(self) -> bool:
         return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_WEBHOOK_SECRET)
+
+    def refusal(self, *, amount: int, currency: str, frequency: str) -> str:
+        return units.refusal(amount, currency)
+
+    def checkout_origins(self) -> list[str]:
+        return [settings.STRIPE_CHECKOUT_ORIGIN, BILLING_ORIGIN]
+
+    def checks(self) -> list[CheckMessage]:
+        if settings.STRIPE_SECRET_KEY and not settings.STRIPE_WEBHOOK_SECRET:
+            return [
+                Warning(
+                    "SAMIZDAT_STRIPE_SECRET_KEY is set but SAMIZDAT_STRIPE_WEBHOOK_SECRET is "
+                    "not: Stripe is not offered to readers, because gifts could not be recorded.",
+                    id="samizdat.donations.W001",
+                )
+            ]
+        return []
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutResult:
         """A Checkout Session: ``payment`` mode for a one-off gift, ``subscription`` for a
@@ -85,16 +128,20 @@ class StripeProvider:
         }
         if request.name:
             metadata["name"] = request.name
+        try:
+            unit_amount = units.to_stripe(request.amount, request.currency)
+        except ValueError:
+            raise ProviderError(units.refusal(request.amount, request.currency)) from None
         price_data: dict[str, Any] = {
             "currency": request.currency.lower(),
-            "unit_amount": request.amount,
+            "unit_amount": unit_amount,
             "product_data": {"name": _product_name(request.frequency, request.language)},
         }
         params: dict[str, Any] = {
             "line_items": [{"price_data": price_data, "quantity": 1}],
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
-            "locale": request.language if request.language in LOCALES else "auto",
+            "locale": locale(request.language, CHECKOUT_LOCALES),
             "client_reference_id": request.reference,
             "metadata": metadata,
         }
@@ -164,13 +211,31 @@ class StripeProvider:
                 {
                     "customer": gift.provider_customer_id,
                     "return_url": return_url,
-                    "locale": gift.language if gift.language in LOCALES else "auto",
+                    "locale": locale(gift.language, PORTAL_LOCALES),
                 }
             )
         except stripe.StripeError as error:
             _log_failure(f"billing portal for {gift.provider_customer_id}", error)
             raise ProviderError(_reader_message(error)) from None
         return str(session.url)
+
+    # Payment Links (payment_links.py)
+
+    def payment_links_unavailable(self) -> str:
+        if not settings.STRIPE_SECRET_KEY:
+            return "Stripe is not configured: set SAMIZDAT_STRIPE_SECRET_KEY."
+        return ""
+
+    def make_payment_link(self, spec: LinkSpec) -> MadeLink:
+        from samizdat.donations.providers.stripe import payment_links
+
+        return payment_links.create(_client(), spec)
+
+    def set_payment_link_active(self, link_id: str, active: bool) -> None:
+        try:
+            _client().v1.payment_links.update(link_id, {"active": active})
+        except stripe.StripeError as error:
+            raise _links_error(error) from None
 
     # Webhook events, each to one normalised Event (None: nothing for us in it).
 
@@ -210,7 +275,7 @@ class StripeProvider:
         gift = Gift(
             gift_id=subscription,
             frequency=_recurring(meta.get("frequency")) or Frequency.MONTHLY.value,
-            amount=_int(session.get("amount_total")),
+            amount=_amount(session.get("amount_total"), session.get("currency")),
             currency=_text(session.get("currency")).upper(),
             status="active" if paid else "incomplete",
             reference=_reference(meta, subscription),
@@ -266,7 +331,7 @@ class StripeProvider:
         gift = Gift(
             gift_id=subscription,
             frequency=frequency,
-            amount=_int(invoice.get("total")) or _int(invoice.get("amount_paid")),
+            amount=_amount(invoice.get("total") or invoice.get("amount_paid"), currency),
             currency=currency,
             status=status,
             reference=_reference(meta, subscription),
@@ -275,7 +340,7 @@ class StripeProvider:
         )
         payment = Payment(
             payment_id=_text(invoice.get("id")),
-            amount=_int(invoice.get("amount_paid" if paid else "amount_due")),
+            amount=_amount(invoice.get("amount_paid" if paid else "amount_due"), currency),
             currency=currency,
             frequency=frequency,
             reference=_reference(meta, subscription),
@@ -302,14 +367,17 @@ class StripeProvider:
         price = _get(item, "price") or _get(item, "plan") or {}
         interval = _get(price, "recurring", "interval") or _get(price, "interval")
         cancelled = status == "cancelled"
+        currency = _text(subscription.get("currency") or _get(price, "currency")).upper()
         gift = Gift(
             gift_id=_text(subscription.get("id")),
             # The price's interval first: the donor may have switched it in the portal.
             frequency=FREQUENCY_OF_INTERVAL.get(_text(interval))
             or _recurring(meta.get("frequency"))
             or Frequency.MONTHLY.value,
-            amount=_int(_get(price, "unit_amount")) * (_int(_get(item, "quantity")) or 1),
-            currency=_text(subscription.get("currency") or _get(price, "currency")).upper(),
+            amount=_amount(
+                _int(_get(price, "unit_amount")) * (_int(_get(item, "quantity")) or 1), currency
+            ),
+            currency=currency,
             status=status,
             reference=_reference(meta, _text(subscription.get("id"))),
             customer_id=_id(subscription.get("customer")),
@@ -333,12 +401,12 @@ class StripeProvider:
         meta = _metadata(charge.get("metadata"))
         payment = Payment(
             payment_id=invoice or intent or _text(charge.get("id")),
-            amount=_int(charge.get("amount")),
+            amount=_amount(charge.get("amount"), charge.get("currency")),
             currency=_text(charge.get("currency")).upper(),
             frequency=meta.get("frequency") or Frequency.ONCE.value,
             reference=meta.get("reference", ""),
             intent_id=intent,
-            amount_refunded=_int(charge.get("amount_refunded")),
+            amount_refunded=_amount(charge.get("amount_refunded"), charge.get("currency")),
         )
         return self._event(raw, EventKind.PAYMENT_REFUNDED, payment=payment)
 
@@ -375,6 +443,14 @@ def _log_failure(what: str, error: stripe.StripeError) -> None:
         error.code,
         error.request_id,
         error.user_message or error,
+    )
+
+
+def _links_error(error: stripe.StripeError) -> ProviderError:
+    _log_failure("payment links", error)
+    return ProviderError(
+        f"Stripe refused or could not be reached ({type(error).__name__}: "
+        f"{error.user_message or error})"
     )
 
 
@@ -429,6 +505,14 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _amount(value: Any, currency: Any) -> int:
+    """An amount as Stripe counts it → our minor units of ``currency``."""
+    code = _text(currency).upper()
+    if not (len(code) == 3 and code.isalpha()):
+        return _int(value)  # recorded as refused for its currency (actions._problem)
+    return units.from_stripe(_int(value), code)
+
+
 def _time(value: Any) -> datetime.datetime | None:
     if not _int(value):
         return None
@@ -475,7 +559,7 @@ def _session_metadata(session: dict[str, Any]) -> dict[str, str]:
         return {key: value for key, value in meta.items() if key not in LINK_MARKER}
     from samizdat.donations.models import PaymentLink
 
-    known = PaymentLink.objects.filter(stripe_id=link).first()
+    known = PaymentLink.objects.filter(provider=StripeProvider.name, link_id=link).first()
     if known is None:
         return meta
     return {
@@ -549,7 +633,7 @@ def _session_payment(session: dict[str, Any], meta: dict[str, str]) -> Payment:
     intent = _id(session.get("payment_intent"))
     return Payment(
         payment_id=intent or _text(session.get("id")),
-        amount=_int(session.get("amount_total")),
+        amount=_amount(session.get("amount_total"), session.get("currency")),
         currency=_text(session.get("currency")).upper(),
         frequency=Frequency.ONCE.value,
         reference=_reference(meta, _text(session.get("id"))),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
@@ -32,9 +32,12 @@ from samizdat.donations.providers.base import (
     Gift,
     InvalidEvent,
     Payment,
+    Provider,
 )
 
 if TYPE_CHECKING:
+    from django.urls import URLPattern
+
     from samizdat.donations.models import RecurringGift
 
 SALT = "samizdat.donations.demo"
@@ -81,13 +84,23 @@ def event_body(kind: str, data: dict[str, Any]) -> bytes:
     ).encode()
 
 
-class DemoProvider:
+class DemoProvider(Provider):
     name = "demo"
     label = _("Demo payment (no money moves)")
+    admin_label = _("Demo")
     frequencies = (Frequency.ONCE.value, Frequency.MONTHLY.value, Frequency.ANNUAL.value)
+    moves_money = False
 
     def available(self) -> bool:
         return bool(settings.DEBUG and settings.DONATIONS_DEMO)
+
+    def urlpatterns(self) -> list[URLPattern]:
+        from samizdat.donations.providers.demo import views
+
+        return [
+            path("demo/manage/<str:token>/", views.manage, name="demo_manage"),
+            path("demo/<str:token>/", views.checkout, name="demo_checkout"),
+        ]
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutResult:
         _require_debug()
@@ -114,7 +127,7 @@ class DemoProvider:
             data = raw["data"]
             occurred = datetime.datetime.fromtimestamp(raw["created"], tz=datetime.UTC)
             donor = Donor(email=data.get("email", ""), name=data.get("name", ""),
-                          language=data.get("language", "en"))  # fmt: skip
+                          language=data.get("language", ""))  # fmt: skip
             kind = raw["type"]
             if kind == "payment.succeeded":
                 gift = None
