@@ -13,6 +13,7 @@ os.environ.setdefault("SAMIZDAT_LOG_LEVEL", "WARNING")
 
 import dj_database_url
 
+from samizdat.cli import compile_catalogues
 from samizdat.settings import *  # noqa: F403
 from samizdat.settings import DATA_DIR
 
@@ -32,6 +33,8 @@ else:
             "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
         }
     }
+
+compile_catalogues()  # as `samizdat` does at start: tests read the catalogues as they are now
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {

@@ -11,8 +11,12 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 def compile_catalogues(locale_dir: Path = LOCALE_DIR) -> list[Path]:
     """Build each ``django.mo`` from its ``django.po`` when missing or older; return those built."""
+    from io import BytesIO
+
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
+
+    from samizdat.core.files import write_atomic
 
     built = []
     for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
@@ -21,8 +25,10 @@ def compile_catalogues(locale_dir: Path = LOCALE_DIR) -> list[Path]:
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
-        with mo_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
+        compiled = BytesIO()
+        write_mo(compiled, catalog)
+        # Atomically: other processes (web workers, parallel tests) may be reading it.
+        write_atomic(mo_path, compiled.getvalue())
         built.append(mo_path)
     return built
 

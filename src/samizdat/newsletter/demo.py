@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from samizdat.core.languages import codes
 from samizdat.newsletter.actions import (
     ensure_newsletter_pages,
     fill_with_recent_articles,
@@ -49,7 +50,7 @@ def seed_demo_editions() -> int:
     now = timezone.now()
     created = 0
     for language, texts in DEMO_EDITIONS.items():
-        if Edition.objects.filter(language=language).exists():
+        if language not in codes() or Edition.objects.filter(language=language).exists():
             continue
         edition = Edition.objects.create(language=language, send_at=week_slot(now), **texts)
         fill_with_recent_articles(edition_id=edition.pk, since=now - timedelta(days=3650), limit=5)

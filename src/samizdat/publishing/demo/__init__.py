@@ -22,6 +22,7 @@ from wagtail.images.models import AbstractImage
 from wagtail.models import Locale, Page, Revision
 from wagtail.rich_text import RichText
 
+from samizdat.core.languages import codes
 from samizdat.publishing.actions import ensure_site_tree
 from samizdat.publishing.demo.articles_a import ARTICLES_A
 from samizdat.publishing.demo.articles_b import ARTICLES_B
@@ -251,9 +252,11 @@ def seed_demo(now: Any = None) -> dict[str, int]:
     now = now or timezone.now()
     created = {"sections": 0, "authors": 0, "articles": 0, "translations": 0}
     home = ensure_site_tree()
-    ru = Locale.objects.get(language_code="ru")
+    # The demo newsroom writes in English, with Russian translations where the newsroom
+    # publishes in Russian too (SAMIZDAT_LANGUAGES).
+    ru = Locale.objects.filter(language_code="ru").first() if "ru" in codes() else None
 
-    sections: dict[str, tuple[SectionPage, SectionPage]] = {}
+    sections: dict[str, tuple[SectionPage, SectionPage | None]] = {}
     for spec in SECTIONS:
         before = SectionPage.objects.count()
         title, intro = spec["en"]
@@ -261,14 +264,16 @@ def seed_demo(now: Any = None) -> dict[str, int]:
             home, SectionPage, spec["slug"], title=title, intro=intro, show_in_menus=True
         )
         title_ru, intro_ru = spec["ru"]
-        ru_page = ensure_translation(
-            en_page, ru, title=title_ru, intro=intro_ru, show_in_menus=True
+        ru_page = (
+            ensure_translation(en_page, ru, title=title_ru, intro=intro_ru, show_in_menus=True)
+            if ru is not None
+            else None
         )
         created["sections"] += SectionPage.objects.count() - before
         sections[spec["slug"]] = (en_page.specific, ru_page)
 
     index_en = AuthorIndexPage.objects.child_of(home).get()
-    authors: dict[str, tuple[AuthorPage, AuthorPage]] = {}
+    authors: dict[str, tuple[AuthorPage, AuthorPage | None]] = {}
     for spec in AUTHORS:
         before = AuthorPage.objects.count()
         name, role, bio = spec["en"]
@@ -277,7 +282,11 @@ def seed_demo(now: Any = None) -> dict[str, int]:
             index_en, AuthorPage, spec["slug"], title=name, role=role, bio=bio, photo=photo
         )
         name_ru, role_ru, bio_ru = spec["ru"]
-        ru_author = ensure_translation(en_author, ru, title=name_ru, role=role_ru, bio=bio_ru)
+        ru_author = (
+            ensure_translation(en_author, ru, title=name_ru, role=role_ru, bio=bio_ru)
+            if ru is not None
+            else None
+        )
         created["authors"] += AuthorPage.objects.count() - before
         authors[spec["slug"]] = (en_author.specific, ru_author)
 
@@ -313,7 +322,7 @@ def seed_demo(now: Any = None) -> dict[str, int]:
         created["articles"] += 1
 
         ru_spec = spec.get("ru")
-        if ru_spec:
+        if ru is not None and ru_spec:
             translated = article.copy_for_translation(ru, copy_parents=False, alias=False)
             translated.slug = ru_spec["slug"]
             translated.title = ru_spec["headline"]
