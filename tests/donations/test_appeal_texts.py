@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 BANNER_RU = "Независимая журналистика, которую оплачивают читатели. Поддержите нас."
 BANNER_EN = "Independent journalism, paid for by readers. Support us today."
-THREE_LANGUAGES = [("en", "English"), ("ru", "Русский"), ("uk", "Українська")]
+THREE_LANGUAGES = [("en", "English"), ("ru", "Русский"), ("be", "Беларуская")]
 
 
 def write(language: str, **texts: str) -> AppealText:
@@ -56,27 +56,27 @@ def test_what_the_newsroom_writes_replaces_the_default_field_by_field(
 
 
 def test_a_new_language_needs_only_the_setting(client: Client, db: Any, settings: Any) -> None:
-    """Ukrainian has no catalogue here: its readers get the default language's words until
+    """Belarusian has no catalogue here: its readers get the default language's words until
     the newsroom writes its own, which need no code and no migration."""
     settings.LANGUAGES = THREE_LANGUAGES
     write("en", thanks="Thank you, truly.")
-    page = client.get("/donate/thanks/", {"language": "uk"}).content.decode()
+    page = client.get("/donate/thanks/", {"language": "be"}).content.decode()
     assert "Thank you, truly." in page
-    write("uk", thanks="Дякуємо за підтримку.")
-    page = client.get("/donate/thanks/", {"language": "uk"}).content.decode()
-    assert "Дякуємо за підтримку." in page
-    letter = appeal.load().text("newsletter_appeal", "uk")  # what the newsletter puts in
+    write("be", thanks="Дзякуй за падтрымку.")
+    page = client.get("/donate/thanks/", {"language": "be"}).content.decode()
+    assert "Дзякуй за падтрымку." in page
+    letter = appeal.load().text("newsletter_appeal", "be")  # what the newsletter puts in
     assert letter == "This letter is free because readers pay for it. If you can, support us."
 
 
 def test_a_language_the_catalogue_lacks_falls_back_to_the_default_languages_words(
     db: Any, settings: Any
 ) -> None:
-    settings.LANGUAGES = [("ru", "Русский"), ("en", "English"), ("uk", "Українська")]
+    settings.LANGUAGES = [("ru", "Русский"), ("en", "English"), ("be", "Беларуская")]
     settings.LANGUAGE_CODE = "ru"
     appeal.forget()
     config = appeal.load()
-    assert config.text("banner", "uk") == BANNER_RU
+    assert config.text("banner", "be") == BANNER_RU
     assert config.text("banner", "en") == BANNER_EN
     assert config.text("banner", "de") == BANNER_RU  # not one of ours: the default language
 
@@ -111,7 +111,7 @@ def test_the_languages_offered_are_those_of_the_settings(
     settings.LANGUAGES = THREE_LANGUAGES
     page = admin_client.get("/admin/settings/donations/donationsettings/", follow=True)
     template = page.content.decode()
-    assert '<option value="uk">Українська</option>' in template
+    assert '<option value="be">Беларуская</option>' in template
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
