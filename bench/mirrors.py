@@ -324,8 +324,8 @@ def weight(outdir: Path, article: str) -> dict[str, Any]:
     parser.feed(page.read_text(encoding="utf-8"))
     files = [page]
     for link in parser.links:
-        path = urlsplit(urljoin(f"http://bundle{article}", link)).path
-        files.append(outdir / path.lstrip("/"))
+        target = urlsplit(urljoin(f"http://bundle{article}", link)).path
+        files.append(outdir / target.lstrip("/"))
     rows = []
     totals: dict[str, int | None] = {"raw": 0, "gz": 0, "br": 0}
     for path in files:

@@ -76,9 +76,11 @@ def group_commit() -> None:
             flush()
         return True  # a claim taken over is not noticed here (measurement only)
 
-    def claim(edition_id: int, token: str, *size: int) -> Any:
+    def claim(
+        edition_id: int, token: str, size: int = sending.CLAIM_SIZE
+    ) -> list[tuple[int, int, str]]:
         flush()
-        return original_claim(edition_id, token, *size)
+        return original_claim(edition_id, token, size)
 
     sending.record = record
     sending.claim = claim

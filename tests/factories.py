@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
 from django.core.files.images import ImageFile
@@ -22,6 +22,8 @@ from samizdat.publishing.models import (
     SectionPage,
 )
 
+PageT = TypeVar("PageT", bound=Page)
+
 
 class ImageFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -33,7 +35,7 @@ class ImageFactory(factory.django.DjangoModelFactory):
     )
 
 
-class PageFactory(factory.Factory):
+class PageFactory(factory.Factory[PageT]):
     """Creates a page under ``parent`` and publishes it, as an editor would."""
 
     class Meta:
@@ -41,6 +43,11 @@ class PageFactory(factory.Factory):
 
     parent: Any = None
     published_at: datetime | None = None
+
+    if TYPE_CHECKING:
+        # Calling a factory returns the page it created (factory_boy's metaclass does that,
+        # untyped); mypy otherwise takes the call for an instance of the factory.
+        def __new__(cls, **kwargs: Any) -> PageT: ...  # type: ignore[misc]
 
     @classmethod
     def _create(cls, model_class: type[Page], *args: Any, **kwargs: Any) -> Page:
@@ -63,7 +70,7 @@ class PageFactory(factory.Factory):
         return page
 
 
-class SectionPageFactory(PageFactory):
+class SectionPageFactory(PageFactory[SectionPage]):
     class Meta:
         model = SectionPage
 
@@ -72,7 +79,7 @@ class SectionPageFactory(PageFactory):
     show_in_menus = True
 
 
-class AuthorPageFactory(PageFactory):
+class AuthorPageFactory(PageFactory[AuthorPage]):
     class Meta:
         model = AuthorPage
 
@@ -82,7 +89,7 @@ class AuthorPageFactory(PageFactory):
     bio = "Writes about the things that matter."
 
 
-class ArticlePageFactory(PageFactory):
+class ArticlePageFactory(PageFactory[ArticlePage]):
     class Meta:
         model = ArticlePage
 

@@ -50,11 +50,12 @@ def _messages(language: str) -> list[Message]:
 
 
 def _ids(message: Message) -> tuple[str, ...]:
-    return message.id if isinstance(message.id, tuple) else (message.id,)
+    return (message.id,) if isinstance(message.id, str) else tuple(message.id)
 
 
 def _strings(message: Message) -> tuple[str, ...]:
-    return message.string if isinstance(message.string, tuple) else (message.string,)
+    assert message.string is not None, message.id
+    return (message.string,) if isinstance(message.string, str) else tuple(message.string)
 
 
 def test_every_catalogue_is_checked() -> None:

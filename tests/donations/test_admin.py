@@ -9,14 +9,13 @@ import datetime
 import io
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.messages import get_messages
 from django.core import mail
 from django.db import connection
-from django.http import HttpResponse
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.test import Client
@@ -24,6 +23,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from samizdat.donations.models import Donation, RecurringGift
+
+if TYPE_CHECKING:
+    from tests.responses import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +85,7 @@ def recurring(
     )  # fmt: skip
 
 
-def html(response: HttpResponse) -> str:
+def html(response: ClientResponse) -> str:
     assert response.status_code == 200, response.status_code
     return response.content.decode()
 
@@ -105,17 +107,17 @@ def row(table: str, currency: str) -> str:
     return re.sub(r"\s+", " ", match.group(1))
 
 
-def references(response: HttpResponse) -> set[str]:
+def references(response: ClientResponse) -> set[str]:
     return set(re.findall(r"SZ-[A-Z]+\d+", html(response)))
 
 
-def exported(response: HttpResponse) -> list[list[str]]:
+def exported(response: ClientResponse) -> list[list[str]]:
     assert response.status_code == 200
-    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]  # a streamed response: the stubs type the client's without streaming_content
     return list(csv.reader(io.StringIO(body)))
 
 
-def flash(response: HttpResponse) -> list[str]:
+def flash(response: ClientResponse) -> list[str]:
     return [str(message).strip() for message in get_messages(response.wsgi_request)]
 
 
@@ -369,11 +371,10 @@ def test_gift_page_shows_the_record_read_only(
 # Mark received -------------------------------------------------------------------------
 
 
-def receive(client: Client, donation: Donation, **data: str) -> HttpResponse:
+def receive(client: Client, donation: Donation, **data: str) -> ClientResponse:
     form = {"received_on": timezone.localdate().isoformat(), "amount": ""}
     form.update(data)
-    response: HttpResponse = client.post(f"{GIFTS}receive/{donation.pk}/", form)
-    return response
+    return client.post(f"{GIFTS}receive/{donation.pk}/", form)
 
 
 def receipt_template_exists() -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -23,6 +23,9 @@ from tests.donations.btcpay_server import (
     BTCPayServer,
     Delivery,
 )
+
+if TYPE_CHECKING:
+    from tests.responses import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +70,7 @@ def start_gift(client: Client, btcpay: BTCPayServer, **fields: str) -> str:
     return str(invoice["id"])
 
 
-def post_webhook(client: Client, delivery: Delivery) -> Any:
+def post_webhook(client: Client, delivery: Delivery) -> ClientResponse:
     return client.post(
         "/webhooks/btcpay/",
         data=delivery.body,
@@ -285,7 +288,7 @@ def test_signed_webhook_that_is_not_an_event_of_our_store_is_refused(
 
     answers = [
         post_webhook(client, Delivery(not_json, {"BTCPay-Sig": btcpay.sign(not_json)})),
-        post_webhook(client, btcpay.deliver(["InvoiceSettled"])),  # type: ignore[arg-type]
+        post_webhook(client, btcpay.deliver(["InvoiceSettled"])),  # type: ignore[arg-type]  # not an object, on purpose
         post_webhook(client, other_store),
         post_webhook(client, btcpay.webhook(invoice_id, timestamp="yesterday")),
     ]

@@ -5,25 +5,29 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from samizdat.donations import appeal, gateway
 from samizdat.donations.models import AppealCurrency, Donation, ProviderEvent, RecurringGift
 
+if TYPE_CHECKING:
+    from tests.responses import ClientResponse
+
 pytestmark = pytest.mark.django_db
 
 
-def donate(client: Any, **fields: Any) -> Any:
+def donate(client: Client, **fields: Any) -> ClientResponse:
     data = {"language": "en", "frequency": "once", "currency": "USD", "provider": "demo"}
     data.update(fields)
     return client.post("/donate/", data)
 
 
-def pay_demo(client: Any, response: Any) -> Any:
+def pay_demo(client: Client, response: ClientResponse) -> ClientResponse:
     assert response.status_code == 303, response.content.decode()[:2000]
     checkout = client.get(response["Location"])
     assert 'class="demo-label"' in checkout.content.decode()
@@ -154,7 +158,7 @@ def test_demo_monthly_gift_starts_a_recurring_gift_the_donor_can_cancel(
     mail.outbox.clear()
     page = client.post("/donate/manage/", {"email": "ivan@example.org", "language": "en"})
     assert page.status_code == 200
-    link = re.search(r"http://testserver(/donate/manage/\S+/)", mail.outbox[0].body)
+    link = re.search(r"http://testserver(/donate/manage/\S+/)", str(mail.outbox[0].body))
     assert link is not None
     gifts_page = client.get(link.group(1))
     assert "$5" in gifts_page.content.decode()

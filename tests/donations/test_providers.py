@@ -11,7 +11,7 @@ import importlib
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core import mail
@@ -23,6 +23,9 @@ from django.urls import clear_url_caches
 from samizdat.donations import gateway
 from samizdat.donations.models import AppealCurrency, Donation, ProviderEvent
 from tests.donations import pigeon
+
+if TYPE_CHECKING:
+    from tests.responses import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +62,7 @@ def with_pigeon(db: Any) -> Iterator[None]:
     reload_urls()
 
 
-def pigeon_webhook(client: Client, reference: str, *, amount: int, currency: str) -> Any:
+def pigeon_webhook(client: Client, reference: str, *, amount: int, currency: str) -> ClientResponse:
     body = json.dumps(
         {"id": f"pgn_evt_{reference}", "type": "paid", "created": int(time.time()),
          "reference": reference, "payment_id": f"pgn_pay_{reference}", "amount": amount,

@@ -25,8 +25,8 @@ NOW = datetime.datetime(2026, 3, 15, 15, 0, tzinfo=UTC)
 _counter = iter(range(1, 10**6))
 
 
-def at(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def gift(amount: int, currency: str, paid_at: datetime.datetime | None, **extra: Any) -> Donation:

@@ -7,9 +7,10 @@ import datetime
 import logging
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.test import Client
 from django.utils import translation
 
 from samizdat.donations import gateway
@@ -26,6 +27,9 @@ from tests.donations.stripe_server import (
     sign,
     signed,
 )
+
+if TYPE_CHECKING:
+    from tests.responses import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +55,7 @@ def checkout(client: Any, stripe_api: FakeStripe, **fields: Any) -> tuple[str, R
     return session_id, stripe_api.calls("/v1/checkout/sessions")[-1]
 
 
-def deliver(client: Any, payload: dict[str, Any], **signing: Any) -> Any:
+def deliver(client: Client, payload: dict[str, Any], **signing: Any) -> ClientResponse:
     body, header = signed(payload, **signing)
     return client.post(
         "/webhooks/stripe/", data=body, content_type="application/json",
@@ -59,7 +63,7 @@ def deliver(client: Any, payload: dict[str, Any], **signing: Any) -> Any:
     )  # fmt: skip
 
 
-def delivered(client: Any, payload: dict[str, Any]) -> str:
+def delivered(client: Client, payload: dict[str, Any]) -> str:
     response = deliver(client, payload)
     assert response.status_code == 200, response.content.decode()
     return str(response.content.decode())

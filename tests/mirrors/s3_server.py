@@ -58,7 +58,7 @@ def _recording(app: Any, log: list[tuple[str, str]]) -> Callable[..., Iterable[b
         query = environ.get("QUERY_STRING", "")
         path = unquote(environ.get("PATH_INFO", ""))
         log.append((environ["REQUEST_METHOD"], f"{path}?{query}" if query else path))
-        return app(environ, start_response)  # type: ignore[no-any-return]
+        return app(environ, start_response)
 
     return wrapped
 

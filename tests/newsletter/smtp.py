@@ -160,7 +160,7 @@ class _Controller(Controller):
     """Binds port 0 and learns the port the system gave it before aiosmtpd connects to it."""
 
     def _trigger_server(self) -> None:
-        assert self.server is not None
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
 

@@ -10,14 +10,13 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
@@ -35,6 +34,9 @@ from samizdat.newsletter.models import (
     email_hash,
 )
 from tests.newsletter.conftest import make_edition, make_stories
+
+if TYPE_CHECKING:
+    from tests.responses import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -55,11 +57,11 @@ def subscriber(
     )
 
 
-def emails_in(response: HttpResponse) -> set[str]:
+def emails_in(response: ClientResponse) -> set[str]:
     return set(re.findall(r"[\w.+=-]+@example\.(?:org|net)", response.content.decode()))
 
 
-def flash(response: HttpResponse) -> list[str]:
+def flash(response: ClientResponse) -> list[str]:
     return [str(message).strip() for message in get_messages(response.wsgi_request)]
 
 
@@ -109,7 +111,7 @@ def test_csv_export_lists_the_filtered_subscribers_in_importable_columns(
     response = admin_client.get(SUBSCRIBERS, {"export": "csv"})
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="subscribers.csv"'
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))  # type: ignore[attr-defined]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))  # type: ignore[attr-defined]  # a streamed response: the stubs type the client's without streaming_content
     assert rows[0] == ["email", "language", "status", "signed_up", "confirmed", "source"]
     by_email = {row[0]: row for row in rows[1:]}
     assert set(by_email) == {
@@ -122,7 +124,7 @@ def test_csv_export_lists_the_filtered_subscribers_in_importable_columns(
     assert by_email["dora@example.org"][5] == '\'=HYPERLINK("http://evil.example")'
 
     active = admin_client.get(SUBSCRIBERS, {"export": "csv", "status": "active"})
-    rows = list(csv.reader(io.StringIO(b"".join(active.streaming_content).decode())))  # type: ignore[attr-defined]
+    rows = list(csv.reader(io.StringIO(b"".join(active.streaming_content).decode())))  # type: ignore[attr-defined]  # a streamed response: the stubs type the client's without streaming_content
     assert {row[0] for row in rows[1:]} == {"anna@example.org", "dora@example.org"}
 
 

@@ -8,7 +8,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import altcha
 import feedparser
@@ -16,7 +16,6 @@ import pytest
 from django.conf import settings
 from django.core import mail, serializers, signing
 from django.core.cache import caches
-from django.http import HttpResponse
 from django.test import Client
 from django.utils import translation
 
@@ -32,6 +31,9 @@ from samizdat.newsletter.models import (
 from samizdat.publishing.models import PrivacyPolicyPage
 from tests.publishing.helpers import parse_html, resolve, text_of
 
+if TYPE_CHECKING:
+    from tests.responses import ClientResponse
+
 pytestmark = pytest.mark.django_db
 
 ARTICLE = "/en/news/court-opens-trial/"
@@ -39,7 +41,7 @@ SUBSCRIBE = "/newsletter/subscribe/"
 READER = "reader@example.org"
 CONFIRM_LINK = re.compile(r"http://testserver(/newsletter/confirm/[^/\s]+/)")
 
-Post = Callable[..., HttpResponse]
+Post = Callable[..., "ClientResponse"]
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ def post(reader: Client, django_capture_on_commit_callbacks: Any) -> Iterator[Po
 
     def send(
         path: str = SUBSCRIBE, headers: dict[str, str] | None = None, **fields: str
-    ) -> HttpResponse:
+    ) -> ClientResponse:
         data = {
             "email": READER,
             "language": "en",
@@ -83,12 +85,12 @@ def post(reader: Client, django_capture_on_commit_callbacks: Any) -> Iterator[Po
 
 
 def confirm_path(message: mail.EmailMessage) -> str:
-    found = CONFIRM_LINK.search(message.body)
+    found = CONFIRM_LINK.search(str(message.body))
     assert found, message.body
     return found.group(1)
 
 
-def body(response: HttpResponse) -> str:
+def body(response: ClientResponse) -> str:
     return response.content.decode()
 
 
@@ -153,7 +155,7 @@ def test_signup_records_consent_and_mails_a_confirmation_link(
     # Nothing about the reader's network is kept: not in the database, not in the cache.
     stored = serializers.serialize("json", [subscriber, consent])
     assert "127.0.0.1" not in stored
-    cache_keys = " ".join(str(key) for key in caches["default"]._cache)  # type: ignore[attr-defined]
+    cache_keys = " ".join(str(key) for key in caches["default"]._cache)  # type: ignore[attr-defined]  # LocMemCache's own dict
     assert "127.0.0.1" not in cache_keys
     assert READER not in cache_keys
 
@@ -251,7 +253,7 @@ def test_signing_up_again_while_pending_resends_up_to_three_letters_a_day(
     assert len(mail.outbox) == 3
     assert Subscriber.objects.count() == 1
     # Each letter carries a link that works.
-    assert all(CONFIRM_LINK.search(message.body) for message in mail.outbox)
+    assert all(CONFIRM_LINK.search(str(message.body)) for message in mail.outbox)
 
 
 # Bad input -------------------------------------------------------------------------------
@@ -512,7 +514,7 @@ def test_sent_editions_are_in_the_archive_and_its_feeds(
     index = client.get("/en/newsletter/")
     assert index.status_code == 200
     links = {
-        text_of(a): resolve("/en/newsletter/", a.get("href"))
+        text_of(a): resolve("/en/newsletter/", a.get("href", ""))
         for a in parse_html(body(index)).iterfind(".//section[@class='archive']//a")
     }
     assert links["The week in courts"] == f"/en/newsletter/{sent.pk}/"

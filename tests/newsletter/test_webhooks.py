@@ -8,11 +8,10 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core import mail
-from django.http import HttpResponse
 from django.test import Client
 
 from samizdat.newsletter import actions
@@ -24,6 +23,9 @@ from samizdat.newsletter.models import (
     Suppression,
     email_hash,
 )
+
+if TYPE_CHECKING:
+    from tests.responses import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +103,7 @@ def mailgun_event(event: str, recipient: str, message_id: str, **extra: Any) -> 
 def post_mailgun(
     client: Client, event_data: dict[str, Any], *, key: str = SIGNING_KEY,
     auth: dict[str, str] | None = None,
-) -> HttpResponse:  # fmt: skip
+) -> ClientResponse:  # fmt: skip
     payload = {"signature": mailgun_signature(key), "event-data": event_data}
     return client.post(
         "/webhooks/mail/mailgun/",

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
 
 import html5lib
 from django.core.cache import cache
-from django.http import HttpResponse
 from django.test import Client
 from wagtail.models import Locale, Page
 
 from samizdat.core.paths import language_roots, public_path
 from samizdat.publishing.models import ArticlePage
 
+if TYPE_CHECKING:
+    from tests.responses import ClientResponse
+
 SITE = "http://testserver"
 
 
-def get_ok(client: Client, path: str) -> HttpResponse:
+def get_ok(client: Client, path: str) -> ClientResponse:
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     return response

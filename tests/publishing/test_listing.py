@@ -55,7 +55,9 @@ def test_section_shows_the_newest_stories_first(client: Client, shelf: dict[str,
     # Seven stories, three a page: one full archive page, the other four on the section.
     root = parse_html(page_html(client, "/en/news/"))
     assert card_titles(root) == [LEAD, "News 1", "News 2", "News 3"]
-    assert "Page" not in "".join(root.find(".//nav[@class='pagination']").itertext())
+    nav = root.find(".//nav[@class='pagination']")
+    assert nav is not None
+    assert "Page" not in "".join(nav.itertext())
 
 
 def test_archive_pages_count_from_the_oldest_story(client: Client, shelf: dict[str, Any]) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
@@ -60,7 +59,7 @@ class RecurringSummary:
 
 
 def period_starts(
-    *, unit: Unit, count: int, now: datetime.datetime, tz: ZoneInfo
+    *, unit: Unit, count: int, now: datetime.datetime, tz: datetime.tzinfo
 ) -> list[datetime.date]:
     """The first days of the last ``count`` periods, the current one last."""
     today = now.astimezone(tz).date()
@@ -86,7 +85,7 @@ def next_start(day: datetime.date, unit: Unit) -> datetime.date:
     return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
 
 
-def midnight(day: datetime.date, tz: ZoneInfo) -> datetime.datetime:
+def midnight(day: datetime.date, tz: datetime.tzinfo) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
 
 
@@ -99,7 +98,7 @@ def _timelines(
     unit: Unit,
     count: int,
     now: datetime.datetime,
-    tz: ZoneInfo,
+    tz: datetime.tzinfo,
 ) -> dict[str, Timeline]:
     """One GROUP BY query: each aggregate per period of ``field`` (and per ``key`` column)."""
     starts = period_starts(unit=unit, count=count, now=now, tz=tz)
@@ -128,7 +127,7 @@ def _timelines(
     return {name: Timeline(unit, starts, found[name]) for name in aggregates}
 
 
-def received(*, unit: Unit, count: int, now: datetime.datetime, tz: ZoneInfo) -> Received:
+def received(*, unit: Unit, count: int, now: datetime.datetime, tz: datetime.tzinfo) -> Received:
     """Paid gifts (amount − refunded) per currency and period of payment."""
     timelines = _timelines(
         Donation.objects.filter(status__in=RECEIVED),
@@ -147,7 +146,7 @@ def received(*, unit: Unit, count: int, now: datetime.datetime, tz: ZoneInfo) ->
     return Received(amounts=timelines["amount"], gifts=timelines["gifts"])
 
 
-def refunds(*, unit: Unit, count: int, now: datetime.datetime, tz: ZoneInfo) -> Received:
+def refunds(*, unit: Unit, count: int, now: datetime.datetime, tz: datetime.tzinfo) -> Received:
     """Money given back per currency, by the period the refunded gift was paid in."""
     timelines = _timelines(
         Donation.objects.filter(status__in=RECEIVED, amount_refunded__gt=0),
@@ -162,7 +161,7 @@ def refunds(*, unit: Unit, count: int, now: datetime.datetime, tz: ZoneInfo) -> 
     return Received(amounts=timelines["amount"], gifts=timelines["gifts"])
 
 
-def failed(*, unit: Unit, count: int, now: datetime.datetime, tz: ZoneInfo) -> Timeline:
+def failed(*, unit: Unit, count: int, now: datetime.datetime, tz: datetime.tzinfo) -> Timeline:
     """Failed payments per period they were attempted in (key ``"all"``)."""
     return _timelines(
         Donation.objects.filter(status=Donation.Status.FAILED),
@@ -176,7 +175,7 @@ def failed(*, unit: Unit, count: int, now: datetime.datetime, tz: ZoneInfo) -> T
     )["failed"]
 
 
-def recurring_changes(*, count: int, now: datetime.datetime, tz: ZoneInfo) -> Timeline:
+def recurring_changes(*, count: int, now: datetime.datetime, tz: datetime.tzinfo) -> Timeline:
     """Recurring gifts started (keys ``"new"``) and cancelled (``"cancelled"``) per month.
 
     A gift that never got past its first payment (still incomplete) is not new.
