@@ -17,14 +17,20 @@ demo: $(STAMP)
 	$(BIN)/samizdat demo
 
 # The suite runs on SQLite; with SAMIZDAT_TEST_DATABASE_URL set it runs again on that database.
+# One process per core, each taking whole test files (a module's fixtures are built once), in
+# random order (pytest-randomly prints the seed; `PYTEST_ARGS="-p randomly --randomly-seed=N"`
+# replays one). Outside CI the test databases are kept between runs (migrations added since
+# are applied); CI builds them anew.
+PYTEST := $(BIN)/pytest -n auto --dist loadfile $(if $(filter true,$(CI)),--create-db,--reuse-db)
+
 test: test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
-	env -u SAMIZDAT_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	env -u SAMIZDAT_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
 	@if [ -n "$$SAMIZDAT_TEST_DATABASE_URL" ]; then \
-		$(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
+		$(PYTEST) -m "not browser" $(PYTEST_ARGS); \
 	else \
 		echo "SAMIZDAT_TEST_DATABASE_URL is not set: the PostgreSQL pass is skipped."; \
 	fi
@@ -39,4 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .test-databases .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

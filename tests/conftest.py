@@ -1,12 +1,80 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from django.core.cache import caches
+from django.db import connections, transaction
+from pytest_django import DjangoDbBlocker
+from pytest_django.plugin import blocking_manager_key
+from wagtail.models import Page
 
 from samizdat.publishing.actions import ensure_site_tree
 from tests import factories
+
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server"}
+MODULE_DATA = "module_data_"
+T = TypeVar("T")
+
+
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    in_marker = bool(marker and marker.kwargs.get("transaction"))
+    return in_marker or bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests run in random order (pytest-randomly), so none may count on what ran before it.
+
+    A test that commits starts from the database as migrations left it (the skeleton, the
+    roles, the default currencies), serialized once at set-up, and leaves it so (see
+    ``pytest_runtest_teardown``). Data a module builds once (fixtures named ``module_data_…``)
+    is built before the module's first test, whichever that is, so every test of the module
+    sees the same database."""
+    tests = [item for item in items if isinstance(item, pytest.Function)]
+    module_data: dict[Any, list[str]] = {}
+    for test in tests:
+        for name in test.fixturenames:
+            wanted = module_data.setdefault(test.module, [])
+            if name.startswith(MODULE_DATA) and name not in wanted:
+                wanted.append(name)
+    for test in tests:
+        if _transactional(test):
+            marker = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+            test.add_marker(marker, append=False)  # the closest: it wins over the test's own
+        missing = [name for name in module_data[test.module] if name not in test.fixturenames]
+        test.fixturenames[:0] = missing  # first, before the test's own transaction begins
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
+    """The test database as migrations leave it; a database kept from an earlier run
+    (``--reuse-db``) that a run stopped in the middle of a committing test left empty is
+    refused with what to do, rather than failing every test."""
+    with django_db_blocker.unblock():
+        if not Page.objects.exists():
+            pytest.exit(
+                "The test database kept from an earlier run is empty (that run stopped while "
+                "a test that commits was running): run once with --create-db, e.g. "
+                "`make test PYTEST_ARGS=--create-db`.",
+                returncode=2,
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a test that committed has been torn down (its tables emptied), put back what
+    migrations wrote, so the tests after it, in any order and file, find it as in a fresh
+    database."""
+    result = yield
+    if _transactional(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            for connection in connections.all():
+                contents = getattr(connection, "_test_serialized_contents", None)
+                if contents:
+                    connection.creation.deserialize_db_from_string(contents)
+    return result
 
 
 @pytest.fixture(autouse=True)
@@ -21,9 +89,47 @@ def site_tree(db: Any) -> Any:
     return ensure_site_tree()
 
 
-@pytest.fixture
-def newsroom(site_tree: Any) -> dict[str, Any]:
-    """A small published newsroom: two sections, two authors, a few tagged articles."""
+@pytest.fixture(scope="module")
+def module_transaction(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[bool]:
+    """A transaction around a whole module, as Django's ``TestCase.setUpTestData`` has: data
+    built in it once is there for every test of the module (each test's own transaction is a
+    savepoint inside it) and gone when the module ends. False, and no transaction, in a module
+    with tests that commit: they need the database as it is."""
+    module = request.module
+    if any(
+        _transactional(item)
+        for item in request.session.items
+        if getattr(item, "module", None) is module
+    ):
+        yield False
+        return
+    with django_db_blocker.unblock():
+        atomics = [transaction.atomic(using=alias) for alias in connections]
+        for atomic in atomics:
+            atomic.__enter__()
+    try:
+        yield True
+    finally:
+        with django_db_blocker.unblock():
+            for alias, atomic in zip(reversed(list(connections)), reversed(atomics), strict=True):
+                transaction.set_rollback(True, using=alias)
+                atomic.__exit__(None, None, None)
+
+
+def build_once(
+    module_transaction: bool, django_db_blocker: DjangoDbBlocker, build: Callable[[], T]
+) -> T | None:
+    """``build()``'s result, built once for the module; None where each test builds its own."""
+    if not module_transaction:
+        return None
+    with django_db_blocker.unblock():
+        return build()
+
+
+def _build_newsroom() -> dict[str, Any]:
+    ensure_site_tree()
     home = factories.home("en")
     news = factories.SectionPageFactory(parent=home, title="News", slug="news")
     culture = factories.SectionPageFactory(parent=home, title="Culture", slug="culture")
@@ -41,3 +147,25 @@ def newsroom(site_tree: Any) -> dict[str, Any]:
     )
     return {"home": home, "news": news, "culture": culture, "anna": anna, "pavel": pavel,
             "image": image, "lead": lead}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def module_data_newsroom(
+    module_transaction: bool, django_db_blocker: DjangoDbBlocker
+) -> dict[str, Any] | None:
+    return build_once(module_transaction, django_db_blocker, _build_newsroom)
+
+
+def fresh(objects: dict[str, Any]) -> dict[str, Any]:
+    """The same rows, read again: what a test changes in its objects stays with that test."""
+    return {name: type(obj).objects.get(pk=obj.pk) for name, obj in objects.items()}
+
+
+@pytest.fixture
+def newsroom(site_tree: Any, module_data_newsroom: dict[str, Any] | None) -> dict[str, Any]:
+    """A small published newsroom: two sections, two authors, a few tagged articles. Built
+    once per module (where no test commits), each test getting its objects fresh from the
+    database."""
+    if module_data_newsroom is None:
+        return _build_newsroom()
+    return fresh(module_data_newsroom)

@@ -1,13 +1,12 @@
-"""An app plugs in through hooks alone: what it registers runs in the worker, the demo and
-``samizdat seed``, shows in pages' regions and the static bundle, and counts for the CSP and
-reader forms, with no edit to core or to another app. A "fifth app" registers here."""
+"""An app plugs in through hooks alone: what it registers is offered by ``samizdat seed``,
+shows in pages' regions and the static bundle, and counts for the CSP and reader forms, with
+no edit to core or to another app. A "fifth app" registers here (its periodic jobs: in
+``test_worker.py``; its demo content: ``tests/publishing/test_demo.py`` seeds through the
+same hook)."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -22,40 +21,17 @@ from wagtail import hooks
 from samizdat.core.hooks import (
     FORM_ACTION_ORIGINS,
     FORM_ORIGINS,
-    PERIODIC_JOBS,
     PUBLIC_PATHS,
     SEEDERS,
     Seeder,
     region,
 )
-from samizdat.core.management.commands.worker import run_due_jobs
 from samizdat.mirrors import bundle
 from samizdat.newsletter.actions import ensure_newsletter_pages
 from samizdat.newsletter.models import Subscriber
 from tests.core.test_app_origins import sign_up as sign_up_from
 
 pytestmark = pytest.mark.django_db
-
-
-def test_the_worker_runs_every_registered_job_and_one_failing_stops_none(
-    site_tree: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    stop = threading.Event()
-    ran: list[datetime] = []
-
-    def broken(now: datetime) -> None:
-        raise RuntimeError("the quiz server is down")
-
-    def count_quizzes(now: datetime) -> None:
-        ran.append(now)
-        stop.set()  # one round is enough
-
-    jobs = [(PERIODIC_JOBS, broken), (PERIODIC_JOBS, count_quizzes)]
-    with caplog.at_level(logging.ERROR), hooks.register_temporarily(jobs):
-        run_due_jobs(stop, interval=60)
-    assert len(ran) == 1
-    assert "test_hooks" in caplog.text and "broken failed" in caplog.text
-    assert "the quiz server is down" in caplog.text
 
 
 def test_seed_offers_every_registered_seeder(site_tree: Any) -> None:

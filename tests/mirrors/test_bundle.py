@@ -15,6 +15,7 @@ import brotli
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 from pytest_django.fixtures import Settings
 from wagtail.models import PageViewRestriction
 
@@ -25,17 +26,14 @@ from samizdat.newsletter.actions import ensure_newsletter_pages, finish_edition
 from samizdat.newsletter.models import Edition
 from samizdat.publishing.models import ArticlePage, ArticlePageAuthor
 from tests import factories
+from tests.conftest import build_once
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def site(newsroom: dict[str, Any], settings: Settings, tmp_path: Path) -> dict[str, Any]:
-    """The newsroom with enough stories for archive pages (three a page), tags and authors."""
-    settings.ARTICLES_PER_PAGE = 3
-    settings.BUNDLE_DIR = tmp_path / "bundle"
+def _stories(newsroom: dict[str, Any]) -> list[ArticlePage]:
     now = timezone.now()
-    stories = [
+    return [
         factories.ArticlePageFactory(
             parent=newsroom["news"] if n % 3 else newsroom["culture"],
             title=f"Story {n}",
@@ -46,6 +44,34 @@ def site(newsroom: dict[str, Any], settings: Settings, tmp_path: Path) -> dict[s
         )
         for n in range(1, 12)
     ]
+
+
+@pytest.fixture(scope="module")
+def module_data_stories(
+    module_transaction: bool,
+    django_db_blocker: DjangoDbBlocker,
+    module_data_newsroom: dict[str, Any] | None,
+) -> list[ArticlePage] | None:
+    if module_data_newsroom is None:
+        return None
+    newsroom = module_data_newsroom
+    return build_once(module_transaction, django_db_blocker, lambda: _stories(newsroom))
+
+
+@pytest.fixture
+def site(
+    newsroom: dict[str, Any],
+    settings: Settings,
+    tmp_path: Path,
+    module_data_stories: list[ArticlePage] | None,
+) -> dict[str, Any]:
+    """The newsroom with enough stories for archive pages (three a page), tags and authors."""
+    settings.ARTICLES_PER_PAGE = 3
+    settings.BUNDLE_DIR = tmp_path / "bundle"
+    if module_data_stories is None:
+        stories = _stories(newsroom)
+    else:
+        stories = [ArticlePage.objects.get(pk=story.pk) for story in module_data_stories]
     return {**newsroom, "stories": stories, "root": settings.BUNDLE_DIR}
 
 

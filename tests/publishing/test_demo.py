@@ -1,3 +1,6 @@
+"""The demo newsroom `samizdat demo` seeds: every app's demo content, through the hooks the
+apps register, complete, seeded once, and dated in the past. Seeded once for the module."""
+
 from __future__ import annotations
 
 import re
@@ -9,25 +12,42 @@ from django.contrib.auth.models import User
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 from taggit.models import Tag
 from wagtail.models import Page, Revision
 
-from samizdat.core.management.commands.demo import DEMO_PASSWORD, ensure_demo_users
+from samizdat.core.management.commands.demo import (
+    DEMO_PASSWORD,
+    ensure_demo_users,
+    seed_demo_content,
+)
 from samizdat.core.paths import language_roots, public_path
-from samizdat.newsletter.demo import seed_demo_editions
 from samizdat.newsletter.models import Edition
-from samizdat.publishing.demo import seed_demo
 from samizdat.publishing.models import ArticlePage, SectionPage
-from samizdat.publishing.seed import seed_articles
+from tests.conftest import build_once
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def module_data_demo(
+    module_transaction: bool, django_db_blocker: DjangoDbBlocker
+) -> dict[str, int] | None:
+    return build_once(module_transaction, django_db_blocker, seed_demo_content)
+
+
+@pytest.fixture
+def demo(site_tree: Any, module_data_demo: dict[str, int] | None) -> dict[str, int]:
+    """What seeding the demo created (seeded once for the module)."""
+    return module_data_demo if module_data_demo is not None else seed_demo_content()
+
+
 def test_demo_newsroom_is_complete_and_seeding_twice_changes_nothing(
-    client: Client, site_tree: Any
+    client: Client, demo: dict[str, int]
 ) -> None:
-    created = seed_demo()
+    created = demo
     assert created["articles"] >= 40 and created["translations"] >= 6
+    assert created["newsletter editions"] == 2 and created["demo gifts"] > 0
     english = ArticlePage.objects.live().filter(locale__language_code="en")
     russian = ArticlePage.objects.live().filter(locale__language_code="ru")
     assert english.count() >= 40 and russian.count() >= 6
@@ -38,7 +58,7 @@ def test_demo_newsroom_is_complete_and_seeding_twice_changes_nothing(
     quoted = [a for a in english if any(block.block_type == "quote" for block in a.body)]
     assert len(quoted) >= 20
 
-    assert seed_demo() == {"sections": 0, "authors": 0, "articles": 0, "translations": 0}
+    assert set(seed_demo_content().values()) == {0}, "every app's demo is seeded once"
     assert ArticlePage.objects.count() == english.count() + russian.count()
 
     translated = russian.first()
@@ -56,26 +76,9 @@ def test_demo_users_can_log_in_with_their_roles(client: Client, site_tree: Any) 
     assert client.get("/admin/").status_code == 200
 
 
-def test_synthetic_archive_is_ordinary_published_content(client: Client, site_tree: Any) -> None:
-    assert seed_articles(60, batch_size=25, index_in_background=False) == 60
-    articles = ArticlePage.objects.live()
-    assert articles.count() == 60
-    assert articles.filter(tagged_items__isnull=False).distinct().count() == 60
-    assert articles.filter(article_authors__isnull=False).distinct().count() == 60
-    years = {article.first_published_at.year for article in articles}
-    assert len(years) >= 3
-
-    newest = articles.order_by("-first_published_at").first()
-    assert newest is not None
-    path = public_path(newest.url_path, language_roots())
-    assert path is not None and newest.title in client.get(path).content.decode()
-    section_path = path.rsplit("/", 2)[0] + "/"
-    assert newest.title in client.get(section_path).content.decode()
-    assert newest in list(ArticlePage.objects.live().search(newest.title, operator="and"))
-
-
-def test_demo_tags_read_as_names_and_live_at_their_slugs(client: Client, site_tree: Any) -> None:
-    seed_demo()
+def test_demo_tags_read_as_names_and_live_at_their_slugs(
+    client: Client, demo: dict[str, int]
+) -> None:
     tag = Tag.objects.get(slug="press-freedom")
     assert tag.name == "press freedom"
     assert not Tag.objects.filter(name__contains="-").exists()
@@ -94,15 +97,7 @@ def test_demo_tags_read_as_names_and_live_at_their_slugs(client: Client, site_tr
     assert "<category>press freedom</category>" in feed and "press-freedom</category>" not in feed
 
 
-def test_synthetic_archive_names_its_tags(site_tree: Any) -> None:
-    seed_articles(5, batch_size=5, index_in_background=False)
-    assert Tag.objects.get(slug="press-freedom").name == "press freedom"
-    assert not Tag.objects.filter(name__contains="-").exists()
-
-
-def test_demo_dates_nothing_in_the_future(client: Client, site_tree: Any) -> None:
-    seed_demo()
-    seed_demo_editions()
+def test_demo_dates_nothing_in_the_future(client: Client, demo: dict[str, int]) -> None:
     now = timezone.now()
     pages = Page.objects.filter(depth__gt=1)
     assert pages.filter(first_published_at__isnull=False).count() >= 48
