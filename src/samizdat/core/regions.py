@@ -12,6 +12,7 @@ registering ``render(context) -> HTML`` under ``hooks.region("after_article")`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.template import Context
@@ -30,3 +31,16 @@ def render_block(context: Context, template_name: str, values: dict[str, Any]) -
     (same request, same autoescaping), as an inclusion tag renders."""
     template = context.template.engine.get_template(template_name)  # type: ignore[union-attr]
     return SafeString(template.render(context.new(values)))
+
+
+def register_letter_block(
+    template: str, values: Callable[[Context], dict[str, Any]], *, order: int
+) -> None:
+    """Put ``template``.html at the end of every letter's HTML (region ``letter_end``) and
+    ``template``.txt at the end of its text (``letter_end_text``), both given ``values``."""
+    for name, suffix in (("letter_end", ".html"), ("letter_end_text", ".txt")):
+
+        def render(context: Context, suffix: str = suffix) -> SafeString:
+            return render_block(context, template + suffix, values(context))
+
+        hooks.register(hooks.region(name), render, order=order)

@@ -32,7 +32,7 @@ from samizdat.core.hooks import (
     region,
 )
 from samizdat.core.paths import absolute
-from samizdat.core.regions import render_block
+from samizdat.core.regions import register_letter_block, render_block
 from samizdat.donations import actions, admin_views, appeal, gateway, views
 from samizdat.donations import urls as donations_urls
 from samizdat.donations.models import Donation, DonationSettings, RecurringGift
@@ -250,14 +250,7 @@ def _letter_appeal(context: Context) -> dict[str, Any]:
     }
 
 
-@hooks.register(region("letter_end"), order=10)
-def appeal_in_letter(context: Context) -> str:
-    return render_block(context, "donations/letter_appeal.html", _letter_appeal(context))
-
-
-@hooks.register(region("letter_end_text"), order=10)
-def appeal_in_letter_text(context: Context) -> str:
-    return render_block(context, "donations/letter_appeal.txt", _letter_appeal(context))
+register_letter_block("donations/letter_appeal", _letter_appeal, order=10)
 
 
 @hooks.register(URLS)

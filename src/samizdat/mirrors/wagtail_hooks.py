@@ -29,9 +29,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from samizdat.core.hooks import FORM_ORIGINS, LANGUAGE_URLS, PERIODIC_JOBS, PUBLIC_PATHS, region
+from samizdat.core.hooks import FORM_ORIGINS, LANGUAGE_URLS, PERIODIC_JOBS, PUBLIC_PATHS
 from samizdat.core.paths import language_roots
-from samizdat.core.regions import render_block
+from samizdat.core.regions import register_letter_block
 from samizdat.mirrors import actions
 from samizdat.mirrors.models import Mirror, MirrorTarget, public_origins
 from samizdat.mirrors.views import mirror_list, public_addresses
@@ -241,20 +241,13 @@ def mirror_list_paths() -> list[str]:
     return [f"{prefix}mirrors/" for _root, prefix in language_roots()]
 
 
-@hooks.register(region("letter_end"), order=20)
-def mirrors_in_letter(context: Context) -> str:
-    return render_block(context, "mirrors/letter_mirrors.html", _letter_context(context))
-
-
-@hooks.register(region("letter_end_text"), order=20)
-def mirrors_in_letter_text(context: Context) -> str:
-    return render_block(context, "mirrors/letter_mirrors.txt", _letter_context(context))
-
-
 def _letter_context(context: Context) -> dict[str, Any]:
     # Other origins, so written as plain text: readers copy them, and no link in a letter
     # leads anywhere but the site itself.
     return {"mirrors": public_addresses(str(context.get("LANG") or settings.LANGUAGE_CODE))}
+
+
+register_letter_block("mirrors/letter_mirrors", _letter_context, order=20)
 
 
 @hooks.register(LANGUAGE_URLS)
