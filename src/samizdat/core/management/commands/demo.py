@@ -47,6 +47,10 @@ def ensure_demo_users() -> list[tuple[str, str]]:
     return logins
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def seed_demo_content() -> dict[str, int]:
     """Every app's demo content (``hooks.DEMO_CONTENT``, in their order): what was created."""
     created: dict[str, int] = {}
@@ -94,6 +98,9 @@ class Command(BaseCommand):
         self.serve(options["addrport"])
 
     def serve(self, addrport: str) -> None:
+        # Stopped with TERM (a service manager, `kill`) as with Ctrl-C: the site and the
+        # worker stop too, rather than outliving the command.
+        signal.signal(signal.SIGTERM, _interrupt)
         env = dict(os.environ, SAMIZDAT_DEBUG="1")
         worker = subprocess.Popen([sys.executable, "-m", "samizdat.cli", "worker"], env=env)
         server = subprocess.Popen(
