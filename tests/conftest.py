@@ -7,7 +7,6 @@ import pytest
 from django.core.cache import caches
 from django.db import connections, transaction
 from pytest_django import DjangoDbBlocker
-from pytest_django.plugin import blocking_manager_key
 from wagtail.models import Page
 
 from samizdat.publishing.actions import ensure_site_tree
@@ -29,7 +28,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     A test that commits starts from the database as migrations left it (the skeleton, the
     roles, the default currencies), serialized once at set-up, and leaves it so (see
-    ``pytest_runtest_teardown``). Data a module builds once (fixtures named ``module_data_…``)
+    ``_migrated_data_back``). Data a module builds once (fixtures named ``module_data_…``)
     is built before the module's first test, whichever that is, so every test of the module
     sees the same database."""
     tests = [item for item in items if isinstance(item, pytest.Function)]
@@ -40,11 +39,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if name.startswith(MODULE_DATA) and name not in wanted:
                 wanted.append(name)
     for test in tests:
+        missing = [name for name in module_data[test.module] if name not in test.fixturenames]
+        test.fixturenames[:0] = missing  # first, before the test's own transaction begins
         if _transactional(test):
             marker = pytest.mark.django_db(transaction=True, serialized_rollback=True)
             test.add_marker(marker, append=False)  # the closest: it wins over the test's own
-        missing = [name for name in module_data[test.module] if name not in test.fixturenames]
-        test.fixturenames[:0] = missing  # first, before the test's own transaction begins
+            test.fixturenames.insert(0, "_migrated_data_back")
 
 
 @pytest.fixture(scope="session")
@@ -62,19 +62,18 @@ def django_db_setup(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -
             )
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """After a test that committed has been torn down (its tables emptied), put back what
-    migrations wrote, so the tests after it, in any order and file, find it as in a fresh
-    database."""
-    result = yield
-    if _transactional(item):
-        with item.config.stash[blocking_manager_key].unblock():
-            for connection in connections.all():
-                contents = getattr(connection, "_test_serialized_contents", None)
-                if contents:
-                    connection.creation.deserialize_db_from_string(contents)
-    return result
+@pytest.fixture
+def _migrated_data_back(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """Set up before the database of a test that commits, so torn down after its tables
+    were emptied (and before the test database itself goes, after the last test): puts back
+    what migrations wrote, so the tests after it, in any order and file, find it as in a
+    fresh database."""
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents:
+                connection.creation.deserialize_db_from_string(contents)
 
 
 @pytest.fixture(autouse=True)
