@@ -572,22 +572,38 @@ def editor_client(username: str = "ed") -> Client:
     return client
 
 
-def test_editors_read_the_outbox_and_reporters_do_not(outbox_dir: Path) -> None:
+def test_editors_read_their_tests_in_the_outbox_but_never_readers_mail(
+    outbox_dir: Path, edition: Edition
+) -> None:
     from django.core.mail import send_mail
 
     send_mail("Confirm your subscription", "Click.", "news@example.com", ["anna@example.org"])
-    (name,) = [path.name for path in outbox_dir.glob("*.eml")]
+    (readers_mail,) = [path.name for path in outbox_dir.glob("*.eml")]
 
     editor = editor_client()
+    response = editor.post(send_page(edition), {"action": "test", "to": "edna@example.com"})
+    assert response.status_code == 302
+    (test_letter,) = {path.name for path in outbox_dir.glob("*.eml")} - {readers_mail}
+
     assert OUTBOX in editor.get("/admin/").content.decode()
     listing = editor.get(OUTBOX)
     assert listing.status_code == 200
-    assert "Confirm your subscription" in listing.content.decode()
-    assert "Click." in editor.get(f"{OUTBOX}{name}/").content.decode()
+    assert "[TEST] The Lantern weekly" in listing.content.decode()
+    assert "anna@example.org" not in listing.content.decode()
+    assert "Confirm your subscription" not in listing.content.decode()
+    assert "Court opens trial" in editor.get(f"{OUTBOX}{test_letter}/").content.decode()
+    assert editor.get(f"{OUTBOX}{readers_mail}/").status_code == 404
+
+    admin = User.objects.create_superuser("root", "root@example.com", "x")
+    manager = Client()
+    manager.force_login(admin)
+    everything = manager.get(OUTBOX).content.decode()
+    assert "Confirm your subscription" in everything and "[TEST] The Lantern weekly" in everything
+    assert "Click." in manager.get(f"{OUTBOX}{readers_mail}/").content.decode()
 
     reporter = reporter_client()
     assert OUTBOX not in reporter.get("/admin/").content.decode()
-    for url in (OUTBOX, f"{OUTBOX}{name}/"):
+    for url in (OUTBOX, f"{OUTBOX}{test_letter}/", f"{OUTBOX}{readers_mail}/"):
         response = reporter.get(url)
         assert (response.status_code, response["Location"]) == (302, "/admin/"), url
 

@@ -26,6 +26,7 @@ from wagtail.models import Locale, Page
 
 from samizdat.core.paths import language_roots, public_path
 from samizdat.core.signals import announce_change
+from samizdat.newsletter import outbox
 from samizdat.newsletter.models import (
     Consent,
     Delivery,
@@ -608,8 +609,11 @@ def send_test(*, edition_id: int, to: Sequence[str], user: Any = None) -> int:
     prepared = PreparedEdition(
         edition.pk, edition.language, replace(rendered, subject=f"[TEST] {rendered.subject}")
     )
+    letters = [prepared.email_message(0, 0, address) for address in addresses]
+    for letter in letters:
+        letter.extra_headers[outbox.TEST_HEADER] = "yes"
     with get_connection() as mailer:
-        mailer.send_messages([prepared.email_message(0, 0, address) for address in addresses])
+        mailer.send_messages(letters)
     log(edition, LOG_TEST_SEND, user=user, data={"recipients": len(addresses)})
     return len(addresses)
 

@@ -576,12 +576,14 @@ class SuppressionCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, F
 
 
 class OutboxPermissionMixin:
-    """The outbox holds subscribers' addresses and confirmation links: only staff with the
-    outbox permission (Editors) or with subscriber permissions read it."""
+    """The outbox holds readers' and donors' addresses, confirmation, unsubscribe and
+    manage-your-gift links: staff with subscriber permissions read all of it; Editors (the
+    outbox permission) only the tests of editions, which they send themselves."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_read_outbox(request.user):
             raise PermissionDenied
+        self.tests_only = not can_manage_subscribers(request.user)
         response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         return response
 
@@ -596,7 +598,8 @@ class OutboxIndexView(OutboxPermissionMixin, WagtailAdminTemplateMixin, Template
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["messages_list"] = outbox.messages()
+        context["messages_list"] = outbox.messages(tests_only=self.tests_only)
+        context["tests_only"] = self.tests_only
         context["outbox_in_use"] = outbox_in_use()
         context["outbox_dir"] = str(outbox.outbox_dir())
         return context
@@ -613,6 +616,17 @@ class OutboxMessageView(OutboxPermissionMixin, WagtailAdminTemplateMixin, Templa
         if message is None:
             raise Http404("No such message")
         self.message = message
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Only the tests of editions for those who may read the outbox but not readers' mail.
+        user = request.user
+        if (
+            can_read_outbox(user)
+            and not can_manage_subscribers(user)
+            and not outbox.is_test(self.message)
+        ):
+            raise Http404("No such message")
+        return super().dispatch(request, *args, **kwargs)
 
     def get_page_subtitle(self) -> str:
         return str(self.message["Subject"] or "")

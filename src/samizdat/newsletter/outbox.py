@@ -21,6 +21,9 @@ from django.utils import timezone
 from samizdat.core.files import write_atomic
 
 NAME = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{32}\.eml$")
+# Marks a test of an edition that staff sent themselves: all the outbox shows those who may
+# not see readers' mail (confirmations, receipts, letters to subscribers).
+TEST_HEADER = "X-Newsletter-Test"
 
 
 def outbox_dir() -> Path:
@@ -42,8 +45,13 @@ class OutboxBackend(BaseEmailBackend):
         return sent
 
 
-def messages(limit: int = 200) -> list[dict[str, Any]]:
-    """The newest messages in the outbox, for the admin."""
+def is_test(message: ParsedMessage) -> bool:
+    return message.get(TEST_HEADER) == "yes"
+
+
+def messages(limit: int = 200, *, tests_only: bool = False) -> list[dict[str, Any]]:
+    """The newest messages in the outbox, for the admin (``tests_only``: the tests of
+    editions staff sent, nothing addressed to a reader)."""
     directory = outbox_dir()
     if not directory.is_dir():
         return []
@@ -51,7 +59,7 @@ def messages(limit: int = 200) -> list[dict[str, Any]]:
     result = []
     for name in names[:limit]:
         parsed = read(name)
-        if parsed is not None:
+        if parsed is not None and (is_test(parsed) or not tests_only):
             result.append(
                 {
                     "name": name,
