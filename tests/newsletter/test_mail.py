@@ -16,8 +16,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from samizdat.newsletter import actions, inbound, sending
-from samizdat.newsletter.mail import bounce_address
-from samizdat.newsletter.models import Edition, Subscriber
+from samizdat.newsletter.mail import bounce_address, render
+from samizdat.newsletter.models import Edition, NewsletterFooter, NewsletterSettings, Subscriber
 from tests.newsletter.conftest import STORY_TITLES, make_edition, make_subscribers
 from tests.newsletter.smtp import Received, SmtpServer
 
@@ -220,3 +220,20 @@ def test_the_mailto_unsubscribe_works_too(letters: Any) -> None:
     statuses = dict(Subscriber.objects.values_list("email", "status"))
     assert statuses.pop(leaving.email) == Subscriber.Status.UNSUBSCRIBED
     assert set(statuses.values()) == {Subscriber.Status.ACTIVE}
+
+
+def test_the_footer_is_written_per_language_or_left_out(db: Any) -> None:
+    def footer_of(language: str) -> tuple[str, str]:
+        letter = render(Edition(language=language, subject="The week"))
+        return letter.html, letter.text
+
+    html, text = footer_of("ru")  # nothing written: the catalogue's wording
+    assert "Мы — независимая редакция" in html and "Мы — независимая редакция" in text
+    setting = NewsletterSettings.load()
+    NewsletterFooter.objects.create(setting=setting, language="en", text="Forward it to a friend.")
+    NewsletterFooter.objects.create(setting=setting, language="ru", text="")
+    html, text = footer_of("en")
+    assert "Forward it to a friend." in html and "Forward it to a friend." in text
+    assert "independent newsroom funded" not in html
+    html, text = footer_of("ru")  # written empty: no footer at all
+    assert "Мы — независимая редакция" not in html and "Мы — независимая редакция" not in text

@@ -240,10 +240,11 @@ class NewsletterSettings(ClusterableModel, BaseGenericSetting):
         verbose_name = _("Newsletter")
 
     def footer(self, language: str) -> str:
-        """The footer the newsroom wrote for ``language``, else the default wording in it."""
-        written = self.footers.filter(language=language).values_list("text", flat=True).first()
-        if written:
-            return str(written)
+        """The footer the newsroom wrote for ``language`` (empty: none), else the default
+        wording in that language."""
+        written = self.footers.filter(language=language).values_list("text", flat=True)
+        for text in written:
+            return str(text)
         with translation.override(language):
             return str(DEFAULT_FOOTER)
 
@@ -253,7 +254,9 @@ class NewsletterFooter(Orderable):
 
     setting = ParentalKey(NewsletterSettings, on_delete=models.CASCADE, related_name="footers")
     language = models.CharField(_("language"), max_length=8, choices=language_choices)
-    text = models.TextField(_("footer"))
+    text = models.TextField(
+        _("footer"), blank=True, help_text=_("Leave it empty for letters without a footer.")
+    )
 
     panels = [FieldPanel("language"), FieldPanel("text")]
 
