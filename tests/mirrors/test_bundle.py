@@ -23,7 +23,7 @@ from samizdat.mirrors import bundle, manifest
 from samizdat.mirrors.actions import build_bundle_when_due
 from samizdat.mirrors.models import MirrorTarget
 from samizdat.newsletter.actions import ensure_newsletter_pages, finish_edition
-from samizdat.newsletter.models import Edition
+from samizdat.newsletter.models import Edition, EditionItem
 from samizdat.publishing.models import ArticlePage, ArticlePageAuthor
 from tests import factories
 from tests.conftest import build_once
@@ -452,3 +452,48 @@ def test_any_app_announcing_a_change_updates_those_paths(
     assert {rel.split("/")[0] for rel in changed} <= {"en", "manifest.json"}
     assert not [rel for rel in changed if rel.startswith("en/news/")]
     assert_same(root, full_build(tmp_path / "full"))
+
+
+def test_a_correction_reaches_the_newsletter_archive_and_a_deleted_edition_leaves_it(
+    site: dict[str, Any],
+    tmp_path: Path,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    root = site["root"]
+    ensure_newsletter_pages()
+    story = site["stories"][0]
+    edition = Edition.objects.create(
+        language="en",
+        subject="Courts digest",
+        status=Edition.Status.SENT,
+        finished_at=timezone.now(),
+    )
+    EditionItem.objects.create(edition=edition, article=story, sort_order=0)
+    bundle.build_bundle(root)
+    archived = root / f"en/newsletter/{edition.pk}/index.html"
+    assert "Story 1" in archived.read_text()
+    assert "Courts digest" in (root / "en/newsletter/index.html").read_text()
+    settings.BUNDLE_AUTO_BUILD = True  # the test settings run tasks at once
+    with django_capture_on_commit_callbacks(execute=True):
+        story.title = "Story 1, corrected"
+        story.save_revision().publish()
+    assert "Story 1, corrected" in archived.read_text()
+    assert_same(root, full_build(tmp_path / "full"))
+    with django_capture_on_commit_callbacks(execute=True):
+        edition.delete()
+    assert not archived.exists()
+    assert "Courts digest" not in (root / "en/newsletter/index.html").read_text()
+
+
+def test_a_deleted_photo_leaves_every_copy_with_its_renditions(
+    site: dict[str, Any], settings: Settings, django_capture_on_commit_callbacks: Any
+) -> None:
+    root = site["root"]
+    bundle.build_bundle(root)
+    assert [rel for rel, _ in manifest.walk(root) if rel.startswith("media/")]
+    settings.BUNDLE_AUTO_BUILD = True
+    with django_capture_on_commit_callbacks(execute=True):
+        site["image"].delete()
+    assert [rel for rel, _ in manifest.walk(root) if rel.startswith("media/")] == []
+    assert "media/" not in (root / "en/news/court-opens-trial/index.html").read_text()

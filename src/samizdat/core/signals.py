@@ -9,8 +9,9 @@ knows who.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,9 +22,13 @@ from wagtail.models import Site
 
 from samizdat.core.middleware import forget_cached_sites
 
+logger = logging.getLogger(__name__)
+
 # Sent with ``paths``: a list of public paths (``/en/news/``, ``/sitemap.xml``) that may now
 # look different or be gone, or None when any page may have changed.
 public_site_changed = Signal()
+
+Paths = Iterable[str] | None
 
 _paused = threading.local()
 
@@ -39,13 +44,27 @@ def paused() -> Iterator[None]:
         _paused.on = False
 
 
-def announce_change(sender: Any, paths: Iterable[str] | None = None) -> None:
+def announce_change(sender: Any, paths: Paths | Callable[[], Paths] = None) -> None:
     """Once the current transaction commits, tell listeners which public paths changed
-    (None: possibly all of them)."""
+    (None: possibly all of them). ``paths`` may be a function that says: it is asked after
+    the commit, off the editor's transaction, and a failure there means "all of them"."""
     if getattr(_paused, "on", False):
         return
+    transaction.on_commit(lambda: _send(sender, paths))
+
+
+def _send(sender: Any, paths: Paths | Callable[[], Paths]) -> None:
+    if callable(paths):
+        try:
+            paths = paths()
+        except Exception:
+            logger.exception("the paths a change touched are unknown; announcing all of them")
+            paths = None
     changed = None if paths is None else list(dict.fromkeys(paths))
-    transaction.on_commit(lambda: public_site_changed.send(sender=sender, paths=changed))
+    # What happened has happened: a listener that fails is logged, and the others still hear.
+    for listener, outcome in public_site_changed.send_robust(sender=sender, paths=changed):
+        if isinstance(outcome, Exception):
+            logger.error("%s failed on a change of the public site", listener, exc_info=outcome)
 
 
 @receiver(post_save, sender=Site, dispatch_uid="samizdat-site-saved")

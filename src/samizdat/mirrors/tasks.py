@@ -8,11 +8,16 @@ from samizdat.mirrors import bundle
 
 
 @task()
-def rebake(*, paths: list[str], requested_at: float) -> int:
+def rebake(
+    *, paths: list[str] | None = None, requested_at: float, page_ids: list[int] | None = None
+) -> int:
     """Re-render the public paths a change touched; the number of files written (none when
-    a full build has started since the change)."""
+    a full build has started since the change). A task queued by an earlier version (with
+    ``page_ids``, no paths) builds everything."""
     if bundle.built_since(requested_at):
         return 0
+    if paths is None:
+        return len(bundle.build_bundle().written)
     return len(bundle.rebake(paths).written)
 
 

@@ -10,7 +10,7 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -516,15 +516,16 @@ def resume_edition(*, edition_id: int, now: datetime | None = None) -> int:
     return remaining
 
 
-def archive_paths(edition_id: int) -> list[str]:
-    """The public paths a sent edition changes: its language's newsletter page and feeds, and
-    the edition's own page in the archive."""
+def archive_paths(*, language: str, edition_ids: Iterable[int]) -> list[str]:
+    """The public paths of sent editions: their language's newsletter page and feeds, and
+    each edition's own page in the archive."""
     from samizdat.newsletter.models import NewsletterPage
 
-    language = Edition.objects.filter(pk=edition_id).values_list("language", flat=True).first()
     page = NewsletterPage.objects.live().filter(locale__language_code=language).first()
     base = public_path(page.url_path, language_roots()) if page is not None else None
-    return [base, *feed_paths(base), f"{base}{edition_id}/"] if base else []
+    if base is None:
+        return []
+    return [base, *feed_paths(base), *(f"{base}{pk}/" for pk in edition_ids)]
 
 
 def finish_edition(*, edition_id: int) -> bool:
@@ -540,7 +541,9 @@ def finish_edition(*, edition_id: int) -> bool:
         )
     )
     if finished:
-        announce_change(Edition, archive_paths(edition_id))  # it is in the public archive now
+        # It is in the public archive now.
+        language = Edition.objects.filter(pk=edition_id).values_list("language", flat=True).get()
+        announce_change(Edition, archive_paths(language=language, edition_ids=[edition_id]))
     return finished
 
 

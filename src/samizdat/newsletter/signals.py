@@ -1,4 +1,5 @@
-"""Wire the newsletter to the rest: its pages after migrate, mail services' tracking events."""
+"""Wire the newsletter to the rest: its pages after migrate, mail services' tracking events,
+and the archive's pages when a story in a sent edition, or an edition, changes."""
 
 from __future__ import annotations
 
@@ -6,10 +7,40 @@ import logging
 from typing import Any
 
 from anymail.signals import tracking
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate
 from django.dispatch import receiver
+from wagtail.signals import page_published
+
+from samizdat.core.signals import announce_change
+from samizdat.newsletter.models import Edition, EditionItem
+from samizdat.publishing.models import ArticlePage
 
 logger = logging.getLogger(__name__)
+
+
+@receiver(page_published, sender=ArticlePage, dispatch_uid="samizdat-newsletter-story-changed")
+def _story_changed(sender: Any, instance: ArticlePage, **kwargs: Any) -> None:
+    """A sent edition's page shows its stories' headlines and standfirsts as they are now: a
+    correction changes those pages too."""
+    from samizdat.newsletter.actions import archive_paths
+
+    sent = EditionItem.objects.filter(
+        article_id=instance.pk, edition__status=Edition.Status.SENT
+    ).values_list("edition_id", flat=True)
+    editions = list(sent.distinct())
+    if editions:
+        language = instance.locale.language_code
+        announce_change(Edition, archive_paths(language=language, edition_ids=editions))
+
+
+@receiver(post_delete, sender=Edition, dispatch_uid="samizdat-newsletter-edition-deleted")
+def _edition_deleted(sender: Any, instance: Edition, **kwargs: Any) -> None:
+    """A sent edition taken down leaves the archive on every copy."""
+    from samizdat.newsletter.actions import archive_paths
+
+    if instance.status == Edition.Status.SENT:
+        paths = archive_paths(language=instance.language, edition_ids=[instance.pk])
+        announce_change(Edition, paths)
 
 
 @receiver(post_migrate, dispatch_uid="samizdat-newsletter-pages")

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
+from wagtail.images import get_image_model
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import (
     copy_for_translation_done,
@@ -39,8 +40,8 @@ def _ensure_site_tree(sender: Any, using: str = "default", **kwargs: Any) -> Non
 @receiver(page_published, dispatch_uid="samizdat-public-published")
 def _published(sender: Any, instance: Page, **kwargs: Any) -> None:
     page = instance.specific
-    touched = page.touched_paths() if isinstance(page, NewsroomPage) else None
-    announce_change(sender, touched)
+    # The page says which paths it touched, once the publication is committed.
+    announce_change(sender, page.touched_paths if isinstance(page, NewsroomPage) else None)
 
 
 # A page withdrawn (or deleted, which withdraws it first), moved, renamed or made private
@@ -58,6 +59,12 @@ def _withdrawn(sender: Any, **kwargs: Any) -> None:
 def _deleted(sender: Any, instance: Page, **kwargs: Any) -> None:
     if instance.live:
         announce_change(sender)
+
+
+@receiver(post_delete, sender=get_image_model(), dispatch_uid="samizdat-public-image-deleted")
+def _image_deleted(sender: Any, **kwargs: Any) -> None:
+    # A photo taken down (to protect a source, say) leaves every copy with its renditions.
+    announce_change(sender)
 
 
 @receiver(page_published, sender=SectionPage, dispatch_uid="samizdat-nav-published")
