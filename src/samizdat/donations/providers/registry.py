@@ -11,7 +11,6 @@ import re
 from importlib import import_module
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from samizdat.donations.providers.base import Provider
 
@@ -19,8 +18,14 @@ NAME = re.compile(r"[a-z0-9_-]{1,20}")
 
 
 def registered() -> dict[str, Provider]:
-    """Every provider of the installation, configured or not, by name."""
-    return _load(tuple(settings.DONATIONS_PROVIDERS))
+    """Every provider of the installation that loads, configured or not, by name."""
+    return _load(tuple(settings.DONATIONS_PROVIDERS))[0]
+
+
+def problems() -> list[str]:
+    """What is wrong with the setting: entries that do not load as providers (left out of
+    ``registered()``; ``samizdat check`` reports them)."""
+    return list(_load(tuple(settings.DONATIONS_PROVIDERS))[1])
 
 
 def available() -> dict[str, Provider]:
@@ -44,26 +49,27 @@ def with_capability(capability: str) -> list[str]:
 
 
 @functools.cache
-def _load(paths: tuple[str, ...]) -> dict[str, Provider]:
+def _load(paths: tuple[str, ...]) -> tuple[dict[str, Provider], tuple[str, ...]]:
     found: dict[str, Provider] = {}
+    problems: list[str] = []
     for path in paths:
         try:
             module = import_module(path)
         except ImportError as error:
-            raise ImproperlyConfigured(
-                f"DONATIONS_PROVIDERS: cannot import {path!r} ({error})"
-            ) from error
+            problems.append(f"DONATIONS_PROVIDERS: cannot import {path!r} ({error})")
+            continue
         provider = getattr(module, "provider", None)
         if not isinstance(provider, Provider) or not provider.name:
-            raise ImproperlyConfigured(
+            problems.append(
                 f"DONATIONS_PROVIDERS: {path!r} has no `provider` (a named base.Provider)"
             )
-        if not NAME.fullmatch(provider.name):
-            raise ImproperlyConfigured(
+        elif not NAME.fullmatch(provider.name):
+            problems.append(
                 f"DONATIONS_PROVIDERS: {path!r} is named {provider.name!r}; a provider's name "
                 "is up to 20 lower-case letters, digits, - and _ (it is in /webhooks/<name>/)"
             )
-        if provider.name in found:
-            raise ImproperlyConfigured(f"DONATIONS_PROVIDERS: {provider.name!r} twice")
-        found[provider.name] = provider
-    return found
+        elif provider.name in found:
+            problems.append(f"DONATIONS_PROVIDERS: {provider.name!r} twice")
+        else:
+            found[provider.name] = provider
+    return found, tuple(problems)
