@@ -22,8 +22,11 @@ def known(code: str | None) -> str:
 
 
 def og_locale(code: str) -> str:
-    """Open Graph's ``language_TERRITORY`` for a language (``uk`` → ``uk_UA``), from the
-    CLDR's likely subtags."""
+    """Open Graph's ``language_TERRITORY`` for a language: its own territory where the code
+    has one (``pt-br`` → ``pt_BR``), else the CLDR's likely one (``uk`` → ``uk_UA``)."""
+    language, _dash, territory = code.partition("-")
+    if len(territory) == 2:
+        return f"{language.lower()}_{territory.upper()}"
     likely = str(get_global("likely_subtags").get(code, code))
     parts = likely.split("_")
     territory = next((part for part in parts[1:] if len(part) == 2 and part.isupper()), "")

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from samizdat.core.languages import known
 from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
 from samizdat.donations.providers import registry
 from samizdat.donations.providers.base import (
@@ -94,8 +95,7 @@ def _tidy(event: Event) -> Event:
     publish in becomes the default, an address that is not one is dropped."""
     donor = event.donor
     email = donor.email.strip() if len(donor.email) <= 254 and "@" in donor.email else ""
-    codes = {code for code, _name in settings.LANGUAGES}
-    language = donor.language if donor.language in codes else settings.LANGUAGE_CODE
+    language = known(donor.language)
     fitted: dict[str, Any] = {
         "type": event.type[:100],
         "donor": Donor(email=email, name=donor.name.strip()[:200], language=language),

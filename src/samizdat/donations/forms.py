@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from email_validator import EmailNotValidError, validate_email
 
+from samizdat.core.languages import language_choices
 from samizdat.donations import money
 from samizdat.donations.providers.base import Frequency
 
@@ -19,12 +20,8 @@ RECURRING = (Frequency.MONTHLY.value, Frequency.ANNUAL.value)
 NO_LINE_BREAKS = re.compile(r"[\r\n\x00]")
 
 
-def _languages() -> list[tuple[str, str]]:
-    return list(settings.LANGUAGES)
-
-
 class DonateForm(forms.Form):
-    language = forms.ChoiceField(choices=_languages, required=False)
+    language = forms.ChoiceField(choices=language_choices, required=False)
     frequency = forms.ChoiceField(
         choices=Frequency.choices,
         error_messages={"required": _("Choose once, monthly or annual."),

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from samizdat.core.languages import known
 from samizdat.core.paths import absolute
 from samizdat.core.public_forms import allow, client_ip, public_form
 from samizdat.donations import appeal, gateway, money
@@ -39,12 +40,6 @@ from samizdat.donations.tasks import send_manage_link
 logger = logging.getLogger(__name__)
 HOUR = 3600
 REMIND_COOKIE = "samizdat_remind"
-
-
-def reader_language(value: str | None) -> str:
-    """A language we publish in, from a form or a link; the default language otherwise."""
-    codes = {code for code, _name in settings.LANGUAGES}
-    return value if value in codes else settings.LANGUAGE_CODE
 
 
 def _render(
@@ -110,7 +105,7 @@ def donate(request: HttpRequest, language: str = "") -> HttpResponse:
     """GET: the donate page, with what the appeal's "Continue" carried already chosen.
     POST: validate and send the reader to the provider's checkout."""
     data = request.POST if request.method == "POST" else request.GET
-    language = reader_language(data.get("language") or language)
+    language = known(data.get("language") or language)
     translation.activate(language)
     if request.method == "GET" and not data.get("frequency"):
         return _donate_page(request, DonateForm(), language, cancelled="cancelled" in data)
@@ -178,7 +173,7 @@ def donate(request: HttpRequest, language: str = "") -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def remind_later(request: HttpRequest) -> HttpResponse:
     """Without JavaScript, "Remind me later" posts here: set the cookie, go back."""
-    language = reader_language(request.POST.get("language"))
+    language = known(request.POST.get("language"))
     target = request.POST.get("next", "")
     if not (
         target.startswith("/")
@@ -193,7 +188,7 @@ def remind_later(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def thanks(request: HttpRequest) -> HttpResponse:
-    language = reader_language(request.GET.get("language"))
+    language = known(request.GET.get("language"))
     translation.activate(language)
     config = appeal.load()
     response = _render(
@@ -211,7 +206,7 @@ def thanks(request: HttpRequest) -> HttpResponse:
 def manage(request: HttpRequest) -> HttpResponse:
     """ "Manage my donation": asks only for the email address and mails a signed link."""
     data = request.POST if request.method == "POST" else request.GET
-    language = reader_language(data.get("language"))
+    language = known(data.get("language"))
     translation.activate(language)
     context: dict[str, Any] = {"LANG": language}
     if request.method == "GET":
@@ -235,7 +230,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def manage_gifts(request: HttpRequest, token: str) -> HttpResponse:
     email = read_manage_token(token)
-    language = reader_language(request.GET.get("language") or request.POST.get("language"))
+    language = known(request.GET.get("language") or request.POST.get("language"))
     gifts = list(RecurringGift.objects.filter(email__iexact=email)) if email else []
     if gifts:
         language = gifts[0].language

@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from samizdat.core.languages import known
 from samizdat.core.public_forms import allow, client_ip, public_form
 from samizdat.newsletter import actions
 from samizdat.newsletter.forms import SignupForm, consent_wording
@@ -41,11 +42,6 @@ from samizdat.publishing.models import privacy_policy
 logger = logging.getLogger(__name__)
 HOUR = 3600
 DAY = 24 * HOUR
-
-
-def _language(value: str | None) -> str:
-    codes = {code for code, _name in settings.LANGUAGES}
-    return value if value in codes else settings.LANGUAGE_CODE
 
 
 def _render(
@@ -85,7 +81,7 @@ def _pow_ok(payload: str) -> bool:
 @public_form
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
-    language = _language(request.POST.get("language") or request.GET.get("language"))
+    language = known(request.POST.get("language") or request.GET.get("language"))
     translation.activate(language)
     if request.method == "GET":
         return HttpResponseRedirect(f"/{language}/newsletter/")
@@ -140,7 +136,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     POST confirms."""
     found = read_confirm_token(token)
     subscriber = Subscriber.objects.filter(pk=found[0]).first() if found else None
-    language = subscriber.language if subscriber else _language(request.GET.get("language"))
+    language = subscriber.language if subscriber else known(request.GET.get("language"))
     translation.activate(language)
     context: dict[str, Any] = {"LANG": language, "token": token}
     if subscriber is None or found is None:

@@ -19,11 +19,11 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from samizdat.core.languages import known
 from samizdat.donations import gateway, money
 from samizdat.donations.models import RecurringGift
 from samizdat.donations.providers import demo
 from samizdat.donations.providers.base import Frequency
-from samizdat.donations.views import reader_language
 
 HOUR = 3600
 
@@ -36,7 +36,7 @@ def checkout(request: HttpRequest, token: str) -> HttpResponse:
     data = demo.read_checkout_token(token)
     if data is None:
         return HttpResponseBadRequest("This demo checkout has expired.")
-    language = reader_language(data["language"])
+    language = known(data["language"])
     translation.activate(language)
     if request.method == "POST":
         unique = secrets.token_hex(8)

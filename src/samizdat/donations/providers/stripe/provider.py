@@ -23,6 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from samizdat.core.languages import known
 from samizdat.donations.providers.base import (
     CheckoutRequest,
     CheckoutResult,
@@ -319,7 +320,7 @@ class StripeProvider(Provider):
         donor = Donor(
             email=_text(invoice.get("customer_email")),
             name=meta.get("name", ""),
-            language=_language(meta.get("language")),
+            language=known(meta.get("language")),
         )
         paid = raw["type"] == "invoice.paid"
         if paid:
@@ -388,7 +389,7 @@ class StripeProvider(Provider):
             if cancelled
             else None,
         )
-        donor = Donor(name=meta.get("name", ""), language=_language(meta.get("language")))
+        donor = Donor(name=meta.get("name", ""), language=known(meta.get("language")))
         kind = EventKind.GIFT_CANCELLED if cancelled else EventKind.GIFT_UPDATED
         return self._event(raw, kind, donor, gift=gift)
 
@@ -559,21 +560,16 @@ def _session_metadata(session: dict[str, Any]) -> dict[str, str]:
         return {key: value for key, value in meta.items() if key not in LINK_MARKER}
     from samizdat.donations.models import PaymentLink
 
-    known = PaymentLink.objects.filter(provider=StripeProvider.name, link_id=link).first()
-    if known is None:
+    made = PaymentLink.objects.filter(provider=StripeProvider.name, link_id=link).first()
+    if made is None:
         return meta
     return {
         **LINK_MARKER,
-        "frequency": known.frequency,
-        "currency": known.currency,
-        "language": known.language,
+        "frequency": made.frequency,
+        "currency": made.currency,
+        "language": made.language,
         **meta,
     }
-
-
-def _language(value: str | None) -> str:
-    codes = {code for code, _name in settings.LANGUAGES}
-    return value if value in codes else settings.LANGUAGE_CODE
 
 
 def _recurring(value: str | None) -> str:
@@ -625,7 +621,7 @@ def _session_donor(session: dict[str, Any], meta: dict[str, str]) -> Donor:
         email=_text(_get(session, "customer_details", "email"))
         or _text(session.get("customer_email")),
         name=meta.get("name", ""),
-        language=_language(meta.get("language")),
+        language=known(meta.get("language")),
     )
 
 
