@@ -28,7 +28,7 @@ if _test_database_url:
     DATABASES = {"default": dj_database_url.parse(_test_database_url)}
     # A test's commit need not reach the disk before the next statement: the data is
     # thrown away anyway, and it saves a wait at every commit.
-    DATABASES["default"]["OPTIONS"] = {"options": "-c synchronous_commit=off"}
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 else:
     # Kept where the next run finds it (`make test` passes --reuse-db outside CI), one file
     # per parallel test process (pytest-django adds the process's name).

@@ -33,7 +33,7 @@ from samizdat.core.hooks import (
 )
 from samizdat.core.paths import absolute
 from samizdat.core.regions import register_letter_block, render_block
-from samizdat.donations import actions, admin_views, appeal, gateway, views
+from samizdat.donations import actions, admin_views, appeal, gateway, payment_links, views
 from samizdat.donations import urls as donations_urls
 from samizdat.donations.models import Donation, DonationSettings, RecurringGift
 from samizdat.donations.templatetags import appeal as appeal_tags
@@ -226,18 +226,19 @@ def checkout_origins() -> list[str]:
 @hooks.register(FORGET_CACHED)
 def forget_appeal() -> None:
     appeal.forget()
+    payment_links.forget()
 
 
 @hooks.register(region("banner"))
 def banner(context: Context) -> str:
     return render_block(
-        context, "donations/includes/banner.html", appeal_tags.donation_banner(context)
+        context, "donations/includes/banner.html", appeal_tags.banner_context(context)
     )
 
 
 @hooks.register(region("after_article"), order=10)
 def appeal_after_article(context: Context) -> str:
-    values = appeal_tags.donation_appeal(context, "article")
+    values = appeal_tags.appeal_context(context, "article")
     return render_block(context, "donations/includes/appeal.html", values)
 
 

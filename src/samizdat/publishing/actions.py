@@ -170,7 +170,7 @@ def use_translated_authors(article: ArticlePage) -> int:
 
 
 SCHEDULE_LOCK = "samizdat:publish-scheduled"
-SCHEDULE_LOCK_SECONDS = 30
+SCHEDULE_LOCK_SECONDS = 55  # a little under the worker's minute: one run a round
 
 
 def publish_scheduled_pages() -> bool:

@@ -715,7 +715,7 @@ class ArticlePage(NewsroomPage):
 
         Candidates are the stories of the language published just before this one: what a
         reader of this story had not yet been told. A later story never changes an earlier
-        page, so publishing re-renders only what it touches (see ``mirrors.bundle``), and
+        page, so publishing re-renders only what it touches (see ``touched_paths``), and
         ranking a bounded set keeps this at three small indexed queries however large the
         archive grows. The first two are written as SQL: they run on every article
         view, and building them through the ORM cost ten times what the database spent.

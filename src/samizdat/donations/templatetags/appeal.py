@@ -106,8 +106,8 @@ def donate_form_context(language: str, form: Any = None, location: str = "page")
     }
 
 
-@register.inclusion_tag("donations/includes/banner.html", takes_context=True)
-def donation_banner(context: Any) -> dict[str, Any]:
+def banner_context(context: Any) -> dict[str, Any]:
+    """What the "Support us" banner under the masthead shows (region ``banner``)."""
     language = _language(context)
     config = appeal_config.load()
     return {
@@ -120,8 +120,8 @@ def donation_banner(context: Any) -> dict[str, Any]:
     }
 
 
-@register.inclusion_tag("donations/includes/appeal.html", takes_context=True)
-def donation_appeal(context: Any, location: str) -> dict[str, Any]:
+def appeal_context(context: Any, location: str) -> dict[str, Any]:
+    """What the appeal after an article shows (region ``after_article``)."""
     language = _language(context)
     config = appeal_config.load()
     if not config.currencies or _snoozed(context):
