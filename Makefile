@@ -16,14 +16,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/samizdat demo
 
-# The suite runs on SQLite; with SAMIZDAT_TEST_DATABASE_URL set it runs again on that database.
+# The suite runs on SQLite; with SAMIZDAT_TEST_DATABASE_URL set, the tests that use the
+# database run again on that one.
 # One process per core, each taking whole test files (a module's fixtures are built once), in
 # random order (pytest-randomly prints the seed; `PYTEST_ARGS="-p randomly --randomly-seed=N"`
 # replays one). Outside CI the test databases are kept between runs (migrations added since
 # are applied); CI builds them anew.
 PYTEST := $(BIN)/pytest -n auto --dist loadfile $(if $(filter true,$(CI)),--create-db,--reuse-db)
 
-test: test-sqlite test-postgres
+# The two passes run side by side (tests wait on servers, browsers and processes a good part
+# of the time); each one's output is shown when it ends.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	env -u SAMIZDAT_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)

@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, transaction
 from pytest_django import DjangoDbBlocker
@@ -23,14 +24,33 @@ def _transactional(item: pytest.Item) -> bool:
     return in_marker or bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _uses_database(item: pytest.Item) -> bool:
+    """Whether the test reads or writes the database under test: through Django (every
+    database fixture rests on ``django_db_setup``) or from processes of its own."""
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(
+        "django_db_setup" in names
+        or item.get_closest_marker("django_db")
+        or item.get_closest_marker("own_database")
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests run in random order (pytest-randomly), so none may count on what ran before it.
 
     A test that commits starts from the database as migrations left it (the skeleton, the
     roles, the default currencies), serialized once at set-up, and leaves it so (see
     ``_migrated_data_back``). Data a module builds once (fixtures named ``module_data_…``)
     is built before the module's first test, whichever that is, so every test of the module
-    sees the same database."""
+    sees the same database.
+
+    On PostgreSQL (the second pass of `make test`) only the tests that use the database run:
+    the others did the same on SQLite already."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        elsewhere = [item for item in items if not _uses_database(item)]
+        if elsewhere:
+            config.hook.pytest_deselected(items=elsewhere)
+            items[:] = [item for item in items if _uses_database(item)]
     tests = [item for item in items if isinstance(item, pytest.Function)]
     module_data: dict[Any, list[str]] = {}
     for test in tests:

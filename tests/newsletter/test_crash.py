@@ -27,6 +27,7 @@ import pytest
 from samizdat.newsletter.sending import IN_DOUBT
 from tests.newsletter.smtp import SmtpServer
 
+pytestmark = pytest.mark.own_database
 REPO = Path(__file__).resolve().parents[2]
 SUBSCRIBERS = 375  # `samizdat seed` makes one in five Russian: 300 English readers
 ENGLISH = 300
