@@ -24,10 +24,7 @@ demo: $(STAMP)
 # are applied); CI builds them anew.
 PYTEST := $(BIN)/pytest -n auto --dist loadfile $(if $(filter true,$(CI)),--create-db,--reuse-db)
 
-# The two passes run side by side (tests wait on servers, browsers and processes a good part
-# of the time); each one's output is shown when it ends.
-test: $(STAMP)
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+test: test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	env -u SAMIZDAT_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)

@@ -25,14 +25,10 @@ def _transactional(item: pytest.Item) -> bool:
 
 
 def _uses_database(item: pytest.Item) -> bool:
-    """Whether the test reads or writes the database under test: through Django (every
-    database fixture rests on ``django_db_setup``) or from processes of its own."""
+    """Whether the test reads or writes the database under test, or a copy of it for
+    processes of its own: every database fixture rests on ``django_db_setup``."""
     names = set(getattr(item, "fixturenames", ()))
-    return bool(
-        "django_db_setup" in names
-        or item.get_closest_marker("django_db")
-        or item.get_closest_marker("own_database")
-    )
+    return "django_db_setup" in names or item.get_closest_marker("django_db") is not None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,6 +1,6 @@
 """A newsroom in three languages, run by ``tests/test_languages.py`` in a process of its own.
 
-It starts from nothing with the settings a newsroom would set (``SAMIZDAT_LANGUAGES=en,ru,uk``
+It starts from an installation in English and Russian with the settings a newsroom would set (``SAMIZDAT_LANGUAGES=en,ru,uk``
 in the environment, nothing else about languages anywhere), migrates, publishes a story in
 English and its Ukrainian translation, signs a reader up in Ukrainian, builds the static
 bundle, and prints what a reader and an editor would see, as JSON, for the test to check.

@@ -1,7 +1,8 @@
 """A third language from settings alone: ``SAMIZDAT_LANGUAGES=en,ru,uk`` and the Ukrainian
 catalogue give pages, alternates, feeds, newsletter lists, the appeal and the static bundle in
 Ukrainian, with no migration and no code. The site runs in a process of its own, started with
-those settings, as a newsroom would start it (``tests/languages_site.py``)."""
+those settings on a copy of an installation in English and Russian (the migrated test
+database, SQLite or PostgreSQL), as a newsroom would add a language (``tests/languages_site.py``)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,33 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from pytest_django import DjangoDbBlocker
+
+from tests.databases import copy_sqlite, create_postgres, drop_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    django_db_setup: None,
+    django_db_blocker: DjangoDbBlocker,
+) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("three-languages")
+    admin_url = os.environ.get("SAMIZDAT_TEST_DATABASE_URL", "")
+    name = f"{urlsplit(admin_url).path.lstrip('/')}_languages_{uuid.uuid4().hex[:8]}"
+    if admin_url:
+        database_url = create_postgres(admin_url, name, django_db_blocker)
+    else:
+        copy_sqlite(data_dir / "samizdat.sqlite3", django_db_blocker)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -37,18 +54,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         SAMIZDAT_TASK_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         SAMIZDAT_LOG_LEVEL="ERROR",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.languages_site"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    if admin_url:
+        env["SAMIZDAT_DATABASE_URL"] = database_url
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.languages_site"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    finally:
+        if admin_url:
+            drop_postgres(admin_url, name)
     assert done.returncode == 0, done.stderr[-3000:]
     found: dict[str, Any] = json.loads(done.stdout)
-    return found
+    yield found
 
 
 def test_a_new_language_needs_no_migration(site: dict[str, Any]) -> None:

@@ -1,9 +1,10 @@
 """``samizdat newsletter send`` as a real process, killed with SIGKILL mid-send and run again,
 or started twice at once, against a real SMTP server.
 
-The processes use their own database (a migrated SQLite file copied per test, or with
-``SAMIZDAT_TEST_DATABASE_URL`` a PostgreSQL database created from a migrated template), so
-they see each other's commits the way a worker and an operator's shell do in production.
+The processes use their own database (a copy per test of a SQLite file, or with
+``SAMIZDAT_TEST_DATABASE_URL`` a PostgreSQL database, made once from the migrated test
+database and seeded), so they see each other's commits the way a worker and an operator's
+shell do in production.
 """
 
 from __future__ import annotations
@@ -20,20 +21,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
+from pytest_django import DjangoDbBlocker
 
 from samizdat.newsletter.sending import IN_DOUBT
+from tests.databases import copy_sqlite, create_postgres, drop_postgres
 from tests.newsletter.smtp import SmtpServer
 
-pytestmark = pytest.mark.own_database
 REPO = Path(__file__).resolve().parents[2]
 SUBSCRIBERS = 375  # `samizdat seed` makes one in five Russian: 300 English readers
 ENGLISH = 300
 SECRET_KEY = "crash-test-" + "k" * 50
 
-# One process (each start costs a second or two): migrate, seed readers, make the edition.
+# One process (each start costs a second or two): migrate (nothing left to apply), seed
+# readers, make the edition.
 SET_UP = f"""
 from django.core.management import call_command
 from samizdat.newsletter.models import Edition, EditionItem
@@ -150,8 +153,9 @@ class Installation:
 class Installations:
     """Makes a migrated, seeded installation once, and a fresh copy of it per test."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, blocker: DjangoDbBlocker) -> None:
         self.root = root
+        self.blocker = blocker
         self.admin_url = os.environ.get("SAMIZDAT_TEST_DATABASE_URL", "")
         self.suffix = uuid.uuid4().hex[:8]
         self.databases: list[str] = []
@@ -160,46 +164,35 @@ class Installations:
         self.edition_id = int(made.stdout.strip().splitlines()[-1])
         self.template = template
 
-    def _postgres(self, name: str) -> str:
-        parts = urlsplit(self.admin_url)
-        return urlunsplit(parts._replace(path=f"/{name}"))
-
-    def _admin(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self._postgres("postgres"), autocommit=True) as db:
-            db.execute(sql)
-
     def _database(self, label: str, template: Database | None = None) -> Database:
         data_dir = self.root / label
         data_dir.mkdir()
         if not self.admin_url:
-            if template is not None:
+            if template is None:
+                copy_sqlite(data_dir / "samizdat.sqlite3", self.blocker)
+            else:
                 shutil.copy(template.data_dir / "samizdat.sqlite3", data_dir)
             return Database("", data_dir)
         base = urlsplit(self.admin_url).path.lstrip("/") or "samizdat"
         name = f"{base}_crash{len(self.databases)}_{self.suffix}"[:63]
-        source = f" TEMPLATE {self._name(template)}" if template is not None else ""
-        self._admin(f'CREATE DATABASE "{name}"{source}')
+        source = urlsplit(template.url).path.lstrip("/") if template is not None else None
+        url = create_postgres(self.admin_url, name, self.blocker, source)
         self.databases.append(name)
-        return Database(self._postgres(name), data_dir)
-
-    @staticmethod
-    def _name(database: Database | None) -> str:
-        assert database is not None
-        return '"' + urlsplit(database.url).path.lstrip("/") + '"'
+        return Database(url, data_dir)
 
     def fresh(self, label: str, smtp_url: str) -> Installation:
         return Installation(self._database(label, self.template), self.edition_id, smtp_url)
 
     def close(self) -> None:
         for name in self.databases:
-            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_postgres(self.admin_url, name)
 
 
 @pytest.fixture(scope="module")
-def installations(tmp_path_factory: Any) -> Iterator[Installations]:
-    made = Installations(tmp_path_factory.mktemp("installations"))
+def installations(
+    tmp_path_factory: Any, django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[Installations]:
+    made = Installations(tmp_path_factory.mktemp("installations"), django_db_blocker)
     try:
         yield made
     finally:

@@ -1,0 +1,50 @@
+"""Installations of their own for tests that drive samizdat as separate processes, made from
+this test process's migrated database: a copy takes a fraction of a second where migrating
+from nothing takes fifteen. The processes then run ``migrate`` as an operator would, which
+finds nothing left to apply."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.db import connections
+from pytest_django import DjangoDbBlocker
+
+
+def copy_sqlite(target: Path, blocker: DjangoDbBlocker) -> None:
+    """Write the migrated SQLite test database to ``target``."""
+    with blocker.unblock():
+        connection = connections["default"]
+        assert connection.vendor == "sqlite", "copy_sqlite needs the SQLite test database"
+        connection.ensure_connection()
+        with sqlite3.connect(target) as copy:
+            connection.connection.backup(copy)
+        copy.close()
+
+
+def create_postgres(
+    admin_url: str, name: str, blocker: DjangoDbBlocker, template: str | None = None
+) -> str:
+    """Create the PostgreSQL database ``name`` as a copy of ``template``, by default of the
+    migrated test database (a template may have no other session: this process's own is
+    closed first); its URL."""
+    if template is None:
+        with blocker.unblock():
+            template = connections["default"].settings_dict["NAME"]
+            connections.close_all()
+    _admin(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+
+
+def drop_postgres(admin_url: str, name: str) -> None:
+    _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin(admin_url: str, sql: str) -> None:
+    import psycopg
+
+    maintenance = urlunsplit(urlsplit(admin_url)._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as db:
+        db.execute(sql)
