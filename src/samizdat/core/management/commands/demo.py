@@ -116,6 +116,9 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            # A second TERM or Ctrl-C while they stop would leave them behind: wait it out.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             for process in (server, worker):
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)  # both stop gracefully on TERM
