@@ -162,16 +162,17 @@ def test_import_of_people_who_consented_before_makes_them_active_without_mail(
     assert mail.outbox == []
 
 
+@pytest.mark.parametrize("unticked", [None, "off", "0", "no"])
 def test_import_without_earlier_consent_asks_each_new_address_to_confirm(
-    admin_client: Client, django_capture_on_commit_callbacks: OnCommit
+    admin_client: Client, django_capture_on_commit_callbacks: OnCommit, unticked: str | None
 ) -> None:
     subscriber("already@example.org", "en", "active")
     csv_text = "email\nnew@example.org\nalready@example.org\n"
+    fields = {"file": upload(csv_text), "source": "Event sign-up sheet", "default_language": "en"}
+    if unticked is not None:  # only a ticked box says they consented before
+        fields["previously_consented"] = unticked
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            f"{SUBSCRIBERS}import/",
-            {"file": upload(csv_text), "source": "Event sign-up sheet", "default_language": "en"},
-        )
+        response = admin_client.post(f"{SUBSCRIBERS}import/", fields)
     html = response.content.decode()
     assert '<strong data-count="created">1</strong>' in html
     assert '<strong data-count="skipped">1</strong>' in html

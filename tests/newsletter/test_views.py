@@ -268,6 +268,10 @@ def test_signing_up_again_while_pending_resends_up_to_three_letters_a_day(
         ({"email": "reader@example.org\r\nBcc: victim@example.org"}, "does not look like"),
         ({"email": ""}, "This field is required"),
         ({"consent": None}, "Tick the box to agree to the privacy policy"),
+        ({"consent": "off"}, "Tick the box to agree to the privacy policy"),
+        ({"consent": "0"}, "Tick the box to agree to the privacy policy"),
+        ({"consent": "no"}, "Tick the box to agree to the privacy policy"),
+        ({"consent": "false"}, "Tick the box to agree to the privacy policy"),
         ({"language": "de"}, "Choose the language of the letters"),
         ({"language": "en\r\nBcc: victim@example.org"}, "The form was sent with broken fields"),
         ({"form": "article\r\nX-Injected: 1"}, "The form was sent with broken fields"),
@@ -279,6 +283,10 @@ def test_signing_up_again_while_pending_resends_up_to_three_letters_a_day(
         "header-injection-in-email",
         "empty",
         "no-consent",
+        "consent-off",
+        "consent-0",
+        "consent-no",
+        "consent-false",
         "unknown-language",
         "header-injection-in-language",
         "header-injection-in-form",
@@ -306,7 +314,7 @@ def test_bad_input_shows_the_form_again_with_what_was_typed(
             if radio.get("name") == "language" and radio.get("checked") is not None
         ]
         assert checked == ["en"]
-    if fields.get("consent", "yes") is not None:
+    if fields.get("consent", "yes") == "yes":
         consent = form.find(".//input[@name='consent']")
         assert consent is not None and consent.get("checked") is not None
 

@@ -39,6 +39,7 @@ from wagtail.snippets.views import snippets as snippet_views
 
 from samizdat.core.exports import SpreadsheetSafeExport
 from samizdat.newsletter import actions, outbox
+from samizdat.newsletter.forms import AffirmativeCheckbox
 from samizdat.newsletter.models import Delivery, Edition, Subscriber, Suppression
 from samizdat.publishing.models import privacy_policy
 
@@ -219,6 +220,7 @@ class ImportForm(forms.Form):
     previously_consented = forms.BooleanField(
         label=_("These people consented before (skip confirmation)"),
         required=False,
+        widget=AffirmativeCheckbox,
         help_text=_(
             "Tick only if every address on the list asked for the newsletter earlier. "
             "Otherwise each new address gets a confirmation mail and stays pending until "

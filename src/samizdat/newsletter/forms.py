@@ -14,6 +14,16 @@ from samizdat.newsletter.actions import InvalidAddress, normalise_email
 FORM_LOCATIONS = ["article", "home", "newsletter", "section"]
 
 
+class AffirmativeCheckbox(forms.CheckboxInput):
+    """Ticked only by what a ticked box sends (ours sends "yes"; a box without a value "on"):
+    "off", "0", "no" or anything else is not consent, though Django would take it as True."""
+
+    YES = frozenset({"yes", "on", "true", "1"})
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> bool:
+        return str(data.get(name, "")).strip().lower() in self.YES
+
+
 def consent_wording(language: str) -> str:
     """The sentence next to the checkbox, as plain text in ``language``: what consent records."""
     from django.utils import translation
@@ -36,7 +46,8 @@ class SignupForm(forms.Form):
         },
     )
     consent = forms.BooleanField(
-        error_messages={"required": _("Tick the box to agree to the privacy policy.")}
+        widget=AffirmativeCheckbox,
+        error_messages={"required": _("Tick the box to agree to the privacy policy.")},
     )
     form = forms.ChoiceField(choices=[(name, name) for name in FORM_LOCATIONS], required=False)
     # A field people never see; bots that fill every field give themselves away.
