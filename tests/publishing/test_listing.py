@@ -91,6 +91,10 @@ def test_section_page_numbers_outside_the_range_are_not_found(
     assert client.get("/en/news/page/2/").status_code == 404
     assert client.get("/en/news/page/0/").status_code == 404
     assert client.get("/en/news/page/01/").status_code == 404
+    huge = "9" * 4301  # more digits than Python turns into a number
+    for listing in ("/en/news/", "/en/tags/courts/", "/en/authors/anna-berg/"):
+        assert client.get(f"{listing}page/{huge}/").status_code == 404, listing
+        assert client.get(f"{listing}page/0/").status_code == 404, listing
 
 
 @pytest.mark.parametrize(

@@ -315,7 +315,8 @@ class HomePage(RoutablePageMixin, NewsroomPage):
         return paths
 
     @re_path(r"^tags/(?P<tag>[-\w]+)/$", name="tag")
-    @re_path(r"^tags/(?P<tag>[-\w]+)/page/(?P<number>[0-9]+)/$", name="tag_page")
+    # Six digits at most (MAX_PAGE_NUMBER): a longer number is no page, not an error.
+    @re_path(r"^tags/(?P<tag>[-\w]+)/page/(?P<number>[0-9]{1,6})/$", name="tag_page")
     def tag(self, request: HttpRequest, tag: str, number: int | str | None = None) -> HttpResponse:
         number = int(number) if number is not None else None
         tag_obj = Tag.objects.filter(slug=tag).first()
