@@ -164,7 +164,23 @@ def test_demo_monthly_gift_starts_a_recurring_gift_the_donor_can_cancel(
     assert "$5" in gifts_page.content.decode()
     to_provider = client.post(link.group(1), {"gift": gift.pk})
     assert to_provider.status_code == 303
-    client.post(to_provider["Location"])  # the demo provider's "Cancel this gift"
+    # Neither of the demo provider's links is taken for the other.
+    checkout = donate(client, frequency="once", amount="5")["Location"]
+    manage = to_provider["Location"]
+    swapped = [
+        manage.replace(
+            manage.rstrip("/").rsplit("/", 1)[1], checkout.rstrip("/").rsplit("/", 1)[1]
+        ),
+        checkout.replace(
+            checkout.rstrip("/").rsplit("/", 1)[1], manage.rstrip("/").rsplit("/", 1)[1]
+        ),
+    ]
+    for url in swapped:
+        for method in (client.get, client.post):
+            answer = method(url)
+            assert answer.status_code == 400, (method, url)
+            assert "expired" in answer.content.decode()
+    client.post(manage)  # the demo provider's "Cancel this gift"
     gift.refresh_from_db()
     assert gift.status == "cancelled" and gift.cancelled_at is not None
 

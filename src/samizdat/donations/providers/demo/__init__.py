@@ -11,9 +11,18 @@ from samizdat.donations.providers.demo.provider import (
     DemoProvider,
     event_body,
     read_checkout_token,
+    read_manage_token,
     sign,
 )
 
 provider = DemoProvider()
 
-__all__ = ["SALT", "SIGNATURE_HEADER", "event_body", "provider", "read_checkout_token", "sign"]
+__all__ = [
+    "SALT",
+    "SIGNATURE_HEADER",
+    "event_body",
+    "provider",
+    "read_checkout_token",
+    "read_manage_token",
+    "sign",
+]

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from samizdat.donations.models import RecurringGift
 
 SALT = "samizdat.donations.demo"
+# Each kind of link has its own, so one is never read as the other.
+CHECKOUT_SALT = f"{SALT}.checkout"
+MANAGE_SALT = f"{SALT}.manage"
 SIGNATURE_HEADER = "Samizdat-Demo-Signature"
 TOLERANCE = 300
 
@@ -61,13 +64,21 @@ def sign(body: bytes, timestamp: int | None = None) -> str:
 
 
 def checkout_token(request: CheckoutRequest) -> str:
-    return signing.dumps(request.__dict__, salt=SALT, compress=True)
+    return signing.dumps(request.__dict__, salt=CHECKOUT_SALT, compress=True)
 
 
 def read_checkout_token(token: str) -> dict[str, Any] | None:
     _require_debug()
     try:
-        return dict(signing.loads(token, salt=SALT, max_age=60 * 60 * 24))
+        return dict(signing.loads(token, salt=CHECKOUT_SALT, max_age=60 * 60 * 24))
+    except signing.BadSignature:
+        return None
+
+
+def read_manage_token(token: str) -> dict[str, Any] | None:
+    _require_debug()
+    try:
+        return dict(signing.loads(token, salt=MANAGE_SALT, max_age=60 * 60))
     except signing.BadSignature:
         return None
 
@@ -156,5 +167,5 @@ class DemoProvider(Provider):
 
     def manage_url(self, gift: RecurringGift, return_url: str) -> str:
         _require_debug()
-        token = signing.dumps({"gift": gift.pk, "return": return_url}, salt=SALT)
+        token = signing.dumps({"gift": gift.pk, "return": return_url}, salt=MANAGE_SALT)
         return reverse("donations:demo_manage", args=[token])
