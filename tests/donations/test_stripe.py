@@ -318,9 +318,27 @@ def test_a_webhook_that_is_not_genuinely_from_stripe_is_refused_and_stores_nothi
     assert Donation.objects.count() == 0
 
 
+def _event_body(created: int, obj: bytes = b"{}") -> bytes:
+    return (
+        b'{"object": "event", "id": "evt_odd", "type": "checkout.session.completed", '
+        + f'"created": {created}, "data": {{"object": '.encode()
+        + obj
+        + b"}}"
+    )
+
+
 @pytest.mark.parametrize(
-    "body", [b"not json at all", b'{"object": "list", "data": []}', b"\xff\xfe"],
-    ids=["not-json", "not-an-event", "not-utf8"],
+    "body",
+    [
+        b"not json at all",
+        b'{"object": "list", "data": []}',
+        b"\xff\xfe",
+        _event_body(1_700_000_000, b"[" * 100_000 + b"]" * 100_000),
+        _event_body(10**20),
+        _event_body(-(10**15)),
+    ],
+    ids=["not-json", "not-an-event", "not-utf8", "nested-too-deep", "created-in-year-3e12",
+         "created-before-year-1"],
 )  # fmt: skip
 def test_a_signed_body_that_is_not_an_event_is_refused(
     client: Any, stripe_api: FakeStripe, body: bytes

@@ -162,8 +162,8 @@ class DemoProvider(Provider):
                               donor=donor, gift=gift, payload=raw)]  # fmt: skip
             return [Event(provider=self.name, event_id=raw["id"], type=kind,
                           occurred_at=occurred, kind=EventKind.IGNORED, payload=raw)]  # fmt: skip
-        except (ValueError, KeyError, TypeError) as error:
-            raise InvalidEvent(f"not a demo event: {error}") from None
+        except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError) as error:
+            raise InvalidEvent(f"not a demo event: {type(error).__name__}") from None
 
     def manage_url(self, gift: RecurringGift, return_url: str) -> str:
         _require_debug()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import stripe
 from django.conf import settings
 from django.core.checks import CheckMessage, Warning
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -178,14 +178,14 @@ class StripeProvider(Provider):
             raw = json.loads(body)
         except stripe.SignatureVerificationError as error:
             raise InvalidEvent(f"stripe signature refused: {error.user_message}") from None
-        except ValueError:  # not UTF-8 or not JSON, yet signed
+        except (ValueError, RecursionError):  # not UTF-8, not JSON or nested past reason
             raise InvalidEvent("signed stripe webhook whose body is not JSON") from None
         obj = _get(raw, "data", "object")
         if (
             _get(raw, "object") != "event"
             or not isinstance(raw.get("id"), str)
             or not isinstance(raw.get("type"), str)
-            or not isinstance(raw.get("created"), int)
+            or _time(raw.get("created")) is None
             or not isinstance(obj, dict)
         ):
             raise InvalidEvent("signed stripe webhook that is not an event")
@@ -252,7 +252,7 @@ class StripeProvider(Provider):
             provider=self.name,
             event_id=raw["id"],
             type=raw["type"],
-            occurred_at=datetime.datetime.fromtimestamp(raw["created"], tz=datetime.UTC),
+            occurred_at=_time(raw["created"]) or timezone.now(),  # checked in parse_event
             kind=kind,
             donor=donor or Donor(),
             payment=payment,
@@ -515,9 +515,13 @@ def _amount(value: Any, currency: Any) -> int:
 
 
 def _time(value: Any) -> datetime.datetime | None:
+    """A Stripe timestamp as a time; None for none, or for one no calendar has."""
     if not _int(value):
         return None
-    return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+    try:
+        return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _metadata(*sources: Any) -> dict[str, str]:
