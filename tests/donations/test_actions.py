@@ -237,3 +237,46 @@ def test_raw_payloads_are_forgotten_after_the_retention_period(settings: Any) ->
     assert actions.forget_old_payloads(now=timezone.now() + datetime.timedelta(days=31)) == 1
     kept = ProviderEvent.objects.get()
     assert kept.payload is None and kept.event_id == "e1"
+
+
+def test_a_refused_receipt_holds_up_no_other_and_is_given_up_with_its_reason(
+    settings: Any, admin_client: Any, caplog: Any
+) -> None:
+    from tests.newsletter.smtp import SmtpServer
+
+    for number in (1, 2, 3):  # paid one after the other; the newest is refused
+        donor = Donor(email=f"donor{number}@example.org", language="en")
+        event_at = T0 + datetime.timedelta(minutes=number)
+        actions.record_provider_event(
+            event=event(f"e{number}", EventKind.PAYMENT_SUCCEEDED, at=event_at,
+                        donor=donor, payment=payment(f"pay_{number}"))
+        )  # fmt: skip
+    Donation.objects.update(paid_at=timezone.now() - datetime.timedelta(hours=1))
+    refused = Donation.objects.get(email="donor3@example.org")
+    later = timezone.now()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    with SmtpServer() as server:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+        server.handler.refuse(["donor3@example.org"])
+        assert actions.send_missed_receipts(now=later) == 2
+        assert {rcpt for message in server.received() for rcpt in message.rcpt_tos} == {
+            "donor1@example.org",
+            "donor2@example.org",
+        }
+        for _round in range(actions.RECEIPT_ATTEMPTS + 2):
+            actions.send_missed_receipts(now=later)
+        refused.refresh_from_db()
+        assert refused.receipt_sent_at is None
+        assert refused.receipt_attempts == actions.RECEIPT_ATTEMPTS  # then no more tries
+        assert refused.receipt_error == "the mail server refused the address (550)"
+    assert "donor3@" not in caplog.text  # the log says which donation, never whose
+
+    page = admin_client.get(f"/admin/donations/gifts/inspect/{refused.pk}/").content.decode()
+    assert "the mail server refused the address (550)" in page
+
+    # A server that cannot be reached is not the letter's fault: nothing is counted.
+    Donation.objects.filter(pk=refused.pk).update(receipt_attempts=0)
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
+    assert actions.send_missed_receipts(now=later) == 0
+    refused.refresh_from_db()
+    assert refused.receipt_attempts == 0

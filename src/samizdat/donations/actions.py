@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
+import smtplib
 from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from samizdat.core.languages import known
@@ -418,22 +420,63 @@ def send_receipt(*, donation_id: int) -> bool:
     return True
 
 
+RECEIPT_ATTEMPTS = 5
+
+
 def send_missed_receipts(*, now: datetime.datetime) -> int:
-    """Receipts whose task failed (the mail server was down): try again, for a month."""
-    due = Donation.objects.filter(
-        status=Donation.Status.PAID,
-        receipt_sent_at__isnull=True,
-        paid_at__gte=now - datetime.timedelta(days=30),
-        paid_at__lte=now - datetime.timedelta(minutes=10),
-    ).exclude(email="")
+    """Receipts whose task failed: try again, for a month. A receipt the mail server refuses
+    is tried ``RECEIPT_ATTEMPTS`` times, then left with its reason for staff to see, and
+    never holds up the others; when the server cannot be reached at all, the rest wait for
+    the next round."""
+    due = (
+        Donation.objects.filter(
+            status=Donation.Status.PAID,
+            receipt_sent_at__isnull=True,
+            receipt_attempts__lt=RECEIPT_ATTEMPTS,
+            paid_at__gte=now - datetime.timedelta(days=30),
+            paid_at__lte=now - datetime.timedelta(minutes=10),
+        )
+        .exclude(email="")
+        .order_by("paid_at")
+    )
     sent = 0
     for pk in due.values_list("pk", flat=True)[:100]:
         try:
             sent += send_receipt(donation_id=pk)
-        except Exception:
-            logger.exception("the receipt for donation %s could not be sent; retrying later", pk)
-            break  # the mail server is likely down: try the rest next time
+        except Exception as error:
+            if _unreachable(error):
+                logger.warning(
+                    "the mail server cannot be reached (%s); receipts wait for the next round",
+                    type(error).__name__,
+                )
+                break
+            reason = _refusal(error)
+            temporary = isinstance(error, smtplib.SMTPResponseException) and (
+                400 <= error.smtp_code < 500
+            )
+            Donation.objects.filter(pk=pk).update(
+                receipt_attempts=F("receipt_attempts") + (0 if temporary else 1),
+                receipt_error=reason,
+            )
+            logger.warning("the receipt for donation %s was not sent: %s", pk, reason)
     return sent
+
+
+def _unreachable(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
+        return True
+    # Refused connections and timeouts; SMTP's own errors are OSErrors too, but answers.
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+def _refusal(error: Exception) -> str:
+    """Why a receipt was not sent, in words that name no address (SMTP errors quote them)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _reply in error.recipients.values()})
+        return f"the mail server refused the address ({', '.join(map(str, codes))})"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the mail server refused the letter ({error.smtp_code})"
+    return f"the letter could not be sent ({type(error).__name__})"
 
 
 def forget_old_payloads(*, now: datetime.datetime) -> int:

@@ -80,6 +80,9 @@ class Donation(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True, db_index=True)
     receipt_sent_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
+    # Retries of a receipt the mail server refused (not of one it was down for), and why.
+    receipt_attempts = models.PositiveSmallIntegerField(_("receipt attempts"), default=0)
+    receipt_error = models.CharField(_("receipt not sent"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("donation")

@@ -102,7 +102,7 @@ class GiftViewSet(ReadOnlyModelViewSet):
     inspect_view_fields = [
         "reference", "status", "amount", "amount_refunded", "currency", "frequency", "provider",
         "provider_payment_id", "gift", "name", "email", "language", "created_at", "paid_at",
-        "receipt_sent_at", "failure_reason",
+        "receipt_sent_at", "receipt_error", "receipt_attempts", "failure_reason",
     ]  # fmt: skip
 
     @cached_property
