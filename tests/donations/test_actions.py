@@ -269,13 +269,19 @@ def test_a_refused_receipt_holds_up_no_other_and_is_given_up_with_its_reason(
         assert refused.receipt_sent_at is None
         assert refused.receipt_attempts == actions.RECEIPT_ATTEMPTS  # then no more tries
         assert refused.receipt_error == "the mail server refused the address (550)"
+        page = admin_client.get(f"/admin/donations/gifts/inspect/{refused.pk}/")
+        assert "the mail server refused the address (550)" in page.content.decode()
+
+        # Once the address is fixed and the receipt goes out, no reason is left standing.
+        server.handler.permanent.pop("donor3@example.org")
+        Donation.objects.filter(pk=refused.pk).update(receipt_attempts=0)
+        assert actions.send_missed_receipts(now=later) == 1
+        refused.refresh_from_db()
+        assert refused.receipt_sent_at is not None and refused.receipt_error == ""
     assert "donor3@" not in caplog.text  # the log says which donation, never whose
 
-    page = admin_client.get(f"/admin/donations/gifts/inspect/{refused.pk}/").content.decode()
-    assert "the mail server refused the address (550)" in page
-
     # A server that cannot be reached is not the letter's fault: nothing is counted.
-    Donation.objects.filter(pk=refused.pk).update(receipt_attempts=0)
+    Donation.objects.filter(pk=refused.pk).update(receipt_sent_at=None)
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
     assert actions.send_missed_receipts(now=later) == 0
     refused.refresh_from_db()

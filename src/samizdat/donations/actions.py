@@ -405,7 +405,7 @@ def send_receipt(*, donation_id: int) -> bool:
             pk=donation_id, status=Donation.Status.PAID, receipt_sent_at__isnull=True
         )
         .exclude(email="")
-        .update(receipt_sent_at=claimed_at)
+        .update(receipt_sent_at=claimed_at, receipt_error="")
     )
     if not claimed:
         return False
