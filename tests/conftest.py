@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, transaction
+from django.utils import translation
 from pytest_django import DjangoDbBlocker
 from wagtail.models import Page
 
@@ -90,6 +91,13 @@ def _migrated_data_back(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
             contents = getattr(connection, "_test_serialized_contents", None)
             if contents:
                 connection.creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Every test starts in the default language: a view or command that activated another
+    (as reader pages do) leaves it active in the thread, which the next test would inherit."""
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
