@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from samizdat.core.addresses import email_or_empty
 from samizdat.core.languages import known
 from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
 from samizdat.donations.providers import registry
@@ -96,7 +97,13 @@ def _tidy(event: Event) -> Event:
     """Fit what a provider sent into our fields: over-long text is cut, a language we do not
     publish in becomes the default, an address that is not one is dropped."""
     donor = event.donor
-    email = donor.email.strip() if len(donor.email) <= 254 and "@" in donor.email else ""
+    email = email_or_empty(donor.email) if donor.email else ""
+    if donor.email and not email:  # the payment is real: record it, without the address
+        logger.warning(
+            "%s event %s: the donor's address is not one we can write to; recorded without it",
+            event.provider,
+            event.event_id[:255],
+        )
     language = known(donor.language)
     fitted: dict[str, Any] = {
         "type": event.type[:100],

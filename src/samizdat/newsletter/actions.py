@@ -20,10 +20,10 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
-from email_validator import EmailNotValidError, validate_email
 from wagtail.log_actions import log
 from wagtail.models import Locale, Page
 
+from samizdat.core.addresses import InvalidAddress, normalise_email
 from samizdat.core.paths import language_roots, public_path
 from samizdat.core.signals import announce_change
 from samizdat.newsletter import outbox
@@ -50,7 +50,6 @@ NEWSLETTER_PAGE_INTROS = {
     "en": "One letter a week: the most important stories, picked by our editors.",
     "ru": "Одно письмо в неделю: главные материалы, которые выбрали редакторы.",
 }
-MAX_EMAIL_LENGTH = 254
 # The Message-ID every letter of an edition carries (see ``mail.PreparedEdition``).
 OUR_MESSAGE_ID = re.compile(r"<newsletter\.(\d+)\.(\d+)@[^>]+>")
 MAX_TEST_ADDRESSES = 10
@@ -62,24 +61,6 @@ LOG_SEND = "newsletter.send"
 LOG_SCHEDULE = "newsletter.schedule"
 LOG_UNSCHEDULE = "newsletter.unschedule"
 LOG_FILL = "newsletter.fill"
-
-
-class InvalidAddress(ValueError):
-    """An address that cannot receive mail, with a message a reader understands."""
-
-
-def normalise_email(raw: str) -> str:
-    """The address as we store it, or InvalidAddress. No network lookups."""
-    value = raw.strip()
-    if not value or len(value) > MAX_EMAIL_LENGTH or any(c in value for c in "\r\n\x00"):
-        raise InvalidAddress("Enter a valid email address.")
-    try:
-        result = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise InvalidAddress(str(error)) from error
-    # An internationalised domain is kept in its ASCII (punycode) form, which every mail
-    # server accepts; only the local part may still need SMTPUTF8.
-    return str(result.ascii_email or result.normalized).lower()
 
 
 def is_suppressed(email: str) -> bool:
@@ -208,7 +189,7 @@ def record_bounce(
     try:
         address = normalise_email(email)
     except InvalidAddress:
-        logger.warning("bounce for an unreadable address ignored: %r", email[:100])
+        logger.warning("bounce for an address that is not one we write to: ignored")
         return None
     if permanent:
         suppress(email=address, reason=kind, detail=detail)
