@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "samizdat.core.middleware.security_headers",
+    "samizdat.core.links.noreferrer_links",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -260,7 +261,10 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(env("HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD")
-SECURE_REFERRER_POLICY = "same-origin"
+# Only the origin, also to other sites: a reader form on a mirror posts to the app, and under
+# "same-origin" the browser would send "Origin: null", which reader forms refuse. Links to other
+# sites on public pages carry rel="noreferrer" (core/links.py), so they learn nothing.
+SECURE_REFERRER_POLICY = "strict-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
@@ -270,7 +274,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # A request for a host we do not serve: one short line, no traceback, no address.
+        "django.security.DisallowedHost": {"filters": ["refused_host"]},
+    },
+    "filters": {"refused_host": {"()": "samizdat.core.logs.RefusedHost"}},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

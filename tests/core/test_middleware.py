@@ -13,7 +13,7 @@ def test_reader_pages_forbid_other_origins(client: Client, site_tree: Any) -> No
     response = client.get("/en/")
     policy = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
-    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Referrer-Policy"] == "strict-origin"
 
 
 def test_changing_the_site_is_seen_at_once_despite_the_cache(
