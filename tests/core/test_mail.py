@@ -39,7 +39,7 @@ def smtp(settings: Any) -> Iterator[tuple[SmtpServer, list[str]]]:
         greetings.append(hostname)
         return await handle_ehlo(server_, session, envelope, hostname, responses)
 
-    server.handler.handle_EHLO = record  # type: ignore[method-assign]
+    server.handler.handle_EHLO = record  # type: ignore[method-assign,assignment]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""

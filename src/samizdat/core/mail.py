@@ -31,4 +31,4 @@ def use_site_domain(**kwargs: Any) -> None:
     ``DNS_NAME`` caches the machine's name in ``_fqdn`` on first use; it is set first."""
     if kwargs.get("setting") not in (None, "SITE_URL"):
         return
-    utils.DNS_NAME._fqdn = site_domain()  # type: ignore[attr-defined]
+    utils.DNS_NAME._fqdn = site_domain()

@@ -50,7 +50,7 @@ class NoAddresses(logging.Filter):
         return True
 
 
-class Logger(GunicornLogger):  # type: ignore[misc]
+class Logger(GunicornLogger):
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         if not any(isinstance(f, NoAddresses) for f in self.error_log.filters):
