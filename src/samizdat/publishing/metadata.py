@@ -351,8 +351,9 @@ _OOXML_PERSON_ATTRIBUTES = re.compile(rb'\b(displayName|userId|providerId|name|i
 _ODF_META = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b'<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-    b'office:version="1.2"><office:meta/></office:document-meta>'
+    b'office:version="%s"><office:meta/></office:document-meta>'
 )
+_ODF_VERSION = re.compile(rb'office:version="([0-9.]{1,8})"')
 _ODF_NAMES = re.compile(rb"(<dc:creator>)[^<]*(</dc:creator>)")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -457,7 +458,8 @@ def _ooxml_property_parts(archive: zipfile.ZipFile) -> dict[str, str]:
 def clean_odf(data: bytes) -> bytes:
     def rewrite(name: str, content: bytes) -> bytes:
         if name == "meta.xml":
-            return _ODF_META
+            version = _ODF_VERSION.search(content)
+            return _ODF_META % (version.group(1) if version else b"1.2")
         if name in ("content.xml", "styles.xml"):
             return _ODF_NAMES.sub(rb"\1\2", content)
         return content
