@@ -173,3 +173,11 @@ def test_a_photo_pasted_into_a_word_file_loses_its_place_but_not_its_orientation
     image = opened(picture)
     assert dict(image.getexif()) == {0x0112: 6}  # Word turns it as before
     assert image.tobytes() == opened(photo).tobytes()
+
+
+def test_a_lossless_webp_turned_upright_stays_lossless() -> None:
+    out = io.BytesIO()
+    two_halves().save(out, "WEBP", lossless=True, exif=camera_exif(orientation=3))
+    clean = clean_image(out.getvalue())
+    assert b"VP8L" in clean
+    assert opened(clean).tobytes() == two_halves().rotate(180).tobytes()

@@ -31,7 +31,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import PurePosixPath
 
@@ -68,7 +68,7 @@ def clean_image(data: bytes) -> bytes:
         raise MetadataError(_("This file is not an image that can be read.")) from error
     strip = _STRIPPERS.get(kind or "")
     try:
-        if orientation not in (1, None) and frames == 1:
+        if orientation in range(2, 9) and frames == 1:
             data = _upright(data)
         elif strip is None and _metadata_left(data):
             data = _reencode(data)
@@ -94,7 +94,7 @@ def _upright(data: bytes) -> bytes:
             if sampling != -1:
                 options["subsampling"] = sampling
         elif image.format == "WEBP":
-            options = {"lossless": image.info.get("lossless", False), "quality": 92}
+            options = {"lossless": b"VP8L" in _webp_chunk_kinds(data), "quality": 92}
         elif image.format == "AVIF":
             options = {"quality": 90, "xmp": b""}
         icc = image.info.get("icc_profile")
@@ -248,25 +248,35 @@ _WEBP_KEEP = frozenset({b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"
 _WEBP_EXIF_XMP_FLAGS = 0x08 | 0x04
 
 
-def strip_webp(data: bytes) -> bytes:
-    """A WebP without EXIF, XMP or unknown chunks, its VP8X flags saying so."""
+def _webp_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """A WebP's chunks: (kind, the whole chunk with its header and padding)."""
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise ValueError("not a WebP")
     end = min(len(data), 8 + int.from_bytes(data[4:8], "little"))
-    body = bytearray(b"WEBP")
     pos = 12
     while pos + 8 <= end:
         kind = data[pos : pos + 4]
         length = int.from_bytes(data[pos + 4 : pos + 8], "little")
-        stop = pos + 8 + length + (length & 1)
         if pos + 8 + length > end:
             raise ValueError("truncated chunk")
-        chunk = bytearray(data[pos:stop])
+        stop = pos + 8 + length + (length & 1)
+        yield kind, data[pos:stop]
+        pos = stop
+
+
+def _webp_chunk_kinds(data: bytes) -> set[bytes]:
+    return {kind for kind, _chunk in _webp_chunks(data)}
+
+
+def strip_webp(data: bytes) -> bytes:
+    """A WebP without EXIF, XMP or unknown chunks, its VP8X flags saying so."""
+    body = bytearray(b"WEBP")
+    for kind, chunk in _webp_chunks(data):
         if kind == b"VP8X":
-            chunk[8] &= ~_WEBP_EXIF_XMP_FLAGS & 0xFF
+            flags = chunk[8] & ~_WEBP_EXIF_XMP_FLAGS & 0xFF
+            chunk = chunk[:8] + bytes((flags,)) + chunk[9:]
         if kind in _WEBP_KEEP:
             body += chunk
-        pos = stop
     return b"RIFF" + len(body).to_bytes(4, "little") + bytes(body)
 
 
