@@ -100,6 +100,35 @@ def test_a_pdf_keeps_its_pages_but_not_its_author() -> None:
     assert clean_document(clean, "notes.pdf") == clean
 
 
+def test_a_comment_in_a_pdf_loses_its_author_and_a_form_field_keeps_its_name() -> None:
+    with pikepdf.open(io.BytesIO(authored_pdf())) as pdf:
+        note = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Text,
+            Rect=[10, 10, 30, 30],
+            T=pikepdf.String(AUTHOR),
+            Contents=pikepdf.String("check the second signature"),
+        )
+        field = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Widget,
+            Rect=[40, 10, 90, 30],
+            FT=pikepdf.Name.Tx,
+            T=pikepdf.String("case_number"),
+        )
+        note, field = pdf.make_indirect(note), pdf.make_indirect(field)
+        pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array([note, field]))
+        pdf.Root.AcroForm = pdf.make_indirect(pikepdf.Dictionary(Fields=[field]))
+        out = io.BytesIO()
+        pdf.save(out)
+    clean = clean_document(out.getvalue(), "annotated.pdf")
+    assert leaks(readable(clean)) == []
+    with pikepdf.open(io.BytesIO(clean)) as cleaned:
+        note, field = cleaned.pages[0].Annots
+        assert str(note.Contents) == "check the second signature"
+        assert str(field.T) == "case_number"
+
+
 def test_a_photo_inside_a_pdf_loses_its_exif() -> None:
     pdf = pikepdf.new()
     pdf.add_blank_page()
@@ -149,6 +178,18 @@ def test_office_files_keep_their_text_but_not_their_author(name: str, make: obje
             assert after.namelist() == before.namelist()  # ODF's mimetype stays first
             assert after.infolist()[0].compress_type == before.infolist()[0].compress_type
             assert {info.date_time for info in after.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_an_office_file_that_would_unpack_to_gigabytes_is_refused() -> None:
+    # A zip bomb says what it unpacks to (zipfile reads no more than that): 4 GB here.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * 1024)
+    data = bytearray(out.getvalue())
+    central = data.index(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (0xFFFFFFFE).to_bytes(4, "little")
+    with pytest.raises(MetadataError, match="could not be read"):
+        clean_document(bytes(data), "bomb.docx")
 
 
 def test_plain_files_are_kept_as_they_are() -> None:

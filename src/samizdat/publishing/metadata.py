@@ -15,7 +15,8 @@ on every image and document before it is stored (``signals.py``; the admin's for
   comments, no application extensions but the animation loop. AVIF is encoded again
   (Pillow cannot drop its metadata in place). Each result is opened again and checked.
 - PDF (pikepdf): the Info dictionary, every XMP stream, the document ID, the private data of
-  the programs that made it (PieceInfo), and the metadata inside its JPEG pictures.
+  the programs that made it (PieceInfo), the authors of comments, and the metadata inside its
+  JPEG pictures.
 - Office Open XML (docx, xlsx, pptx): the core, extended and custom properties emptied; the
   names on comments and tracked changes blanked. ODF (odt): meta.xml emptied, the names on
   comments and tracked changes blanked. Pictures in either lose their metadata as images do
@@ -407,6 +408,8 @@ def clean_pdf(data: bytes) -> bytes:
             for key in ("/Metadata", "/PieceInfo"):
                 if key in obj:
                     del obj[key]
+            if obj.get("/Subtype") in _PDF_MARKUP and "/T" in obj:
+                obj.T = pikepdf.String("")  # a comment's author (a form field's /T is its name)
             if isinstance(obj, pikepdf.Stream) and _is_jpeg(obj.get("/Filter")):
                 raw = obj.read_raw_bytes()
                 with suppress(ValueError, IndexError):  # a damaged picture stays as it is
@@ -418,6 +421,31 @@ def clean_pdf(data: bytes) -> bytes:
         # Only what the pages reach is written: older revisions of the Info dictionary go.
         pdf.save(out, deterministic_id=True, fix_metadata_version=False, encryption=False)
     return out.getvalue()
+
+
+# Annotations whose /T is the name of who wrote them (PDF 32000-1, 12.5.6.2).
+_PDF_MARKUP = frozenset(
+    "/" + kind
+    for kind in [
+        "Text",
+        "FreeText",
+        "Line",
+        "Square",
+        "Circle",
+        "Polygon",
+        "PolyLine",
+        "Highlight",
+        "Underline",
+        "Squiggly",
+        "StrikeOut",
+        "Stamp",
+        "Caret",
+        "Ink",
+        "FileAttachment",
+        "Sound",
+        "Redact",
+    ]
+)
 
 
 def _is_jpeg(filters: object) -> bool:
@@ -478,6 +506,8 @@ def clean_odf(data: bytes) -> bytes:
         return _rezip(archive, rewrite)
 
 
+# What an Office file may unpack to (what it says; a zip bomb is refused before unpacking).
+_MAX_UNPACKED = 1024 * 1024 * 1024
 _PICTURE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 
 
@@ -507,6 +537,8 @@ def _rezip(archive: zipfile.ZipFile, rewrite: Callable[[str, bytes], bytes]) -> 
     """The archive with each member rewritten, in its order and compression (ODF's
     ``mimetype`` stays first and stored), its pictures cleaned, every date the same, no
     comments."""
+    if sum(member.file_size for member in archive.infolist()) > _MAX_UNPACKED:
+        raise ValueError("unpacks to more than it may")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as clean:
         for member in archive.infolist():
