@@ -102,21 +102,24 @@ def test_a_pdf_keeps_its_pages_but_not_its_author() -> None:
 
 def test_a_comment_in_a_pdf_loses_its_author_and_a_form_field_keeps_its_name() -> None:
     with pikepdf.open(io.BytesIO(authored_pdf())) as pdf:
-        note = pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot,
-            Subtype=pikepdf.Name.Text,
-            Rect=[10, 10, 30, 30],
-            T=pikepdf.String(AUTHOR),
-            Contents=pikepdf.String("check the second signature"),
+        note = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Text,
+                Rect=[10, 10, 30, 30],
+                T=pikepdf.String(AUTHOR),
+                Contents=pikepdf.String("check the second signature"),
+            )
         )
-        field = pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot,
-            Subtype=pikepdf.Name.Widget,
-            Rect=[40, 10, 90, 30],
-            FT=pikepdf.Name.Tx,
-            T=pikepdf.String("case_number"),
+        field = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Widget,
+                Rect=[40, 10, 90, 30],
+                FT=pikepdf.Name.Tx,
+                T=pikepdf.String("case_number"),
+            )
         )
-        note, field = pdf.make_indirect(note), pdf.make_indirect(field)
         pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array([note, field]))
         pdf.Root.AcroForm = pdf.make_indirect(pikepdf.Dictionary(Fields=[field]))
         out = io.BytesIO()
@@ -124,9 +127,9 @@ def test_a_comment_in_a_pdf_loses_its_author_and_a_form_field_keeps_its_name() -
     clean = clean_document(out.getvalue(), "annotated.pdf")
     assert leaks(readable(clean)) == []
     with pikepdf.open(io.BytesIO(clean)) as cleaned:
-        note, field = cleaned.pages[0].Annots
-        assert str(note.Contents) == "check the second signature"
-        assert str(field.T) == "case_number"
+        kept_note, kept_field = cleaned.pages[0].Annots
+        assert str(kept_note.Contents) == "check the second signature"
+        assert str(kept_field.T) == "case_number"
 
 
 def test_a_photo_inside_a_pdf_loses_its_exif() -> None:
