@@ -419,3 +419,36 @@ def test_the_onion_block_needs_the_onion_address(tmp_path: Path, settings: Any) 
     settings.ONION_URL = ""
     with pytest.raises(CommandError, match="SAMIZDAT_ONION_URL"):
         generate(make_bundle(tmp_path / "bundle"), free_port(), "--onion")
+
+
+def test_of_the_uploads_only_renditions_are_served(
+    serve: Callable[..., Fetch], settings: Any, tmp_path: Path
+) -> None:
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media
+    files = {
+        "images/harbour.width-800.webp": b"RIFF rendition",
+        "original_images/harbour.jpg": b"JPEG as the camera wrote it",
+        "documents/leak.pdf": b"%PDF the app serves with its privacy rules",
+    }
+    for name, data in files.items():
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        (media / name).write_bytes(data)
+    fetch = serve()
+    # An original a bundle built before originals were kept out of it: not served either.
+    stale = tmp_path / "bundle" / "media" / "original_images" / "old.jpg"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"JPEG from an old bundle")
+    rendition = fetch("/media/images/harbour.width-800.webp")
+    assert rendition.status == 200 and rendition.body == b"RIFF rendition"
+    for path in (
+        "/media/original_images/harbour.jpg",
+        "/media/original_images/old.jpg",
+        "/media/documents/leak.pdf",
+        "/_collected/media/original_images/harbour.jpg",
+    ):
+        answer = fetch(path)
+        assert answer.status == 404, path
+        assert (
+            b"camera" not in answer.body and b"PDF" not in answer.body and b"old" not in answer.body
+        )

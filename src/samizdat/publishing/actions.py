@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -15,8 +17,15 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy
+from PIL import Image as PILImage
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
 from wagtail.models import Locale, Page, Site
+from wagtail.utils.file import hash_filelike
 
+from samizdat.core.files import write_atomic
+from samizdat.core.signals import announce_change
+from samizdat.publishing.metadata import CleanedUpload, clean_document, clean_image
 from samizdat.publishing.models import (
     ArticlePage,
     AuthorIndexPage,
@@ -181,3 +190,73 @@ def publish_scheduled_pages() -> bool:
         return False
     call_command("publish_scheduled", verbosity=0)
     return True
+
+
+def remove_upload_metadata(*, instance: Any, clean: Callable[[bytes], bytes]) -> None:
+    """Before an image or document is first stored (or gets a new file): its file without
+    identifying metadata, with its size and hash. Uploads through the admin's forms are
+    already clean (``CleanedUpload``); this catches every other way in (the demo,
+    scripts). Raises ``MetadataError`` for a file that cannot be cleaned."""
+    pending = instance.file
+    if not pending or pending._committed:
+        return
+    upload = pending.file
+    if getattr(upload, "metadata_removed", False):
+        return
+    upload.seek(0)
+    data = upload.read()
+    cleaned = clean(data)
+    if cleaned != data:
+        instance.file = CleanedUpload(os.path.basename(pending.name), cleaned)
+    instance.file_size = len(cleaned)
+    instance.file_hash = hash_filelike(io.BytesIO(cleaned))
+
+
+def clean_stored_image(*, image_id: int) -> bool:
+    """Remove the metadata of an image stored before uploads were cleaned: its file is
+    rewritten in place, its size, hash and dimensions (an orientation turned upright) updated
+    and its renditions deleted, to be made again from the clean file; the public site is
+    announced as changed. Whether the file changed; ``MetadataError`` when it cannot be."""
+    Image = get_image_model()
+    with transaction.atomic():
+        image = Image.objects.select_for_update().get(pk=image_id)
+        changed = _clean_stored_file(image, clean_image)
+        if changed:
+            with PILImage.open(image.file.path) as picture:
+                image.width, image.height = picture.size
+            if image.focal_point_x is not None and (
+                image.focal_point_x >= image.width or image.focal_point_y >= image.height
+            ):
+                image.set_focal_point(None)
+            image.save()
+            image.renditions.all().delete()
+            announce_change(Image)
+    return changed
+
+
+def clean_stored_document(*, document_id: int) -> bool:
+    """Remove the metadata of a document stored before uploads were cleaned, in place (its
+    address stays); whether the file changed. ``MetadataError`` when it cannot be cleaned."""
+    Document = get_document_model()
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document_id)
+        changed = _clean_stored_file(
+            document, lambda data: clean_document(data, document.file.name)
+        )
+    return changed
+
+
+def _clean_stored_file(instance: Any, clean: Callable[[bytes], bytes]) -> bool:
+    """Rewrite ``instance``'s file without metadata; its size and hash saved when they
+    differ (also for a clean file whose row was stale). Whether the file changed."""
+    with instance.file.open("rb") as stored:
+        data = stored.read()
+    cleaned = clean(data)
+    if cleaned != data:
+        # The same name: links to a document keep working, and no copy with metadata stays.
+        write_atomic(Path(instance.file.path), cleaned)
+    digest = hash_filelike(io.BytesIO(cleaned))
+    if (instance.file_size, instance.file_hash) != (len(cleaned), digest):
+        instance.file_size, instance.file_hash = len(cleaned), digest
+        instance.save(update_fields=["file_size", "file_hash"])
+    return cleaned != data
