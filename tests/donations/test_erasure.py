@@ -21,6 +21,7 @@ from samizdat.donations import actions
 from samizdat.donations import wagtail_hooks as donation_hooks
 from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
 from samizdat.donations.providers.base import Donor, Event, EventKind, Gift
+from tests.donations.test_concurrency import at_once
 
 if TYPE_CHECKING:
     from tests.responses import ClientResponse
@@ -119,6 +120,22 @@ def test_pledges_never_paid_are_deleted_after_the_set_days(settings: Any) -> Non
     left = set(Donation.objects.values_list("pk", flat=True))
     assert left == {waiting.pk, arrived.pk, card.pk}
     assert stale.pk not in left
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_several_workers_at_once_delete_each_due_pledge_once(settings: Any) -> None:
+    settings.DONATIONS_PLEDGE_DAYS = 60
+    for _ in range(10):
+        pledge(70)
+    waiting = pledge(10)
+    deleted: list[int] = []
+
+    def worker() -> None:
+        deleted.append(actions.forget_unpaid_pledges(now=NOW))
+
+    assert at_once([worker] * 4) == []
+    assert sum(deleted) == 10
+    assert list(Donation.objects.values_list("pk", flat=True)) == [waiting.pk]
 
 
 def test_the_worker_deletes_due_pledges_every_minute(settings: Any) -> None:
@@ -291,6 +308,9 @@ def test_a_record_that_names_no_one_has_nothing_to_erase(admin_client: Client) -
     assert f"{GIFTS}erase/{anonymous.pk}/" not in inspect
     page = admin_client.get(f"{GIFTS}erase/{anonymous.pk}/").content.decode()
     assert "nothing to erase" in page and "Yes, erase permanently" not in page
+    response = admin_client.post(f"{GIFTS}erase/{anonymous.pk}/")
+    assert response.status_code == 302
+    assert not ModelLogEntry.objects.filter(action="donations.erase_donor").exists()
 
 
 @pytest.mark.parametrize("who", ["Editors", "viewer", "clerk"])

@@ -15,6 +15,18 @@ from samizdat.core.hooks import PERIODIC_JOBS, registered
 from samizdat.newsletter import actions
 from samizdat.newsletter import wagtail_hooks as newsletter_hooks
 from samizdat.newsletter.models import Consent, ErasedConsentCount, Subscriber
+from tests.donations.test_concurrency import at_once
+
+
+def as_in_production(monkeypatch: Any) -> None:
+    """Connections opened from now on begin transactions as ``settings.py`` has SQLite do
+    (IMMEDIATE, waiting for the write lock) rather than as the test database does."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        options = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +118,24 @@ def test_every_worker_runs_it_each_minute(settings: Any) -> None:
     assert newsletter_hooks.forget_unconfirmed in registered(PERIODIC_JOBS)
     newsletter_hooks.forget_unconfirmed(NOW)
     assert not Subscriber.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_several_workers_at_once_delete_each_stale_signup_once(
+    settings: Any, monkeypatch: Any
+) -> None:
+    settings.NEWSLETTER_CONFIRM_DAYS = 7
+    monkeypatch.setattr(actions, "FORGET_BATCH", 4)
+    as_in_production(monkeypatch)
+    for number in range(25):
+        signed_up(f"stale{number}@example.org", days_ago=10)
+    signed_up("fresh@example.org", days_ago=2)
+    deleted: list[int] = []
+
+    def worker() -> None:
+        deleted.append(actions.forget_unconfirmed(now=NOW))
+
+    assert at_once([worker] * 4) == []
+    assert sum(deleted) == 25
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["fresh@example.org"]
+    assert Consent.objects.count() == 1

@@ -42,12 +42,15 @@ class ErasePersonForm(forms.Form):
 
 
 def summary(counts: dict[str, int]) -> str:
-    """“newsletter subscriptions: 1, consent records: 2” in the staff member's language."""
+    """“subscription: 1, consent records: 2” in the staff member's language, in the order
+    the apps list what they keep (a JSON column may have stored the counts in another)."""
     labels: dict[str, Any] = {}
     for eraser in erasers():
         labels.update(eraser.kinds)
+    ordered = [kind for kind in labels if kind in counts]
+    ordered += sorted(kind for kind in counts if kind not in labels)
     return ", ".join(
-        f"{labels.get(kind, kind)}: {number}" for kind, number in counts.items() if number
+        f"{labels.get(kind, kind)}: {counts[kind]}" for kind in ordered if counts[kind]
     )
 
 

@@ -109,7 +109,7 @@ class Eraser:
 
     The address is only ever a function argument (never a task's, a log line's or a URL's);
     each app normalises it as it stores addresses. ``kinds`` names what the counts count,
-    in the order they are shown (``{"subscribers": _("newsletter subscriptions")}``);
+    in the order they are shown (``{"subscribers": _("subscription")}``);
     ``count(email)`` and ``erase(email)`` return ``{kind: number}``. ``refusal(email)`` says
     why the person cannot be erased now ("" if they can: e.g. a recurring gift still runs at
     a payment provider); ``erase`` raises ``ErasureRefused`` with that reason, so nothing is

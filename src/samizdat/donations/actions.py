@@ -539,9 +539,6 @@ def forget_unpaid_pledges(*, now: datetime.datetime) -> int:
 
 # Erasing donors ------------------------------------------------------------------------
 
-# What erasing a donor counts (and "Erase a person" shows), in this order.
-DONOR_KINDS = ("donations", "recurring_gifts", "events")
-
 
 @dataclass(frozen=True)
 class DonorRecords:
@@ -555,6 +552,10 @@ class DonorRecords:
     def emails(self) -> set[str]:
         found = {donation.email for donation in self.donations}
         return (found | {gift.email for gift in self.gifts}) - {""}
+
+    def names_anyone(self) -> bool:
+        rows: list[Donation | RecurringGift] = [*self.donations, *self.gifts]
+        return any(row.email or row.name for row in rows)
 
     def counts(self) -> dict[str, int]:
         return {

@@ -898,11 +898,16 @@ class DonorEraseView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Template
             counts=records.counts(),
             refusal=kwargs.get("refusal", records.refusal()),
             inspect_url=self.inspect_url,
-            anything=bool(self.row.email or self.row.name),
+            anything=records.names_anyone(),
         )
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.records().names_anyone():
+            messages.warning(
+                request, gettext("This record names no one: there is nothing to erase.")
+            )
+            return HttpResponseRedirect(self.inspect_url)
         try:
             if self.source is Donation:
                 erased = actions.erase_donor(donation_id=self.row.pk, user=request.user)
