@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from PIL import Image as PILImage
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
@@ -40,13 +40,82 @@ logger = logging.getLogger(__name__)
 HOME_TITLE = gettext_lazy("Front page")
 AUTHOR_INDEX_TITLE = gettext_lazy("Authors")
 POLICY_TITLE = gettext_lazy("Privacy policy")
-DEFAULT_POLICY = gettext_lazy(
-    "<h2>What we keep</h2><p>Reading our pages sets no cookies and loads nothing from other "
-    "companies. If you subscribe to the newsletter we keep your email address, the language "
-    "you chose and a record of your consent (this policy's version, the time and the form "
-    "you used). We never store your IP address.</p><h2>Your choices</h2><p>Every letter has "
-    "a one-click unsubscribe link. Write to us to have your address erased completely.</p>"
+# What the newsroom keeps, for how long and why, in plain words (docs/PRIVACY.md says the same
+# for operators). Sections with a number of days take it from the settings in force when the
+# page is made; editors change the text, and its version, from then on.
+POLICY_READING = gettext_lazy(
+    "<h2>Reading</h2><p>Reading our pages sets no cookies and loads nothing from other "
+    "companies, and our server keeps no record of your IP address. “Remind me later” on our "
+    "appeal stores a cookie in your browser that holds only the date until which the appeal "
+    "stays hidden.</p>"
 )
+POLICY_NEWSLETTER = ngettext_lazy(
+    "<h2>Newsletter</h2><p>If you subscribe we keep your email address, the language you "
+    "chose and a record of your consent: this policy's version, the wording you saw, the "
+    "time and the form you used. Until you confirm with the link we mail you, you are not on "
+    "the list; if you never confirm, your address and that record are deleted after "
+    "%(days)s day.</p>",
+    "<h2>Newsletter</h2><p>If you subscribe we keep your email address, the language you "
+    "chose and a record of your consent: this policy's version, the wording you saw, the "
+    "time and the form you used. Until you confirm with the link we mail you, you are not on "
+    "the list; if you never confirm, your address and that record are deleted after "
+    "%(days)s days.</p>",
+    "days",
+)
+POLICY_LETTERS = gettext_lazy(
+    "<p>We keep a record of each letter we send you: when it went and whether it arrived. "
+    "Letters carry no tracking pixels and no rewritten links, so we cannot tell whether you "
+    "opened one or what you clicked. If a letter bounces or you mark it as spam, we keep a "
+    "one-way digest of your address (not the address itself) so that we never write to it "
+    "again.</p>"
+)
+POLICY_DONATIONS = ngettext_lazy(
+    "<h2>Donations</h2><p>You pay on the payment provider's own page; your card details "
+    "never reach us. For the receipt and for a monthly or annual gift we keep your email "
+    "address, your name unless you give anonymously, the language of the receipt, the "
+    "amount, the currency, the dates and the provider's reference. If you announce a bank "
+    "transfer that does not arrive within %(days)s day, we delete it.</p>",
+    "<h2>Donations</h2><p>You pay on the payment provider's own page; your card details "
+    "never reach us. For the receipt and for a monthly or annual gift we keep your email "
+    "address, your name unless you give anonymously, the language of the receipt, the "
+    "amount, the currency, the dates and the provider's reference. If you announce a bank "
+    "transfer that does not arrive within %(days)s days, we delete it.</p>",
+    "days",
+)
+POLICY_PROVIDERS = ngettext_lazy(
+    "<p>The messages payment providers send us about a payment are kept for %(days)s day to "
+    "sort out problems, without your name, address or card details. The records of gifts "
+    "are part of our accounts and stay there, but on request we remove your name and "
+    "address from them.</p>",
+    "<p>The messages payment providers send us about a payment are kept for %(days)s days "
+    "to sort out problems, without your name, address or card details. The records of gifts "
+    "are part of our accounts and stay there, but on request we remove your name and "
+    "address from them.</p>",
+    "days",
+)
+POLICY_CHOICES = gettext_lazy(
+    "<h2>Your choices</h2><p>Every letter has a one-click unsubscribe link. Write to us to "
+    "have your data erased: we delete your subscription and consent records (keeping only an "
+    "anonymous count of consents), remove your name and address from your gifts (the amounts "
+    "stay in our accounts) and delete the copies of mail to you that we keep. A monthly or "
+    "annual gift has to be cancelled first, through “Manage my donation” on our donate page. "
+    "Backups made before the erasure keep your data until they are deleted in turn.</p>"
+)
+
+
+def default_policy(language: str) -> str:
+    """The first privacy policy of a language, with the retention periods now in force."""
+    with translation.override(language):
+        return "".join(
+            [
+                str(POLICY_READING),
+                POLICY_NEWSLETTER % {"days": settings.NEWSLETTER_CONFIRM_DAYS},
+                str(POLICY_LETTERS),
+                POLICY_DONATIONS % {"days": settings.DONATIONS_PLEDGE_DAYS},
+                POLICY_PROVIDERS % {"days": settings.DONATIONS_EVENT_PAYLOAD_DAYS},
+                str(POLICY_CHOICES),
+            ]
+        )
 
 
 def in_language(text: Any, language: str) -> str:
@@ -139,7 +208,7 @@ def ensure_site_tree() -> HomePage | None:
                 title=in_language(POLICY_TITLE, default.language_code),
                 slug="privacy",
                 locale=default,
-                body=in_language(DEFAULT_POLICY, default.language_code),
+                body=default_policy(default.language_code),
             )
         )
     for code, locale in locales.items():
@@ -151,7 +220,7 @@ def ensure_site_tree() -> HomePage | None:
                 translated = page.copy_for_translation(locale, copy_parents=False, alias=False)
                 translated.title = in_language(title, code)
                 if isinstance(translated, PrivacyPolicyPage):
-                    translated.body = in_language(DEFAULT_POLICY, code)
+                    translated.body = default_policy(code)
                 translated.save_revision().publish()
     return home
 
