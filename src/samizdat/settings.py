@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "samizdat.newsletter",
     "samizdat.donations",
     "samizdat.mirrors",
+    "samizdat.staff",
     "anymail",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
@@ -303,6 +304,15 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_COMMENTS_ENABLED = True
+
+# Staff sign-in (samizdat.staff).
+AUTHENTICATION_BACKENDS = ["samizdat.staff.login.ThrottledBackend"]
+WAGTAILADMIN_USER_LOGIN_FORM = "samizdat.staff.login.LoginForm"
+# After this many failed sign-ins on one account name, or from one client address, within
+# LOGIN_LOCKOUT_MINUTES, signing in to it (from it) is refused for LOGIN_LOCKOUT_MINUTES.
+LOGIN_FAILURES_PER_ACCOUNT = int(env("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_CLIENT = int(env("LOGIN_FAILURES_PER_CLIENT", "20"))
+LOGIN_LOCKOUT_MINUTES = int(env("LOGIN_LOCKOUT_MINUTES", "15"))
 
 # samizdat
 ARTICLES_PER_PAGE = int(env("ARTICLES_PER_PAGE", "20"))

@@ -78,12 +78,39 @@ def allow(scope: str, key: str, *, limit: int, window: int) -> bool:
     """Count one attempt for ``key`` in ``scope``; False once ``limit`` is passed in ``window``
     seconds. The key is kept only as a keyed digest. The count holds for every process of the
     installation: Redis when configured, otherwise a row in the database."""
+    if settings.REDIS_URL:
+        count = _count_in_cache(_slot(scope, key), window)
+    else:
+        count = _count_in_database(_slot(scope, key), window)
+    return count <= limit  # a limit of 0 allows nothing
+
+
+def peek(scope: str, key: str) -> int:
+    """How many attempts ``allow`` has counted for ``key`` in ``scope`` in the current window,
+    without counting one."""
+    if settings.REDIS_URL:
+        return int(cache.get(_slot(scope, key)) or 0)
+    from samizdat.core.models import RateCount
+
+    found = RateCount.objects.filter(slot=_slot(scope, key), expires__gt=int(time.time()))
+    return int(found.values_list("count", flat=True).first() or 0)
+
+
+def reset(scope: str, key: str) -> None:
+    """Forget the attempts counted for ``key`` in ``scope``."""
+    if settings.REDIS_URL:
+        cache.delete(_slot(scope, key))
+        return
+    from samizdat.core.models import RateCount
+
+    RateCount.objects.filter(slot=_slot(scope, key)).delete()
+
+
+def _slot(scope: str, key: str) -> str:
     digest = salted_hmac("samizdat.ratelimit", f"{scope}:{key}").hexdigest()[:32]
     if settings.REDIS_URL:
-        count = _count_in_cache(f"samizdat:rl:{scope}:{digest}", window)
-    else:
-        count = _count_in_database(f"{scope[:60]}:{digest}", window)
-    return count <= limit  # a limit of 0 allows nothing
+        return f"samizdat:rl:{scope}:{digest}"
+    return f"{scope[:60]}:{digest}"
 
 
 def _count_in_cache(cache_key: str, window: int) -> int:
