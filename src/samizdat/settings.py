@@ -305,7 +305,12 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_COMMENTS_ENABLED = True
 
-# Staff sign-in (samizdat.staff).
+# Staff sign-in and what production refuses (samizdat.staff, core/keys.py, core/checks.py).
+if not DEBUG:
+    from samizdat.core.keys import HOW_TO_MAKE_ONE, secret_key_problem
+
+    if _key_problem := secret_key_problem(SECRET_KEY):
+        sys.exit(f"samizdat: SAMIZDAT_SECRET_KEY {_key_problem}. Make one with: {HOW_TO_MAKE_ONE}")
 AUTHENTICATION_BACKENDS = ["samizdat.staff.login.ThrottledBackend"]
 WAGTAILADMIN_USER_LOGIN_FORM = "samizdat.staff.login.LoginForm"
 # After this many failed sign-ins on one account name, or from one client address, within

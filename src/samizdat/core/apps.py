@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     verbose_name = "samizdat core"
 
     def ready(self) -> None:
-        from samizdat.core import signals  # noqa: F401
+        from samizdat.core import checks, signals  # noqa: F401
         from samizdat.core.mail import use_site_domain
 
         use_site_domain()

@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from samizdat.core.management.commands.demo import refuse_demo_data
+
 
 class Command(BaseCommand):
     help = "Serve the site with gunicorn (put nginx or another TLS proxy in front)."
@@ -24,6 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_demo_data("serve")
         if options["workers"] > 1 and not settings.REDIS_URL:
             self.stderr.write(
                 "samizdat: several workers without SAMIZDAT_REDIS_URL keep separate caches; "
