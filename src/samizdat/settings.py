@@ -305,7 +305,8 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_COMMENTS_ENABLED = True
 
-# Staff sign-in and what production refuses (samizdat.staff, core/keys.py, core/checks.py).
+# Staff sign-in, the admin, and what production refuses (samizdat.staff, core/keys.py,
+# core/checks.py, the admin's Content-Security-Policy in core/middleware.py).
 if not DEBUG:
     from samizdat.core.keys import HOW_TO_MAKE_ONE, secret_key_problem
 
@@ -318,6 +319,9 @@ WAGTAILADMIN_USER_LOGIN_FORM = "samizdat.staff.login.LoginForm"
 LOGIN_FAILURES_PER_ACCOUNT = int(env("LOGIN_FAILURES_PER_ACCOUNT", "5"))
 LOGIN_FAILURES_PER_CLIENT = int(env("LOGIN_FAILURES_PER_CLIENT", "20"))
 LOGIN_LOCKOUT_MINUTES = int(env("LOGIN_LOCKOUT_MINUTES", "15"))
+# Staff pictures are uploaded ones or Wagtail's default: never gravatar.com, which would learn
+# a digest of each address from every admin screen.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # samizdat
 ARTICLES_PER_PAGE = int(env("ARTICLES_PER_PAGE", "20"))

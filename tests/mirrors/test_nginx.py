@@ -350,7 +350,7 @@ def test_only_dynamic_paths_reach_the_app(serve: Callable[..., Fetch]) -> None:
     for path in ("/en/search/?q=court", "/ru/search/", "/donate/", "/admin/", "/webhooks/stripe/"):
         assert fetch(path).body.startswith(b"app saw GET " + path.encode()), path
     assert fetch("/admin").header("Location") == "/admin/"
-    # What the app adds to its own answers is left alone (the admin has no reader CSP).
+    # What the app adds to its own answers is left alone (the admin sends its own CSP).
     assert fetch("/admin/").header("Content-Security-Policy") is None
     assert not fetch("/en/").body.startswith(b"app saw")
 

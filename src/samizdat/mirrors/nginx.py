@@ -200,7 +200,7 @@ def nginx_conf(
         languages = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
         lines += [
             "",
-            "    # The app sends its own headers (no CSP on the admin): nothing is added here.",
+            "    # The app sends its own headers (the admin's own CSP): nothing is added here.",
             f"    location ~ ^/(?:{languages})/search(?:/|$) {{",
             *proxy,
             "    }",
