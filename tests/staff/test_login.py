@@ -43,9 +43,13 @@ def entries(action: str) -> list[ModelLogEntry]:
     return list(ModelLogEntry.objects.filter(action=action).order_by("pk"))
 
 
+@pytest.mark.parametrize("shared_cache", [False, True], ids=["database", "cache"])
 def test_five_failures_lock_the_account_even_against_the_right_password(
-    client: Client, anna: User, monkeypatch: pytest.MonkeyPatch
+    client: Client, anna: User, monkeypatch: pytest.MonkeyPatch, settings: Any, shared_cache: bool
 ) -> None:
+    # The counts live in the database, or in the cache shared by every process with Redis
+    # (here the test's own cache stands in for it).
+    settings.REDIS_URL = "redis://127.0.0.1:6379/2" if shared_cache else ""
     outcomes = [sign_in(client, "anna", f"guess {n}") for n in range(40)]
     assert outcomes[:4] == ["wrong"] * 4
     assert outcomes[4:] == ["locked"] * 36  # the fifth failure locks; the rest is refused
