@@ -39,7 +39,22 @@ def log_in(client: Client, user: Any, password: str | None = None) -> None:
         user.save(update_fields=["password"])
         password = PASSWORD
     device = authenticator(user)
-    response = client.post("/admin/login/", {"username": user.get_username(), "password": password})
+    client.get("/admin/login/")  # the form's CSRF cookie, for clients that check it
+    response = client.post(
+        "/admin/login/",
+        {
+            "username": user.get_username(),
+            "password": password,
+            "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+        },
+    )
     assert response.status_code == 302, "the password was refused"
-    response = client.post("/admin/2fa/verify/", {"code": app_code(device), "next": "/admin/"})
+    response = client.post(
+        "/admin/2fa/verify/",
+        {
+            "code": app_code(device),
+            "next": "/admin/",
+            "csrfmiddlewaretoken": client.cookies["csrftoken"].value,  # rotated at sign-in
+        },
+    )
     assert (response.status_code, response["Location"]) == (302, "/admin/"), response

@@ -161,7 +161,9 @@ def test_password_reset_does_not_skip_the_second_factor(client: Client) -> None:
     authenticator(user)
     client.post("/admin/password_reset/", {"email": user.email})
     assert len(mail.outbox) == 1
-    link = re.search(r"https?://[^/\s]+(/admin/password_reset/confirm/\S+)", mail.outbox[0].body)
+    link = re.search(
+        r"https?://[^/\s]+(/admin/password_reset/confirm/\S+)", str(mail.outbox[0].body)
+    )
     assert link is not None
     form = client.get(link.group(1), follow=True)
     set_password = form.redirect_chain[-1][0]

@@ -9,6 +9,7 @@ Everywhere else it counts as not signed in."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
@@ -56,8 +57,8 @@ def require_second_factor(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
     def middleware(request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if user.is_authenticated and not user.is_verified() and not _open(request):  # type: ignore[union-attr]
+        user: Any = request.user  # with OTPMiddleware's is_verified()
+        if user.is_authenticated and not user.is_verified() and not _open(request):
             if request.path_info.startswith(reverse("wagtailadmin_home")):
                 return redirect(second_factor_url(request))
             request.user = AnonymousUser()

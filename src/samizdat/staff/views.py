@@ -43,15 +43,20 @@ def _with_next(name: str, next_url: str) -> str:
     return f"{reverse(name)}?{urlencode({'next': next_url})}"
 
 
+def _user_id(request: HttpRequest) -> int:
+    user: Any = request.user
+    return int(user.pk)
+
+
 def _has_recovery_codes(user: Any) -> bool:
     return StaticDevice.objects.filter(user=user).exists()
 
 
 def verify(request: HttpRequest) -> HttpResponse:
     """The second step of signing in: a passkey, an app's code or a recovery code."""
-    user = request.user
+    user: Any = request.user
     next_url = _next(request)
-    if user.is_verified():  # type: ignore[union-attr]
+    if user.is_verified():
         return redirect(next_url)
     if not user_has_device(user):
         return redirect(_with_next("staff_2fa_add", next_url))
@@ -91,10 +96,10 @@ def verify(request: HttpRequest) -> HttpResponse:
 def add(request: HttpRequest) -> HttpResponse:
     """Add a passkey or an authenticator app: at the first sign-in (the only page open to an
     account without a factor), or later from the account's list of factors."""
-    user = request.user
+    user: Any = request.user
     next_url = _next(request)
     enrolling = not user_has_device(user)
-    if not enrolling and not user.is_verified():  # type: ignore[union-attr]
+    if not enrolling and not user.is_verified():
         return redirect(_with_next("staff_2fa_verify", next_url))
     key = request.session.get(NEW_APP_KEY) or random_hex(20)
     request.session[NEW_APP_KEY] = key
@@ -114,7 +119,7 @@ def add(request: HttpRequest) -> HttpResponse:
                 user_id=user.pk, key=key, name=form.cleaned_data["name"], last_step=step
             )
             del request.session[NEW_APP_KEY]
-            if not user.is_verified():  # type: ignore[union-attr]
+            if not user.is_verified():
                 otp_login(request, device)
             if not _has_recovery_codes(user):
                 return _show_recovery_codes(request, next_url)
@@ -141,7 +146,7 @@ def _grouped(secret: str) -> str:
 
 
 def _show_recovery_codes(request: HttpRequest, next_url: str) -> HttpResponse:
-    codes = actions.new_recovery_codes(user_id=request.user.pk)
+    codes = actions.new_recovery_codes(user_id=_user_id(request))
     return TemplateResponse(
         request,
         "staff/recovery_codes.html",
@@ -157,7 +162,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 def factors(request: HttpRequest) -> HttpResponse:
     """The account's own second factors: add a passkey or an app, remove one, new codes."""
-    user = request.user
+    user: Any = request.user
     return TemplateResponse(
         request,
         "staff/factors.html",
@@ -174,7 +179,7 @@ def factors(request: HttpRequest) -> HttpResponse:
 def remove(request: HttpRequest) -> HttpResponse:
     try:
         name = actions.remove_factor(
-            user_id=request.user.pk, persistent_id=request.POST.get("device", "")
+            user_id=_user_id(request), persistent_id=request.POST.get("device", "")
         )
     except LookupError:
         messages.error(request, _("That factor is not one of yours, or it was already removed."))
