@@ -9,6 +9,7 @@ from wagtail import hooks
 
 from samizdat.core import hooks as samizdat_hooks
 from samizdat.staff import actions, views
+from samizdat.staff.demo import authenticator_key
 
 
 @hooks.register("register_admin_urls")
@@ -43,6 +44,4 @@ def log_actions(actions_registry: Any) -> None:
 
 @samizdat_hooks.register(samizdat_hooks.DEMO_LOGINS)
 def demo_login(user: Any) -> str:
-    from samizdat.staff.demo import authenticator_key
-
     return str(_("authenticator key %(key)s")) % {"key": authenticator_key(user)}
