@@ -7,12 +7,14 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, transaction
+from django.test import Client
 from django.utils import translation
 from pytest_django import DjangoDbBlocker
 from wagtail.models import Page
 
 from samizdat.publishing.actions import ensure_site_tree
 from tests import factories
+from tests.logins import log_in
 
 TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server"}
 MODULE_DATA = "module_data_"
@@ -104,6 +106,15 @@ def _default_language() -> None:
 def _fresh_caches() -> None:
     for alias in ("default", "renditions"):
         caches[alias].clear()
+
+
+@pytest.fixture
+def admin_client(db: Any, admin_user: Any) -> Client:
+    """A superuser signed in to the admin as staff are: password, then an app's code (the
+    admin is closed to a password alone)."""
+    client = Client()
+    log_in(client, admin_user, password="password")
+    return client
 
 
 @pytest.fixture

@@ -403,3 +403,31 @@ APP_ORIGINS = list(
         origin for origin in map(_origin, [SITE_URL, *env_list("APP_ORIGINS"), ONION_URL]) if origin
     )
 )
+
+# Staff two-factor authentication (samizdat.staff) — every setting of it is in this block.
+# Every account that signs in to the admin needs a second factor: a passkey or security key
+# (WebAuthn, which phishing cannot replay) or an authenticator app's code, plus single-use
+# recovery codes. The passkeys' relying party (id, name, origin) is SITE_URL's host and
+# SITE_NAME, read when a passkey is used (samizdat/staff/passkeys.py).
+INSTALLED_APPS[INSTALLED_APPS.index("samizdat.mirrors") + 1 : 0] = [
+    "samizdat.staff",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+]
+MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1 : 0] = [
+    "django_otp.middleware.OTPMiddleware",
+    "samizdat.staff.middleware.require_second_factor",
+]
+OTP_TOTP_ISSUER = SITE_NAME
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second factor, not the only one
+OTP_WEBAUTHN_HELPER_CLASS = "samizdat.staff.passkeys.Helper"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "samizdat.staff.passkeys.relying_party_id"
+OTP_WEBAUTHN_RP_NAME_CALLABLE = "samizdat.staff.passkeys.relying_party_name"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [_origin(SITE_URL)]
+if not OTP_WEBAUTHN_ALLOWED_ORIGINS[0].startswith(("https://", "http://localhost")):
+    # Browsers offer passkeys only on https:// and http://localhost; elsewhere (the demo on
+    # 127.0.0.1, the tests' testserver) staff use an authenticator app, and `check --deploy`
+    # says why passkeys are missing (samizdat.staff.W001).
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "otp_webauthn.E031"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import urllib.request
@@ -16,8 +17,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connections
-from playwright.sync_api import Browser, Page, Request, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+
+from tests.logins import app_code, authenticator
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -40,6 +44,20 @@ def browser() -> Iterator[Browser]:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def log_in_to_admin(page: Page, base: str, username: str, password: str) -> None:
+    """Sign in to the admin as staff do: the password, then the code their authenticator
+    app shows (the user is given an app first if they have none)."""
+    device = authenticator(get_user_model().objects.get(username=username))
+    page.goto(f"{base}/admin/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form.login-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/admin/2fa/verify/"))
+    page.get_by_label("Code").fill(app_code(device))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).not_to_have_url(re.compile(r"/admin/(login|2fa)/"))
 
 
 def record_requests(page: Page) -> list[Request]:

@@ -16,6 +16,7 @@ from samizdat.newsletter.models import Edition, EditionItem, Subscriber
 from samizdat.publishing.actions import ensure_site_tree
 from samizdat.publishing.models import ArticlePage, SectionPage
 from tests import factories
+from tests.browser.conftest import log_in_to_admin
 from tests.newsletter.smtp import SmtpServer
 
 pytestmark = pytest.mark.browser
@@ -69,10 +70,7 @@ def staff(username: str, group: str) -> User:
 
 
 def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/admin/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    log_in_to_admin(page, base, username, PASSWORD)
     expect(page).to_have_url(f"{base}/admin/")
 
 

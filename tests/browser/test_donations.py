@@ -18,7 +18,13 @@ from samizdat.donations import appeal
 from samizdat.donations.models import AppealCurrency, Donation
 from samizdat.publishing.actions import ensure_site_tree
 from tests import factories
-from tests.browser.conftest import file_server, origin, record_requests, save_copy
+from tests.browser.conftest import (
+    file_server,
+    log_in_to_admin,
+    origin,
+    record_requests,
+    save_copy,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -357,10 +363,7 @@ def test_staff_mark_a_bank_transfer_received_and_can_read_the_buttons(
     )  # fmt: skip
     with browser.new_context() as context:
         page = context.new_page()
-        page.goto(site + "/admin/login/")
-        page.locator("input[name=username]").fill("treasurer")
-        page.locator("input[name=password]").fill("a long passphrase")
-        page.locator("form button[type=submit]").click()
+        log_in_to_admin(page, site, "treasurer", "a long passphrase")
         expect(page.locator("body")).to_contain_text("Dashboard")
 
         page.goto(site + f"/admin/donations/gifts/inspect/{donation.pk}/")

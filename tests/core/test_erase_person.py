@@ -27,6 +27,7 @@ from samizdat.newsletter import actions as newsletter_actions
 from samizdat.newsletter.actions import ensure_newsletter_pages
 from samizdat.newsletter.models import Consent, Delivery, ErasedConsentCount, Subscriber
 from samizdat.publishing.actions import ensure_site_tree
+from tests.logins import log_in
 from tests.newsletter.conftest import make_edition
 
 if TYPE_CHECKING:
@@ -237,7 +238,7 @@ def staff(name: str, *, group: str = "", permissions: tuple[str, ...] = ()) -> C
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
     client = Client()
-    client.force_login(user)
+    log_in(client, user)
     return client
 
 

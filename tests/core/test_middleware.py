@@ -7,6 +7,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from wagtail.models import Site
 
+from tests.logins import log_in
+
 pytestmark = pytest.mark.django_db
 
 
@@ -25,7 +27,7 @@ def test_the_admin_has_its_own_policy_and_its_sign_in_screen_no_inline_script(
                       "form-action 'self'", "object-src 'none'", "base-uri 'self'"):  # fmt: skip
         assert directive in sign_in
     assert "unsafe" not in sign_in
-    client.force_login(User.objects.create_superuser("chief", "chief@example.org", "pw"))
+    log_in(client, User.objects.create_superuser("chief", "chief@example.org", "pw"))
     staff = client.get("/admin/").headers["Content-Security-Policy"]
     assert "script-src 'self' 'unsafe-inline';" in staff and "unsafe-eval" not in staff
     assert "connect-src 'self';" in staff and "frame-ancestors 'self'" in staff

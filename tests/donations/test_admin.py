@@ -23,6 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from samizdat.donations.models import Donation, RecurringGift
+from tests.logins import log_in
 
 if TYPE_CHECKING:
     from tests.responses import ClientResponse
@@ -132,7 +133,7 @@ def staff_client(name: str, group: str | None = None, permissions: tuple[str, ..
     if not group:
         user.user_permissions.add(Permission.objects.get(codename="access_admin"))
     client = Client()
-    client.force_login(user)
+    log_in(client, user)
     return client
 
 
@@ -467,7 +468,7 @@ def test_mark_received_refuses_card_gifts_and_transfers_already_paid(
 def test_mark_received_needs_the_csrf_token(admin_user: User) -> None:
     donation = transfer()
     client = Client(enforce_csrf_checks=True)
-    client.force_login(admin_user)
+    log_in(client, admin_user)
     response = client.post(
         f"{GIFTS}receive/{donation.pk}/", {"received_on": timezone.localdate().isoformat()}
     )

@@ -22,6 +22,7 @@ from samizdat.donations import wagtail_hooks as donation_hooks
 from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
 from samizdat.donations.providers.base import Donor, Event, EventKind, Gift
 from tests.donations.test_concurrency import at_once
+from tests.logins import log_in
 
 if TYPE_CHECKING:
     from tests.responses import ClientResponse
@@ -90,7 +91,7 @@ def staff_client(name: str, *, group: str = "", permissions: tuple[str, ...] = (
             Permission.objects.get(content_type__app_label="donations", codename=codename)
         )
     client = Client()
-    client.force_login(user)
+    log_in(client, user)
     return client
 
 
@@ -362,7 +363,7 @@ def test_marking_a_transfer_received_is_in_the_history_with_who_and_how_much(
 
     admin = User.objects.create_superuser("boss", "boss@newsroom.test", "pw")
     boss = Client()
-    boss.force_login(admin)
+    log_in(boss, admin)
     history = boss.get(SITE_HISTORY).content.decode()
     assert "Marked received: €24.50" in history and "Mark a gift received" in history
     assert "vera" not in history.lower()

@@ -16,6 +16,7 @@ from samizdat.mirrors.models import Mirror
 from samizdat.newsletter.actions import ensure_newsletter_pages
 from samizdat.newsletter.mail import render
 from samizdat.newsletter.models import Edition
+from tests.logins import log_in
 
 ONION = "http://lanternx4kq2mbq7yzkemq3ggqpgdwylxw3qf5xzzbfakbyd3iyhnfqd.onion"
 CHECKED = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
@@ -272,7 +273,7 @@ def reporter_client() -> Client:
     user = User.objects.create_user("reporter", "reporter@example.com", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Reporters"))
     client = Client()
-    client.force_login(user)
+    log_in(client, user)
     return client
 
 
@@ -280,7 +281,7 @@ def test_staff_with_the_right_see_every_mirror_and_its_last_check(
     client: Client, mirrors: dict[str, Mirror]
 ) -> None:
     superuser = User.objects.create_superuser("chief", "chief@example.com", "pw")
-    client.force_login(superuser)
+    log_in(client, superuser)
 
     response = client.get("/admin/mirrors/")
 

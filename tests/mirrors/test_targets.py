@@ -24,6 +24,7 @@ from samizdat.mirrors import manifest
 from samizdat.mirrors.manifest import MANIFEST, MARKER, SIGNATURE
 from samizdat.mirrors.models import MirrorTarget
 from samizdat.mirrors.targets import sync_targets
+from tests.logins import log_in
 from tests.mirrors.s3_server import KEY_ID, REGION, SECRET, S3Server, s3_server
 
 FAST = (0.01, 0.01)  # retry delays: three attempts without waiting
@@ -528,7 +529,7 @@ def editor_client() -> Client:
     user = User.objects.create_user("editor", "editor@example.com", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     client = Client()
-    client.force_login(user)
+    log_in(client, user)
     return client
 
 

@@ -33,6 +33,7 @@ from samizdat.newsletter.models import (
     Suppression,
     email_hash,
 )
+from tests.logins import log_in
 from tests.newsletter.conftest import make_edition, make_stories
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def reporter_client() -> Client:
     user = User.objects.create_user("reporter", "reporter@example.com", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Reporters"))
     client = Client()
-    client.force_login(user)
+    log_in(client, user)
     return client
 
 
@@ -557,7 +558,7 @@ def test_editors_may_build_and_send_editions_but_not_see_subscribers(db: Any) ->
     editor = User.objects.create_user("ed", password="x")
     editor.groups.add(Group.objects.get(name="Editors"))
     client = Client()
-    client.force_login(editor)
+    log_in(client, editor)
     assert client.get("/admin/snippets/newsletter/edition/").status_code == 200
     assert client.get("/admin/snippets/newsletter/edition/add/").status_code == 200
     assert client.get("/admin/newsletter/subscribers/").status_code in {302, 403}
@@ -569,7 +570,7 @@ def editor_client(username: str = "ed") -> Client:
     )
     editor.groups.add(Group.objects.get(name="Editors"))
     client = Client()
-    client.force_login(editor)
+    log_in(client, editor)
     return client
 
 
@@ -597,7 +598,7 @@ def test_editors_read_their_tests_in_the_outbox_but_never_readers_mail(
 
     admin = User.objects.create_superuser("root", "root@example.com", "x")
     manager = Client()
-    manager.force_login(admin)
+    log_in(manager, admin)
     everything = manager.get(OUTBOX).content.decode()
     assert "Confirm your subscription" in everything and "[TEST] The Lantern weekly" in everything
     assert "Click." in manager.get(f"{OUTBOX}{readers_mail}/").content.decode()

@@ -10,6 +10,7 @@ from wagtail.models import get_page_models
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from samizdat.publishing.models import ArticlePage
+from tests.logins import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +62,7 @@ def staff(username: str, group: str) -> User:
 def test_editor_writes_and_publishes_an_article_in_the_admin(
     client: Client, newsroom: dict[str, Any]
 ) -> None:
-    client.force_login(staff("editor", "Editors"))
+    log_in(client, staff("editor", "Editors"))
     url = f"/admin/pages/add/publishing/articlepage/{newsroom['news'].pk}/"
     assert client.get(url).status_code == 200
 
@@ -82,7 +83,7 @@ def test_editor_writes_and_publishes_an_article_in_the_admin(
 def test_reporter_saves_a_draft_that_readers_cannot_see(
     client: Client, newsroom: dict[str, Any]
 ) -> None:
-    client.force_login(staff("reporter", "Reporters"))
+    log_in(client, staff("reporter", "Reporters"))
     url = f"/admin/pages/add/publishing/articlepage/{newsroom['news'].pk}/"
     response = client.post(url, article_form(newsroom, **{"action-publish": "publish"}))
     assert response.status_code == 302  # saved as a draft: the publish button is not theirs
@@ -93,7 +94,7 @@ def test_reporter_saves_a_draft_that_readers_cannot_see(
 
 
 def test_an_article_needs_an_author(client: Client, newsroom: dict[str, Any]) -> None:
-    client.force_login(staff("editor", "Editors"))
+    log_in(client, staff("editor", "Editors"))
     url = f"/admin/pages/add/publishing/articlepage/{newsroom['news'].pk}/"
     form = article_form(newsroom, **{"action-publish": "publish"})
     form.update(nested_form_data({"article_authors": inline_formset([], min=1)}))

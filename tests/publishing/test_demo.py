@@ -4,6 +4,8 @@ apps register, complete, seeded once, and dated in the past. Seeded once for the
 from __future__ import annotations
 
 import re
+import time
+from base64 import b32decode
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +14,14 @@ from django.contrib.auth.models import User
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
+from django_otp.oath import TOTP
 from pytest_django import DjangoDbBlocker
 from taggit.models import Tag
 from wagtail.models import Page, Revision
 
 from samizdat.core.management.commands.demo import (
     DEMO_PASSWORD,
+    demo_logins,
     ensure_demo_users,
     seed_demo_content,
 )
@@ -73,6 +77,14 @@ def test_demo_users_can_log_in_with_their_roles(client: Client, site_tree: Any) 
     assert [name for name, _role in logins] == ["admin", "editor", "reporter"]
     assert ensure_demo_users() == logins and User.objects.count() == 3
     assert client.login(username="reporter", password=DEMO_PASSWORD)
+    assert client.get("/admin/").status_code == 302  # the password alone opens nothing
+    # `samizdat demo` prints each account's authenticator key beside its password.
+    notes = {name: notes for name, _role, notes in demo_logins()}
+    assert notes == {name: notes for name, _role, notes in demo_logins()}  # the same each time
+    key = notes["reporter"][0].removeprefix("authenticator key ")
+    totp = TOTP(b32decode(key + "=" * (-len(key) % 8)))
+    totp.time = time.time()
+    client.post("/admin/2fa/verify/", {"code": f"{totp.token():06d}"})
     assert client.get("/admin/").status_code == 200
 
 

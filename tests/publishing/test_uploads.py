@@ -23,6 +23,7 @@ from wagtail.utils.file import hash_filelike
 
 from samizdat.publishing.demo import demo_image
 from tests import factories
+from tests.logins import log_in
 from tests.publishing.media_files import (
     AUTHOR,
     authored_docx,
@@ -46,7 +47,7 @@ def media(settings: Settings, tmp_path: Path) -> Path:
 def editor(client: Client) -> Client:
     user = User.objects.create_user("editor", "editor@example.org", "pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
-    client.force_login(user)
+    log_in(client, user)
     return client
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry
 
 from samizdat.publishing.models import ArticlePage
+from tests.logins import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_reporter_can_edit_and_submit_but_not_publish(
     permissions = page.permissions_for_user(reporter)
     assert permissions.can_edit() and not permissions.can_publish()
 
-    client.force_login(reporter)
+    log_in(client, reporter)
     html = client.get(f"/admin/pages/{page.pk}/edit/").content.decode()
     assert 'name="action-submit"' in html
     assert 'name="action-publish"' not in html

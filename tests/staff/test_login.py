@@ -13,6 +13,8 @@ from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
 from wagtail.models import ModelLogEntry
 
+from tests.logins import log_in
+
 PASSWORD = "a long staff password"
 LOGIN = "/admin/login/"
 LOCKED = "Too many failed sign-in attempts"
@@ -138,7 +140,7 @@ def test_staff_see_their_own_recent_sign_ins_on_the_dashboard(client: Client, an
 
 
 def test_a_sign_in_on_a_fresh_account_shows_just_that(client: Client, anna: User) -> None:
-    client.force_login(anna)
+    log_in(client, anna)
     html = client.get("/admin/").content.decode()
     panel = html[html.index('id="recent-sign-ins-section"') :]
     assert "Signed in" in panel and "Failed sign-in" not in panel

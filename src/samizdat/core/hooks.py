@@ -12,6 +12,8 @@ hook                         a registered function…
                              minute); safe to run in several workers at once
 ``DEMO_CONTENT``             ``seed()`` → ``{"what": count}``: the demo newsroom's content,
                              created once (idempotent)
+``DEMO_LOGINS``              ``note(user)`` → str: readies a demo account for signing in and
+                             says how (printed by ``samizdat demo`` beside the password)
 ``SEEDERS``                  returns a ``Seeder``: synthetic data ``samizdat seed`` can add
 ``FORM_ORIGINS``             ``origins()``: origins whose pages may post reader forms
 ``FORM_ACTION_ORIGINS``      ``origins()``: origins reader forms may lead to (a payment
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 PERIODIC_JOBS = "samizdat_periodic_jobs"
 DEMO_CONTENT = "samizdat_demo_content"
+DEMO_LOGINS = "samizdat_demo_logins"
 SEEDERS = "samizdat_seeders"
 FORM_ORIGINS = "samizdat_form_origins"
 FORM_ACTION_ORIGINS = "samizdat_form_action_origins"

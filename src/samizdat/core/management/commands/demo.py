@@ -68,6 +68,12 @@ def refuse_demo_data(command: str) -> None:
 
 def ensure_demo_users() -> list[tuple[str, str]]:
     """Staff accounts for the demo: a superuser, an editor and a reporter."""
+    return [(username, role) for username, role, _notes in demo_logins()]
+
+
+def demo_logins() -> list[tuple[str, str, list[str]]]:
+    """Each demo account, its role, and what the apps say it needs to sign in besides the
+    password (``hooks.DEMO_LOGINS``: the second factor)."""
     User = get_user_model()
     logins = []
     for username, group, superuser in DEMO_USERS:
@@ -83,7 +89,8 @@ def ensure_demo_users() -> list[tuple[str, str]]:
             )
             if group:
                 user.groups.add(Group.objects.get(name=group))
-        logins.append((username, group or "superuser"))
+        notes = [str(note(user)) for note in hooks.registered(hooks.DEMO_LOGINS)]
+        logins.append((username, group or "superuser", notes))
     return logins
 
 
@@ -120,7 +127,7 @@ class Command(BaseCommand):
         logging.getLogger("wagtail").setLevel(logging.WARNING)
         call_command("migrate", interactive=False, verbosity=0)
         created = seed_demo_content()
-        logins = ensure_demo_users()
+        logins = demo_logins()
         summary = ", ".join(f"{count} {kind}" for kind, count in created.items())
         self.stdout.write(f"Demo newsroom ready in {settings.DATA_DIR} (created: {summary}).")
         self.stdout.write("")
@@ -131,8 +138,14 @@ class Command(BaseCommand):
                 f"  Mail:   no mail server set; letters go to {settings.EMAIL_OUTBOX_DIR}"
                 " (Admin → Newsletter → Outbox)"
             )
-        for username, role in logins:
-            self.stdout.write(f"  Login:  {username} / {DEMO_PASSWORD}   ({role})")
+        for username, role, notes in logins:
+            extra = "".join(f", {note}" for note in notes)
+            self.stdout.write(f"  Login:  {username} / {DEMO_PASSWORD}   ({role}{extra})")
+        if any(notes for _username, _role, notes in logins):
+            self.stdout.write(
+                "          Add the key to an authenticator app (or run `oathtool --totp -b KEY`)"
+                " for the code asked after the password."
+            )
         self.stdout.write("")
         if options["no_serve"]:
             return
