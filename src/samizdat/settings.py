@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "samizdat.newsletter",
     "samizdat.donations",
     "samizdat.mirrors",
-    "samizdat.staff",
     "anymail",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",

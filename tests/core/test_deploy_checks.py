@@ -103,6 +103,7 @@ def test_accounts_with_the_demo_password_are_an_error(installation: dict[str, st
         ("ab" * 40, "has fewer than 5 different characters"),
         ("django-insecure-" + secrets.token_urlsafe(40), "contains 'insecure'"),
     ],
+    ids=["short", "few-characters", "placeholder"],  # the same in every xdist worker
 )
 def test_a_guessable_secret_key_stops_every_command(
     installation: dict[str, str], key: str, problem: str

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
 from wagtail.models import ModelLogEntry
 
-from tests.logins import log_in
+from tests.logins import app_code, authenticator, log_in
 
 PASSWORD = "a long staff password"
 LOGIN = "/admin/login/"
@@ -123,7 +123,9 @@ def test_staff_see_their_own_recent_sign_ins_on_the_dashboard(client: Client, an
     boris = User.objects.create_user("boris", password=PASSWORD, is_staff=True)
     sign_in(Client(), "boris", "wrong password")
     sign_in(client, "anna", "wrong password")
+    device = authenticator(anna)
     assert sign_in(client, "anna", PASSWORD) == "signed in"
+    client.post("/admin/2fa/verify/", {"code": app_code(device), "next": "/admin/"})
 
     html = client.get("/admin/").content.decode()
     assert "Your recent sign-ins" in html
