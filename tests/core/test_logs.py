@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
@@ -20,7 +20,7 @@ TOKEN = "Zq9x-LkT3vYw_8sRtUuVvWwXxYyZz0011223344556"
 
 
 def test_every_handler_redacts_addresses_and_tokens() -> None:
-    handlers = settings.LOGGING["handlers"]
+    handlers = cast("dict[str, dict[str, Any]]", settings.LOGGING["handlers"])
     assert handlers and all("redact" in handler.get("filters", []) for handler in handlers.values())
     try:
         raise ValueError(f"{ADDRESS} refused")
