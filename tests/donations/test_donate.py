@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from samizdat.donations import actions, appeal, gateway
 from samizdat.donations.models import (

@@ -731,6 +731,8 @@ def record_export(*, what: str, rows: int, export_format: str, user: Any) -> Non
         data={"list": what, "rows": rows, "format": export_format},
         title=gettext("gift list"),
     )
+
+
 # --- "manage my gift" links ------------------------------------------------------------------
 
 
