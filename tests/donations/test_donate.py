@@ -276,6 +276,13 @@ def test_a_manage_link_works_for_its_hours_then_is_forgotten(
     assert not ManageLink.objects.exists()
 
 
+def test_erasing_a_person_takes_their_unused_manage_links_too(demo_provider: None) -> None:
+    _monthly_gift(status=RecurringGift.Status.CANCELLED)
+    actions.open_manage_link(email="ivan@example.org", language="en")
+    actions.erase_person(email="Ivan@example.org")
+    assert not ManageLink.objects.exists()
+
+
 def test_a_gift_whose_provider_was_switched_off_gets_a_clear_answer(
     client: Any, settings: Any
 ) -> None:

@@ -109,8 +109,7 @@ def _problem(event: Event) -> str:
 
 def _tidy(event: Event) -> Event:
     """Fit what a provider sent into our fields: over-long text is cut, a language we do not
-    publish in becomes the default, an address that is not one is dropped. Addresses are kept
-    in lower case, so a donor's own typing finds their gifts with an exact lookup."""
+    publish in becomes the default, an address that is not one is dropped."""
     donor = event.donor
     email = email_or_empty(donor.email) if donor.email else ""
     if donor.email and not email:  # the payment is real: record it, without the address
