@@ -155,6 +155,8 @@ CACHES["renditions"] = {
 }
 
 TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Finished tasks (their arguments are ids, their results counts) are deleted after this long.
+TASK_RETENTION_HOURS = float(env("TASK_RETENTION_HOURS", "24"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -269,17 +271,24 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
+# No log line holds an email address or a link's token: the code does not log them, and every
+# handler redacts what looks like one anyway (core/logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "redact": {"()": "samizdat.core.logs.RedactPersonalData"},
+        "refused_host": {"()": "samizdat.core.logs.RefusedHost"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
         # A request for a host we do not serve: one short line, no traceback, no address.
         "django.security.DisallowedHost": {"filters": ["refused_host"]},
+        # SQL with its parameters (Django logs it at DEBUG when DEBUG is on) holds addresses.
+        "django.db.backends": {"level": "INFO"},
     },
-    "filters": {"refused_host": {"()": "samizdat.core.logs.RefusedHost"}},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

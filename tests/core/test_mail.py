@@ -14,7 +14,7 @@ from django.test import Client
 
 from samizdat.donations import actions as donations
 from samizdat.donations.mail import send_manage_link_mail
-from samizdat.donations.models import Donation, RecurringGift
+from samizdat.donations.models import Donation, ManageLink, RecurringGift
 from samizdat.newsletter import actions as newsletter
 from samizdat.newsletter.mail import send_confirmation_mail
 from samizdat.newsletter.models import Edition, EditionItem, Subscriber
@@ -72,7 +72,8 @@ def test_no_message_names_the_machine(
         provider="demo", provider_gift_id="sub_1", frequency="monthly", amount=500,
         currency="EUR", email="donor@example.org",
     )  # fmt: skip
-    assert send_manage_link_mail(email="donor@example.org", language="en") == 1
+    link = donations.open_manage_link(email="donor@example.org", language="en")
+    assert link and send_manage_link_mail(link_id=ManageLink.objects.get().pk) == 1
     edition = Edition.objects.create(language="en", subject="This week")
     EditionItem.objects.create(edition=edition, article=newsroom["lead"], sort_order=0)
     assert newsletter.send_test(edition_id=edition.pk, to=["editor@example.org"]) == 1

@@ -14,7 +14,7 @@ import requests
 from django.core import mail
 from django.test import Client
 
-from samizdat.donations.mail import manage_token
+from samizdat.donations import actions
 from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
 from tests.donations.btcpay_server import (
     API_KEY,
@@ -472,9 +472,8 @@ def test_crypto_gifts_have_nothing_to_manage(client: Client, btcpay: BTCPayServe
         currency="USD", email=READER, status=RecurringGift.Status.ACTIVE,
     )  # fmt: skip
 
-    response = client.post(
-        f"/donate/manage/{manage_token(READER)}/", {"gift": gift.pk, "language": "en"}
-    )
+    token = actions.open_manage_link(email=READER, language="en")
+    response = client.post("/donate/manage/gifts/", {"token": token, "gift": gift.pk})
 
     assert response.status_code == 503
     assert "one-off" in response.content.decode()

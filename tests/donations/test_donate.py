@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -9,9 +11,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
-from samizdat.donations import appeal, gateway
-from samizdat.donations.models import AppealCurrency, Donation, ProviderEvent, RecurringGift
+from samizdat.donations import actions, appeal, gateway
+from samizdat.donations.models import (
+    AppealCurrency,
+    Donation,
+    ManageLink,
+    ProviderEvent,
+    RecurringGift,
+)
 
 if TYPE_CHECKING:
     from tests.responses import ClientResponse
@@ -30,6 +39,10 @@ def pay_demo(client: Client, response: ClientResponse) -> ClientResponse:
     checkout = client.get(response["Location"])
     assert 'class="demo-label"' in checkout.content.decode()
     return client.post(response["Location"])
+
+
+def body(index: int) -> str:
+    return str(mail.outbox[index].body)
 
 
 def test_the_appeal_follows_articles_with_each_frequency_and_currency(
@@ -154,14 +167,18 @@ def test_demo_monthly_gift_starts_a_recurring_gift_the_donor_can_cancel(
     assert gift.payments.get().status == "paid"
     # "Manage my donation" asks only for the address, then mails a link.
     mail.outbox.clear()
-    page = client.post("/donate/manage/", {"email": "ivan@example.org", "language": "en"})
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post("/donate/manage/", {"email": "ivan@example.org", "language": "en"})
     assert page.status_code == 200
-    link = re.search(r"http://testserver(/donate/manage/\S+/)", str(mail.outbox[0].body))
+    link = re.search(r"http://testserver(/donate/manage/gifts/\?token=([\w-]+))\s", body(0))
     assert link is not None
     gifts_page = client.get(link.group(1))
     assert "$5" in gifts_page.content.decode()
-    to_provider = client.post(link.group(1), {"gift": gift.pk})
+    to_provider = client.post("/donate/manage/gifts/", {"token": link.group(2), "gift": gift.pk})
     assert to_provider.status_code == 303
+    # Opening the provider's page used the link up.
+    used = client.get(link.group(1))
+    assert used.status_code == 400 and "has been used" in used.content.decode()
     # Neither of the demo provider's links is taken for the other.
     checkout = donate(client, frequency="once", amount="5")["Location"]
     manage = to_provider["Location"]
@@ -214,17 +231,75 @@ def test_manage_refuses_an_address_mail_cannot_reach_with_a_reason(
     assert mail.outbox == []
 
 
-def test_manage_page_says_the_same_for_unknown_addresses(client: Any, demo_provider: None) -> None:
-    known = client.post("/donate/manage/", {"email": "nobody@example.org", "language": "en"})
+def test_manage_page_says_the_same_for_unknown_addresses(
+    client: Any, demo_provider: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        known = client.post("/donate/manage/", {"email": "nobody@example.org", "language": "en"})
     assert known.status_code == 200
     assert "If nobody@example.org gives to us" in known.content.decode()
+    assert len(callbacks) == 1  # a task is queued all the same, and does nothing
     assert mail.outbox == []
+    assert not ManageLink.objects.exists()  # nor is the address kept
+
+
+def _monthly_gift(**fields: Any) -> RecurringGift:
+    values: dict[str, Any] = {
+        "provider": "demo", "provider_gift_id": "sub-1", "frequency": "monthly", "amount": 500,
+        "currency": "USD", "email": "ivan@example.org", "status": RecurringGift.Status.ACTIVE,
+        **fields,
+    }  # fmt: skip
+    return RecurringGift.objects.create(**values)
+
+
+def test_a_manage_link_works_for_its_hours_then_is_forgotten(
+    client: Any, demo_provider: None, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    _monthly_gift()
+    with django_capture_on_commit_callbacks(execute=True):  # typed as the donor types it
+        client.post("/donate/manage/", {"email": "Ivan@Example.org", "language": "en"})
+    link = re.search(r"http://testserver(/donate/manage/gifts/\?token=([\w-]+))\s", body(0))
+    assert link is not None
+    row = ManageLink.objects.get()
+    # The database keeps the token's digest, not the token.
+    assert row.token_hash == hashlib.sha256(link.group(2).encode()).hexdigest()
+    assert link.group(2) not in str(list(ManageLink.objects.values()))
+    assert client.get(link.group(1)).status_code == 200
+    hours = settings.DONATIONS_MANAGE_LINK_HOURS
+    assert row.expires_at - row.created_at == datetime.timedelta(hours=hours)
+    actions.forget_manage_links(now=timezone.now())  # not yet
+    assert ManageLink.objects.exists()
+    ManageLink.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    expired = client.get(link.group(1))
+    assert expired.status_code == 400 and "expired" in expired.content.decode()
+    actions.forget_manage_links(now=timezone.now())
+    assert not ManageLink.objects.exists()
+
+
+def test_erasing_a_person_takes_their_unused_manage_links_too(demo_provider: None) -> None:
+    _monthly_gift(status=RecurringGift.Status.CANCELLED)
+    actions.open_manage_link(email="ivan@example.org", language="en")
+    actions.erase_person(email="Ivan@example.org")
+    assert not ManageLink.objects.exists()
+
+
+def test_a_gift_whose_provider_was_switched_off_gets_a_clear_answer(
+    client: Any, settings: Any
+) -> None:
+    gift = _monthly_gift()
+    token = actions.open_manage_link(email="ivan@example.org", language="en")
+    settings.DEBUG = False  # the demo provider is available only in debug mode
+    response = client.post("/donate/manage/gifts/", {"token": token, "gift": gift.pk})
+    assert response.status_code == 503
+    assert "can no longer be managed online" in response.content.decode()
+    assert ManageLink.objects.get().used_at is None  # the link still works for another try
 
 
 def test_an_expired_or_forged_manage_link_is_refused(client: Any) -> None:
-    response = client.get("/donate/manage/not-a-token/")
-    assert response.status_code == 400
-    assert "expired" in response.content.decode()
+    for url in ("/donate/manage/gifts/?token=not-a-token", "/donate/manage/not-a-token/"):
+        response = client.get(url)
+        assert response.status_code == 400
+        assert "expired" in response.content.decode()
 
 
 def test_bank_transfer_shows_details_and_a_reference(
@@ -232,12 +307,18 @@ def test_bank_transfer_shows_details_and_a_reference(
 ) -> None:
     response = donate(client, provider="bank", currency="EUR", amount="25", email="a@example.org")
     assert response.status_code == 303
+    # The page's token is in the query string, which access logs leave out.
+    assert response["Location"].startswith("/donate/transfer/?token=")
     page = client.get(response["Location"]).content.decode()
     donation = Donation.objects.get()
     assert donation.status == "pending" and donation.provider == "bank"
     assert donation.reference in page
     assert "IBAN DE00 1234 5678 9012 3456 78" in page
     assert "€25" in page
+    # Links of the old form, with the token in the path, still open the page.
+    token = response["Location"].split("=", 1)[1]
+    assert donation.reference in client.get(f"/donate/transfer/{token}/").content.decode()
+    assert client.get("/donate/transfer/?token=forged", follow=True).status_code == 404
 
 
 def test_bank_transfer_is_offered_only_in_currencies_with_an_account(

@@ -13,8 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from samizdat.donations import gateway
-from samizdat.donations.mail import manage_token
+from samizdat.donations import actions, gateway
 from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
 from samizdat.donations.providers.base import ProviderError
 from tests.donations.stripe_server import (
@@ -628,17 +627,24 @@ def test_a_donor_following_the_mailed_link_lands_in_the_billing_portal(
     client: Any, stripe_api: FakeStripe
 ) -> None:
     gift = _gift(client, stripe_api)
-    page = f"/donate/manage/{manage_token(gift.email)}/"
-    response = client.post(page, {"gift": gift.pk})
-    assert response.status_code == 303
-    assert response["Location"].startswith("https://billing.stripe.com/p/session/")
-    [call] = stripe_api.calls("/v1/billing_portal/sessions")
-    assert call.form["customer"] == gift.provider_customer_id
-    assert call.form["return_url"] == f"http://testserver{page}"
+    token = actions.open_manage_link(email=gift.email, language="en")
+    page = "/donate/manage/gifts/"
     stripe_api.failure = "drop"
-    response = client.post(page, {"gift": gift.pk})
+    response = client.post(page, {"token": token, "gift": gift.pk})
     assert response.status_code == 503
     assert "card payment service" in response.content.decode()
+    stripe_api.failure = None
+    # Stripe could not be reached: the link still works.
+    response = client.post(page, {"token": token, "gift": gift.pk})
+    assert response.status_code == 303
+    assert response["Location"].startswith("https://billing.stripe.com/p/session/")
+    call = stripe_api.calls("/v1/billing_portal/sessions")[-1]
+    assert call.form["customer"] == gift.provider_customer_id
+    # Back from the portal, the donor lands on a page that carries no token.
+    assert call.form["return_url"] == "http://testserver/donate/manage/?language=en"
+    # The link is used up.
+    again = client.post(page, {"token": token, "gift": gift.pk})
+    assert again.status_code == 400 and "has been used" in again.content.decode()
 
 
 def test_a_gift_without_a_stripe_customer_cannot_be_managed_online(

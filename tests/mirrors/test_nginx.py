@@ -452,3 +452,24 @@ def test_of_the_uploads_only_renditions_are_served(
         assert (
             b"camera" not in answer.body and b"PDF" not in answer.body and b"old" not in answer.body
         )
+
+
+def test_the_app_log_has_paths_without_tokens_or_readers(
+    serve: Callable[..., Fetch], tmp_path: Path
+) -> None:
+    """Links carry their tokens in the query string; the app's log leaves it out, and who
+    asked."""
+    log = tmp_path / "app.log"
+    fetch = serve("--app-log", str(log))
+    token = "SecretToken" + "x" * 32
+    assert fetch(f"/newsletter/unsubscribe/?token={token}").status == 200
+    assert fetch(f"/donate/manage/gifts/?token={token}").status == 200
+    fetch("/" + ARTICLE.removesuffix("index.html"))  # a reader's page: not logged at all
+    deadline = time.monotonic() + 5  # nginx writes the line as it finishes the request
+    while log.read_text().count("\n") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    text = log.read_text()
+    assert '"GET /newsletter/unsubscribe/" 200' in text
+    assert '"GET /donate/manage/gifts/" 200' in text
+    assert token not in text and "127.0.0.1" not in text
+    assert ARTICLE.removesuffix("index.html") not in text

@@ -8,7 +8,6 @@ import socket
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -252,7 +251,7 @@ def test_whoever_unsubscribes_before_their_letter_goes_gets_nothing(
     edition = make_edition()
     assert actions.send_edition(edition_id=edition.pk) == 8  # frozen, not sent yet
 
-    response = client.post(urlsplit(unsubscribe_url(leaving.pk)).path)
+    response = client.post(unsubscribe_url(leaving.pk).removeprefix("http://testserver"))
     assert response.status_code == 200
     sending.send_pending(edition_id=edition.pk, connections=1)
 

@@ -17,6 +17,7 @@ from wagtail.log_actions import LogActionRegistry, LogFormatter
 from samizdat.core import actions, admin_views
 from samizdat.core.hooks import PERIODIC_JOBS
 from samizdat.core.public_forms import forget_expired_counts
+from samizdat.core.task_results import prune_finished
 
 
 @hooks.register("register_admin_urls")
@@ -52,3 +53,8 @@ def register_erasure_log_action(registry: LogActionRegistry) -> None:
 @hooks.register(PERIODIC_JOBS)
 def forget_rate_counts(now: datetime.datetime) -> None:
     forget_expired_counts(now.timestamp())
+
+
+@hooks.register(PERIODIC_JOBS)
+def prune_finished_tasks(now: datetime.datetime) -> None:
+    prune_finished(now=now)

@@ -25,12 +25,13 @@ from django.utils.translation import gettext, ngettext
 from email_validator import EmailNotValidError, validate_email
 from wagtail.log_actions import log
 
+from samizdat.core import tokens
 from samizdat.core.addresses import email_or_empty
 from samizdat.core.audit import log_without_whom
 from samizdat.core.hooks import ErasureRefused
 from samizdat.core.languages import known
 from samizdat.donations import money
-from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
+from samizdat.donations.models import Donation, ManageLink, ProviderEvent, RecurringGift
 from samizdat.donations.providers import registry
 from samizdat.donations.providers.base import (
     Donor,
@@ -672,6 +673,8 @@ def _erase(records: DonorRecords, emails: Iterable[str] = ()) -> dict[str, int]:
         email="", name="", provider_customer_id=""
     )
     events = _events_naming(identifiers).update(payload=None)
+    # Links to manage their gifts not yet used or expired: a day's worth at most.
+    ManageLink.objects.filter(email__in={*emails, *records.emails()} - {""}).delete()
     return {**records.counts(), "events": events}
 
 
@@ -727,3 +730,89 @@ def record_export(*, what: str, rows: int, export_format: str, user: Any) -> Non
         data={"list": what, "rows": rows, "format": export_format},
         title=gettext("gift list"),
     )
+
+
+# --- "manage my gift" links ------------------------------------------------------------------
+
+
+def recurring_gifts(email: str) -> list[RecurringGift]:
+    if not email:
+        return []
+    return list(RecurringGift.objects.filter(email__in=address_forms(email)).order_by("pk"))
+
+
+@transaction.atomic
+def request_manage_link(*, email: str, language: str, now: datetime.datetime | None = None) -> None:
+    """Someone asked for a link to manage the gifts of ``email``.
+
+    A link is prepared only if the address has recurring gifts, but a task is queued either
+    way (with the link's id, or none), so the asker sees the same work and the same answer:
+    nobody learns from it who gives."""
+    from samizdat.donations.tasks import send_manage_link
+
+    now = now or timezone.now()
+    link_id: int | None = None
+    if RecurringGift.objects.filter(email__in=address_forms(email)).exists():
+        link_id = ManageLink.objects.create(
+            email=email.strip(),
+            language=known(language),
+            created_at=now,
+            expires_at=now + datetime.timedelta(hours=settings.DONATIONS_MANAGE_LINK_HOURS),
+        ).pk
+    transaction.on_commit(lambda: send_manage_link.enqueue(link_id=link_id))
+
+
+@transaction.atomic
+def issue_manage_token(*, link_id: int, now: datetime.datetime | None = None) -> str | None:
+    """A fresh token for the letter of a link still unused and unexpired; its digest replaces
+    any earlier one. None when there is nothing to send."""
+    now = now or timezone.now()
+    token, digest = tokens.new_token()
+    updated = ManageLink.objects.filter(
+        pk=link_id, used_at__isnull=True, expires_at__gt=now
+    ).update(token_hash=digest)
+    return token if updated else None
+
+
+@transaction.atomic
+def open_manage_link(*, email: str, language: str, now: datetime.datetime | None = None) -> str:
+    """A link for an address already proven to be the donor's (by a link of the old form),
+    returned at once: its token."""
+    now = now or timezone.now()
+    token, digest = tokens.new_token()
+    ManageLink.objects.create(
+        token_hash=digest,
+        email=email.strip(),
+        language=known(language),
+        created_at=now,
+        expires_at=now + datetime.timedelta(hours=settings.DONATIONS_MANAGE_LINK_HOURS),
+    )
+    return token
+
+
+def find_manage_link(token: str, *, now: datetime.datetime | None = None) -> ManageLink | None:
+    """The link a token opens, while it is unused and unexpired."""
+    if not token or len(token) > 200:
+        return None
+    now = now or timezone.now()
+    return ManageLink.objects.filter(
+        token_hash=tokens.digest(token), used_at__isnull=True, expires_at__gt=now
+    ).first()
+
+
+@transaction.atomic
+def use_manage_link(*, link_id: int, now: datetime.datetime | None = None) -> bool:
+    """The link opened a provider's page: it is used up and forgets the address. False if it
+    was used (or expired) meanwhile."""
+    now = now or timezone.now()
+    return bool(
+        ManageLink.objects.filter(pk=link_id, used_at__isnull=True, expires_at__gt=now).update(
+            used_at=now, email=""
+        )
+    )
+
+
+def forget_manage_links(*, now: datetime.datetime) -> int:
+    """Delete expired links (with the addresses of those never used)."""
+    deleted, _by_model = ManageLink.objects.filter(expires_at__lt=now).delete()
+    return deleted

@@ -211,6 +211,6 @@ def manage_url(*, gift_id: int, return_url: str) -> str:
 
     gift = RecurringGift.objects.get(pk=gift_id)
     provider = registry.get(gift.provider)
-    if provider is None:
+    if provider is None or not provider.available():  # a provider switched off since
         raise ProviderError(_("This gift can no longer be managed online; please write to us."))
     return provider.manage_url(gift, return_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from samizdat.core.paths import absolute
 from samizdat.donations import money
-from samizdat.donations.models import Donation, RecurringGift
+from samizdat.donations.models import Donation
 
 MANAGE_SALT = "samizdat.donations.manage"
 
@@ -30,11 +32,10 @@ def send_receipt_mail(donation: Donation) -> None:
     EmailMessage(subject=subject, body=body, to=[donation.email]).send()
 
 
-def manage_token(email: str) -> str:
-    return signing.dumps(email.strip().lower(), salt=MANAGE_SALT)
-
-
 def read_manage_token(token: str) -> str | None:
+    """The address of a link of the old form (``/donate/manage/<signed address>/``), mailed
+    before links carried random tokens; such links expire ``DONATIONS_MANAGE_LINK_HOURS``
+    after they were sent."""
     try:
         return str(
             signing.loads(
@@ -45,19 +46,29 @@ def read_manage_token(token: str) -> str | None:
         return None
 
 
-def send_manage_link_mail(*, email: str, language: str) -> int:
-    """Mail a signed link to the donor's gifts, only if this address has any: the page that
-    asks says the same thing either way, so nobody learns who gives."""
-    gifts = RecurringGift.objects.filter(email__iexact=email.strip())
-    if not gifts.exists():
+def manage_link_url(token: str) -> str:
+    return absolute(reverse("donations:manage_gifts")) + "?" + urlencode({"token": token})
+
+
+def send_manage_link_mail(*, link_id: int | None) -> int:
+    """Mail the link of a ``ManageLink`` row with a fresh token; 0 when there is none (the
+    address had no recurring gifts) or it was used or has expired."""
+    from samizdat.donations import actions
+    from samizdat.donations.models import ManageLink
+
+    if link_id is None:
         return 0
-    with translation.override(language):
+    token = actions.issue_manage_token(link_id=link_id)
+    link = ManageLink.objects.filter(pk=link_id).first()
+    if token is None or link is None or not link.email:
+        return 0
+    with translation.override(link.language):
         context = {
-            "url": absolute(reverse("donations:manage_gifts", args=[manage_token(email)])),
+            "url": manage_link_url(token),
             "hours": settings.DONATIONS_MANAGE_LINK_HOURS,
             "site_name": settings.SITE_NAME,
         }
         body = render_to_string("donations/manage_mail.txt", context)
         subject = _("Manage your gift to %(site)s") % {"site": settings.SITE_NAME}
-    EmailMessage(subject=subject, body=body, to=[email.strip()]).send()
+    EmailMessage(subject=subject, body=body, to=[link.email]).send()
     return 1

@@ -431,3 +431,28 @@ class PaymentLink(models.Model):
     def __str__(self) -> str:
         amount = money.format(self.amount, self.currency, self.language)
         return f"{amount} {self.get_frequency_display()}"
+
+
+class ManageLink(models.Model):
+    """A "manage my gift" link mailed to a donor.
+
+    The letter carries a random token; the row keeps its SHA-256 (``token_hash``, filled when
+    the letter is written). The link shows the donor's recurring gifts for
+    ``DONATIONS_MANAGE_LINK_HOURS`` and is used up when it opens a provider's page to change or
+    cancel one; the address is forgotten then, and the row deleted once it has expired.
+    """
+
+    token_hash = models.CharField(max_length=64, null=True, unique=True, editable=False)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    language = models.CharField(_("language"), max_length=8, default=default_language)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("link to manage a gift")
+        verbose_name_plural = _("links to manage a gift")
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"manage link {self.pk}"

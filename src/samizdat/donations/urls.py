@@ -17,7 +17,9 @@ urlpatterns: list[URLPattern] = [
     path("later/", views.remind_later, name="remind_later"),
     path("thanks/", views.thanks, name="thanks"),
     path("manage/", views.manage, name="manage"),
-    path("manage/<str:token>/", views.manage_gifts, name="manage_gifts"),
+    path("manage/gifts/", views.manage_gifts, name="manage_gifts"),
+    # Links mailed before tokens moved to the query string (valid a day after they were sent).
+    path("manage/<str:token>/", views.manage_gifts_old_link, name="manage_gifts_old"),
     *(pattern for provider in registry.registered().values() for pattern in provider.urlpatterns()),
     # The donate page in one language, for links that should carry no query (letters).
     re_path(

@@ -28,14 +28,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from samizdat.core.addresses import InvalidAddress, normalise_email
 from samizdat.core.languages import known
+from samizdat.core.logs import redact
 from samizdat.core.paths import absolute
 from samizdat.core.public_forms import allow, client_ip, public_form
-from samizdat.donations import appeal, gateway, money
+from samizdat.donations import actions, appeal, gateway, money
 from samizdat.donations.forms import DonateForm
-from samizdat.donations.mail import read_manage_token
-from samizdat.donations.models import RecurringGift
+from samizdat.donations.mail import manage_link_url, read_manage_token
 from samizdat.donations.providers.base import InvalidEvent, ProviderError
-from samizdat.donations.tasks import send_manage_link
 
 logger = logging.getLogger(__name__)
 HOUR = 3600
@@ -152,7 +151,7 @@ def donate(request: HttpRequest, language: str = "") -> HttpResponse:
             ),
         )
     except ProviderError as error:
-        logger.warning("%s checkout could not start: %s", provider, error)
+        logger.warning("%s checkout could not start: %s", provider, redact(str(error)))
         return _donate_page(
             request,
             form,
@@ -205,7 +204,7 @@ def thanks(request: HttpRequest) -> HttpResponse:
 @public_form
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest) -> HttpResponse:
-    """ "Manage my donation": asks only for the email address and mails a signed link."""
+    """ "Manage my donation": asks only for the email address and mails a link."""
     data = request.POST if request.method == "POST" else request.GET
     language = known(data.get("language"))
     translation.activate(language)
@@ -225,37 +224,69 @@ def manage(request: HttpRequest) -> HttpResponse:
         context["error"] = _("Too many attempts from your network. Please try again later.")
         return _render(request, "donations/manage.html", context, 429)
     if allow("manage-address", email.lower(), limit=3, window=24 * HOUR):
-        send_manage_link.enqueue(email=email, language=language)
+        actions.request_manage_link(email=email, language=language)
     return _render(request, "donations/manage.html", {**context, "sent": True, "email": email})
 
 
 @public_form
 @require_http_methods(["GET", "POST"])
-def manage_gifts(request: HttpRequest, token: str) -> HttpResponse:
-    email = read_manage_token(token)
-    language = known(request.GET.get("language") or request.POST.get("language"))
-    gifts = list(RecurringGift.objects.filter(email__iexact=email)) if email else []
-    if gifts:
-        language = gifts[0].language
+def manage_gifts(request: HttpRequest) -> HttpResponse:
+    """The mailed link (``?token=…``): the donor's recurring gifts, for
+    ``DONATIONS_MANAGE_LINK_HOURS``; "Change or cancel" opens the provider's page and uses the
+    link up."""
+    token = request.POST.get("token") or request.GET.get("token", "")
+    link = actions.find_manage_link(token)
+    language = (
+        link.language
+        if link
+        else known(request.GET.get("language") or request.POST.get("language"))
+    )
     translation.activate(language)
-    context: dict[str, Any] = {"LANG": language, "gifts": gifts, "invalid": email is None}
-    if email is None:
-        return _render(request, "donations/manage_gifts.html", context, 400)
+    gifts = actions.recurring_gifts(link.email) if link else []
+    context: dict[str, Any] = {"LANG": language, "gifts": gifts, "token": token}
+    if link is None:
+        return _render(request, "donations/manage_gifts.html", {**context, "invalid": True}, 400)
     if request.method == "POST":
         chosen = next((g for g in gifts if str(g.pk) == request.POST.get("gift")), None)
         if chosen is None:
             return HttpResponseBadRequest(_("That gift is not one of yours."))
+        back = absolute(reverse("donations:manage")) + "?" + urlencode({"language": language})
         try:
-            url = gateway.manage_url(gift_id=chosen.pk, return_url=absolute(request.path))
+            url = gateway.manage_url(gift_id=chosen.pk, return_url=back)
         except ProviderError as error:
             context["error"] = str(error) or _(
                 "We could not reach the payment service. Please try again in a moment."
             )
-            return _render(request, "donations/manage_gifts.html", context, 503)
-        return HttpResponseRedirect(url, status=303)
+            status = 503
+        else:
+            if actions.use_manage_link(link_id=link.pk):
+                return HttpResponseRedirect(url, status=303)
+            return _render(
+                request, "donations/manage_gifts.html", {**context, "invalid": True}, 400
+            )
+    else:
+        status = 200
     for gift in gifts:
         gift.display_amount = money.format(gift.amount, gift.currency, language)  # type: ignore[attr-defined]
-    return _render(request, "donations/manage_gifts.html", context)
+    return _render(request, "donations/manage_gifts.html", context, status)
+
+
+@public_form
+@require_http_methods(["GET", "POST"])
+def manage_gifts_old_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A link of the old form (the address signed, in the path), from a letter sent before
+    the upgrade: exchanged for a link of the new form while it is valid."""
+    email = read_manage_token(token)
+    if email is None:
+        language = known(request.GET.get("language"))
+        translation.activate(language)
+        return _render(
+            request, "donations/manage_gifts.html", {"LANG": language, "invalid": True}, 400
+        )
+    gifts = actions.recurring_gifts(email)
+    language = gifts[0].language if gifts else settings.LANGUAGE_CODE
+    new_token = actions.open_manage_link(email=email, language=language)
+    return HttpResponseRedirect(manage_link_url(new_token), status=303)
 
 
 @csrf_exempt
@@ -273,9 +304,9 @@ def webhook(request: HttpRequest, provider: str) -> HttpResponse:
     try:
         outcomes = gateway.handle_webhook(provider, request.body, request.headers)
     except InvalidEvent as error:
-        logger.warning("%s webhook refused: %s", provider, error)
+        logger.warning("%s webhook refused: %s", provider, redact(str(error)))
         return HttpResponseBadRequest(str(error), content_type="text/plain")
     except ProviderError as error:
-        logger.warning("%s webhook could not be processed now: %s", provider, error)
+        logger.warning("%s webhook could not be processed now: %s", provider, redact(str(error)))
         return HttpResponse(str(error), status=503, content_type="text/plain")
     return HttpResponse("\n".join(outcomes), content_type="text/plain")

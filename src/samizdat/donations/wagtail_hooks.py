@@ -236,6 +236,11 @@ def forget_unpaid_pledges(now: datetime.datetime) -> None:
     actions.forget_unpaid_pledges(now=now)
 
 
+@hooks.register(PERIODIC_JOBS)
+def forget_manage_links(now: datetime.datetime) -> None:
+    actions.forget_manage_links(now=now)
+
+
 @hooks.register(ERASERS, order=20)
 def donations_eraser() -> Eraser:
     """What "Erase a person" finds and erases in donations: their name and address on gifts

@@ -58,8 +58,14 @@ def nginx_conf(
     static_root: Path | None = None,
     media_root: Path | None = None,
     rewrite: tuple[str, str] | None = None,
+    app_log: Path | None = None,
 ) -> str:
     """The ``server`` block serving ``bundle_dir`` and proxying the dynamic paths to ``app``.
+
+    ``app_log`` logs what is proxied to the app there, in a format of its own (the
+    ``log_format`` before the block): time, method, path, status, size and duration; no query
+    string (links carry their tokens there) and no client address. Readers' requests for the
+    bundle's files are never logged.
 
     ``rewrite`` (site origin, onion origin) makes the block serve the onion address: pages
     leave their absolute links and forms (to the site) on the onion, also without JavaScript.
@@ -80,9 +86,21 @@ def nginx_conf(
     bundle = _path(bundle_dir)
     headers = _security_headers(tls="ssl" in listen.split())
     proxy: list[str] = []
+    preamble: list[str] = []
     if app is not None:
         upstream = f"http://{app}:" if app.startswith("unix:") else f"http://{app}"
-        proxy = [
+        if app_log is not None:
+            # log_format belongs to the http block; a name of this server's own, since the
+            # main site's and the onion's blocks may both be included.
+            log_format = "samizdat_app_" + re.sub(r"\W", "_", server_name.split()[0])
+            preamble = [
+                "# What reaches the app is logged by path only: no query string (where links",
+                "# carry their tokens), no client address.",
+                f'log_format {log_format} \'$time_iso8601 "$request_method $uri" $status '
+                "$body_bytes_sent $request_time';",
+            ]
+            proxy.append(f"        access_log {_path(app_log)} {log_format};")
+        proxy += [
             f"        proxy_pass {upstream};",
             "        proxy_set_header Host $host;",
             "        proxy_set_header X-Forwarded-Proto $scheme;",
@@ -128,6 +146,7 @@ def nginx_conf(
         "# (payment providers, app origins and the onion address are in the headers below).",
         "# A server block for sites-enabled: Debian's nginx.conf provides mime.types and loads",
         "# the brotli module from modules-enabled.",
+        *preamble,
         "server {",
         f"    listen {listen};",
         f"    server_name {server_name};",
@@ -222,6 +241,7 @@ def site_conf(
     listen: str,
     brotli: bool,
     onion: bool = False,
+    app_log: Path | None = None,
 ) -> str:
     """``nginx_conf`` for this installation: its host, bundle, collected static files and
     uploads; with ``onion``, the block for ``SAMIZDAT_ONION_URL``."""
@@ -240,6 +260,7 @@ def site_conf(
         brotli=brotli,
         static_root=Path(settings.STATIC_ROOT),
         media_root=Path(settings.MEDIA_ROOT),
+        app_log=app_log,
     )
 
 

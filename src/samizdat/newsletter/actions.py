@@ -24,6 +24,7 @@ from django.utils.translation import gettext, ngettext
 from wagtail.log_actions import log
 from wagtail.models import Locale, ModelLogEntry, Page
 
+from samizdat.core import tokens
 from samizdat.core.addresses import InvalidAddress, normalise_email
 from samizdat.core.audit import log_without_whom
 from samizdat.core.paths import language_roots, public_path
@@ -128,6 +129,52 @@ def confirm_subscription(*, subscriber_id: int, email_digest: str) -> Subscriber
         subscriber.status = Subscriber.Status.ACTIVE
         subscriber.confirmed_at = timezone.now()
         subscriber.save(update_fields=["status", "confirmed_at"])
+    return subscriber if subscriber.status == Subscriber.Status.ACTIVE else None
+
+
+def issue_confirm_token(*, subscriber_id: int, now: datetime | None = None) -> str | None:
+    """A fresh confirmation token for a pending subscriber's letter; its digest replaces any
+    earlier one (the latest letter's link is the one that works). None if not pending."""
+    now = now or timezone.now()
+    token, digest = tokens.new_token()
+    updated = Subscriber.objects.filter(pk=subscriber_id, status=Subscriber.Status.PENDING).update(
+        confirm_token_hash=digest,
+        confirm_expires_at=now + timedelta(days=settings.NEWSLETTER_CONFIRM_DAYS),
+    )
+    return token if updated else None
+
+
+def pending_by_confirm_token(token: str, *, now: datetime | None = None) -> Subscriber | None:
+    """The subscriber a confirmation link is for, while it is unused and unexpired."""
+    if not token or len(token) > 200:
+        return None
+    return Subscriber.objects.filter(
+        confirm_token_hash=tokens.digest(token), confirm_expires_at__gt=now or timezone.now()
+    ).first()
+
+
+@transaction.atomic
+def confirm_by_token(*, token: str, now: datetime | None = None) -> Subscriber | None:
+    """A pending subscriber clicked their link: they are on the list from now on, and the
+    link is used up."""
+    now = now or timezone.now()
+    subscriber = (
+        Subscriber.objects.select_for_update()
+        .filter(confirm_token_hash=tokens.digest(token), confirm_expires_at__gt=now)
+        .first()
+        if token and len(token) <= 200
+        else None
+    )
+    if subscriber is None:
+        return None
+    subscriber.confirm_token_hash = None
+    subscriber.confirm_expires_at = None
+    fields = ["confirm_token_hash", "confirm_expires_at"]
+    if subscriber.status == Subscriber.Status.PENDING:
+        subscriber.status = Subscriber.Status.ACTIVE
+        subscriber.confirmed_at = now
+        fields += ["status", "confirmed_at"]
+    subscriber.save(update_fields=fields)
     return subscriber if subscriber.status == Subscriber.Status.ACTIVE else None
 
 

@@ -44,6 +44,10 @@ class Subscriber(models.Model):
     created_at = models.DateTimeField(_("signed up"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    # The confirmation link's token, as its SHA-256 (the letter has the token): single use,
+    # valid until confirm_expires_at.
+    confirm_token_hash = models.CharField(max_length=64, null=True, unique=True, editable=False)
+    confirm_expires_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("subscriber")

@@ -41,6 +41,7 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from samizdat.core.logs import redact
 from samizdat.newsletter.mail import PreparedEdition, RenderedEdition
 from samizdat.newsletter.models import Delivery, Edition
 
@@ -57,6 +58,11 @@ class Outcome:
     status: str  # "sent", "failed", "retry" (temporary), "down" (server unreachable)
     detail: str = ""
     provider_message_id: str = ""
+
+    def __post_init__(self) -> None:
+        # Mail servers quote the recipient in refusals; the detail is stored and logged.
+        if self.detail:
+            object.__setattr__(self, "detail", redact(self.detail)[:500])
 
 
 class Transport(Protocol):

@@ -1,9 +1,11 @@
-"""Background tasks of the newsletter: thin wrappers around actions."""
+"""Background tasks of the newsletter: thin wrappers around actions. They get ids, and what
+they raise names no address (it is stored with the task and logged)."""
 
 from __future__ import annotations
 
 from django_tasks import task
 
+from samizdat.core.logs import mail_errors_without_addresses
 from samizdat.newsletter import sending
 
 
@@ -11,7 +13,8 @@ from samizdat.newsletter import sending
 def send_confirmation(subscriber_id: int) -> bool:
     from samizdat.newsletter.mail import send_confirmation_mail
 
-    return send_confirmation_mail(subscriber_id)
+    with mail_errors_without_addresses():
+        return send_confirmation_mail(subscriber_id)
 
 
 @task()

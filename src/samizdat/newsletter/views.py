@@ -131,14 +131,37 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 
 @public_form
 @require_http_methods(["GET", "POST"])
-def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows one button (mail scanners open links; they must not confirm anyone);
-    POST confirms."""
+def confirm(request: HttpRequest) -> HttpResponse:
+    """``/newsletter/confirm/?token=…``. GET shows one button (mail scanners open links; they
+    must not confirm anyone); POST confirms and uses the link up."""
+    token = request.GET.get("token", "")
+    subscriber = actions.pending_by_confirm_token(token)
+    language = subscriber.language if subscriber else known(request.GET.get("language"))
+    translation.activate(language)
+    context: dict[str, Any] = {"LANG": language}
+    if subscriber is None:
+        return _render(request, "newsletter/confirm.html", {**context, "invalid": True}, 400)
+    if request.method == "POST":
+        if actions.confirm_by_token(token=token) is None:
+            return _render(request, "newsletter/confirm.html", {**context, "invalid": True}, 400)
+        return _render(request, "newsletter/confirm.html", {**context, "confirmed": True})
+    return _render(
+        request,
+        "newsletter/confirm.html",
+        {**context, "confirmed": subscriber.status == Subscriber.Status.ACTIVE},
+    )
+
+
+@public_form
+@require_http_methods(["GET", "POST"])
+def confirm_old_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A confirmation link of the old form (a signed id in the path), mailed before the
+    upgrade; it works until it expires as before."""
     found = read_confirm_token(token)
     subscriber = Subscriber.objects.filter(pk=found[0]).first() if found else None
     language = subscriber.language if subscriber else known(request.GET.get("language"))
     translation.activate(language)
-    context: dict[str, Any] = {"LANG": language, "token": token}
+    context: dict[str, Any] = {"LANG": language}
     if subscriber is None or found is None:
         return _render(request, "newsletter/confirm.html", {**context, "invalid": True}, 400)
     if request.method == "POST":
@@ -155,14 +178,17 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @public_form
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+def unsubscribe(request: HttpRequest, token: str = "") -> HttpResponse:
     """One-click unsubscribe (RFC 8058): a POST unsubscribes at once, whether it comes from
-    the mail client (``List-Unsubscribe=One-Click``) or from the button on the GET page."""
-    subscriber_id = subscriber_from_unsubscribe_token(token)
+    the mail client (``List-Unsubscribe=One-Click``) or from the button on the GET page.
+
+    ``/newsletter/unsubscribe/?token=…``; letters sent before the token moved to the query
+    string have it in the path, and those links keep working."""
+    subscriber_id = subscriber_from_unsubscribe_token(token or request.GET.get("token", ""))
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first() if subscriber_id else None
     language = subscriber.language if subscriber else settings.LANGUAGE_CODE
     translation.activate(language)
-    context: dict[str, Any] = {"LANG": language, "token": token}
+    context: dict[str, Any] = {"LANG": language}
     if subscriber_id is None:
         return _render(request, "newsletter/unsubscribe.html", {**context, "invalid": True}, 400)
     if request.method == "POST":

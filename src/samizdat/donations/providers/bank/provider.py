@@ -8,6 +8,7 @@ arrives.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -51,12 +52,16 @@ class BankTransferProvider(Provider):
     def urlpatterns(self) -> list[URLPattern]:
         from samizdat.donations.providers.bank import views
 
-        return [path("transfer/<str:token>/", views.transfer, name="transfer")]
+        return [
+            path("transfer/", views.transfer, name="transfer"),
+            # Links of the old form, with the token in the path (valid TOKEN_DAYS).
+            path("transfer/<str:token>/", views.transfer, name="transfer_old"),
+        ]
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutResult:
         token = signing.dumps(request.reference, salt=SALT)
         return CheckoutResult(
-            redirect_url=reverse("donations:transfer", args=[token]),
+            redirect_url=reverse("donations:transfer") + "?" + urlencode({"token": token}),
             provider_reference=request.reference,
         )
 

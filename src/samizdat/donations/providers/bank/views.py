@@ -13,8 +13,9 @@ from samizdat.donations.providers.bank.provider import reference_from_token
 
 
 @require_http_methods(["GET"])
-def transfer(request: HttpRequest, token: str) -> HttpResponse:
-    reference = reference_from_token(token)
+def transfer(request: HttpRequest, token: str = "") -> HttpResponse:
+    """``/donate/transfer/?token=…`` (and the old form with the token in the path)."""
+    reference = reference_from_token(token or request.GET.get("token", ""))
     donation = (
         Donation.objects.filter(provider=bank.provider.name, reference=reference).first()
         if reference

@@ -33,6 +33,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from samizdat.core.logs import redact
 from samizdat.donations import money
 from samizdat.donations.providers.base import (
     CheckoutRequest,
@@ -103,7 +104,11 @@ def _error_code(response: requests.Response) -> str:
 
 
 def _answer_text(response: requests.Response) -> str:
-    """A short version of an error answer, for the log."""
+    """A short version of an error answer, for the log, without the addresses it may quote."""
+    return redact(_answer_summary(response))
+
+
+def _answer_summary(response: requests.Response) -> str:
     try:
         data = response.json()
     except ValueError:
@@ -227,7 +232,7 @@ class BTCPayProvider(Provider):
             return response.json()
         except ValueError:
             logger.warning(
-                "BTCPay answered %s %s with no JSON: %r", method, url, response.text[:300]
+                "BTCPay answered %s %s with no JSON: %r", method, url, redact(response.text[:300])
             )
             raise _unreachable() from None
 
@@ -238,7 +243,7 @@ class BTCPayProvider(Provider):
             return None
         if not isinstance(invoice, dict) or invoice.get("id") != invoice_id:
             logger.warning("BTCPay answered a request for invoice %s with %r", invoice_id,
-                           str(invoice)[:300])  # fmt: skip
+                           redact(str(invoice)[:300]))  # fmt: skip
             raise _unreachable()
         return invoice
 
@@ -283,7 +288,7 @@ class BTCPayProvider(Provider):
             and link.startswith(("https://", "http://"))
         ):
             logger.warning("BTCPay created no usable invoice for %s: %r", request.reference,
-                           str(answer)[:300])  # fmt: skip
+                           redact(str(answer)[:300]))  # fmt: skip
             raise _unreachable()
         logger.info("BTCPay invoice %s for %s", invoice_id, request.reference)
         return CheckoutResult(redirect_url=link, provider_reference=invoice_id)

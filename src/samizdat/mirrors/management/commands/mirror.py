@@ -77,6 +77,12 @@ class Command(BaseCommand):
         conf.add_argument("--listen", default="80", help="nginx's listen value, e.g. '443 ssl'")
         conf.add_argument("--no-brotli", action="store_true", help="without the brotli module")
         conf.add_argument(
+            "--app-log",
+            type=Path,
+            help="log what is proxied to the app to this file, by path only (no query string, "
+            "no client address); default: no access log at all",
+        )
+        conf.add_argument(
             "--onion",
             action="store_true",
             help="the block for SAMIZDAT_ONION_URL: links and forms stay on the onion",
@@ -110,6 +116,7 @@ class Command(BaseCommand):
                     listen=options["listen"],
                     brotli=not options["no_brotli"],
                     onion=options["onion"],
+                    app_log=options["app_log"],
                 )
             except ValueError as error:
                 raise CommandError(str(error)) from None
