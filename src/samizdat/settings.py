@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "samizdat.core.middleware.security_headers",
+    "samizdat.core.middleware.explained_refusals",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
