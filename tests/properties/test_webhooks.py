@@ -99,6 +99,13 @@ def stripe_events(draw: st.DrawFn) -> bytes:
 @example(body=s.json_text(event("checkout.session.completed", {**SESSION, "currency": "xxx"})))
 @example(body=s.json_text(event("checkout.session.completed", {**SESSION, "currency": 5})))
 @example(body=s.json_text(event("charge.refunded", {"id": "ch_1", "amount_refunded": 10**30})))
+@example(  # was a 500 on PostgreSQL, which keeps no NUL in text or JSON
+    body=s.json_text(
+        event("checkout.session.completed",
+              {**SESSION, "metadata": {**OUR_METADATA, "name": "Ol\x00ga"}, "\x00": "\x00"},
+              event_id="evt_\x00")
+    )
+)  # fmt: skip
 @budget(2)
 def test_any_validly_signed_stripe_delivery_is_recorded_or_refused_with_a_reason(
     providers: Any, body: bytes
@@ -175,6 +182,21 @@ def test_any_validly_signed_btcpay_delivery_is_recorded_or_refused_with_a_reason
         )  # fmt: skip
         if response.status_code == 200:
             assert Donation.objects.count() <= 1
+
+
+def test_a_signed_btcpay_delivery_with_nul_characters_is_answered(providers: Any) -> None:
+    """Was a 500 on PostgreSQL, which keeps no NUL in text or JSON."""
+    server: BTCPayServer = providers["btcpay"]
+    delivery = server.webhook("unknown", deliveryId="\x00", originalDeliveryId="a\x00b")
+    with one_example():
+        send(
+            "webhook btcpay (signed)",
+            lambda: client().post(
+                url("payment_webhook", "btcpay"), delivery.body, content_type="application/json",
+                headers=delivery.headers,
+            ),
+            retry_later=True,
+        )  # fmt: skip
 
 
 @given(body=s.odd_bodies, signature=st.one_of(
