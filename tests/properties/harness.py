@@ -55,6 +55,20 @@ def token_url(name: str, token: str, **query: Any) -> str:
     return f"{address}?{urlencode(query)}" if query else address
 
 
+def mangle(token: str, how: int, text: str) -> str:
+    """A genuine token changed as a forger or a broken mail client might: replaced by
+    ``text`` (``how`` 0), cut in half (1), with ``text`` added (2), or one character near
+    its end (where the signature is) replaced."""
+    if how == 0:
+        return text
+    if how == 1:
+        return token[: len(token) // 2]
+    if how == 2:
+        return token + text
+    position = len(token) - 1 - (how % 7)
+    return token[:position] + (text[:1] or "A") + token[position + 1 :]
+
+
 # Made on a page's first view and kept, like a cache: reading may add them.
 DERIVED = {"wagtailimages_rendition"}
 
@@ -142,5 +156,5 @@ def send(
 
 
 def client(**defaults: Any) -> Client:
-    """A test client; the Host is the site's, as for a reader."""
+    """A fresh test client per request: no cookie carries over from one example to the next."""
     return Client(**defaults)

@@ -20,7 +20,15 @@ from samizdat.donations.providers.base import CheckoutRequest
 from samizdat.donations.providers.demo.provider import MANAGE_SALT as DEMO_MANAGE_SALT
 from samizdat.donations.providers.demo.provider import checkout_token
 from tests.properties import strategies as s
-from tests.properties.harness import budget, client, one_example, send, token_url, url
+from tests.properties.harness import (
+    budget,
+    client,
+    mangle,
+    one_example,
+    send,
+    token_url,
+    url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -166,17 +174,6 @@ def _gift() -> RecurringGift:
     )  # fmt: skip
 
 
-def _mangle(token: str, how: int, text: str) -> str:
-    if how == 0:
-        return text
-    if how == 1:
-        return token[: len(token) // 2]
-    if how == 2:
-        return token + text
-    position = len(token) - 1 - (how % 7)
-    return token[:position] + (text[:1] or "A") + token[position + 1 :]
-
-
 @given(method=st.sampled_from(["GET", "POST", "PUT"]), how=st.integers(0, 9), text=s.text,
        gift=st.one_of(s.text, st.just("GIFT")), origin=s.origin)  # fmt: skip
 @example(method="POST", how=2, text="", gift="GIFT", origin=None)
@@ -189,7 +186,7 @@ def test_any_manage_link_is_answered_and_only_the_donors_own_gift_opens(
     call = getattr(reader, method.lower())
     with one_example():
         mine = _gift()
-        token = _mangle(manage_token(DONOR), how, text)
+        token = mangle(manage_token(DONOR), how, text)
         chosen = str(mine.pk) if gift == "GIFT" else gift
         path = token_url("donations:manage_gifts", token)
         response = send(
@@ -209,7 +206,7 @@ def test_any_bank_transfer_page_is_answered(
         reference = "SZ-ABCDEFGH"
         Donation.objects.create(provider="bank", provider_payment_id=reference, reference=reference,
                                 frequency="once", amount=1000, currency="EUR", language="en")  # fmt: skip
-        token = _mangle(signing.dumps(reference, salt=BANK_SALT), how, text)
+        token = mangle(signing.dumps(reference, salt=BANK_SALT), how, text)
         path = token_url("donations:transfer", token, **query)
         send("donations:transfer GET", lambda: client().get(path))
 
@@ -232,7 +229,7 @@ def test_the_demo_checkout_answers_any_link(
     reader = client()
     call = getattr(reader, method.lower())
     with one_example():
-        token = _mangle(checkout_token(_checkout_request(DONOR)), how, text)
+        token = mangle(checkout_token(_checkout_request(DONOR)), how, text)
         send(
             f"donations:demo_checkout {method}",
             lambda: call(token_url("donations:demo_checkout", token)),
@@ -253,7 +250,7 @@ def test_the_demo_gift_page_answers_any_link(
             provider="demo", provider_gift_id="demo_sub_1", frequency="monthly", amount=1000,
             currency="EUR", status=RecurringGift.Status.ACTIVE, email=DONOR, language="en",
         )  # fmt: skip
-        token = _mangle(
+        token = mangle(
             signing.dumps({"gift": gift.pk, "return": "/donate/"}, salt=DEMO_MANAGE_SALT), how, text
         )
         send(

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from samizdat.newsletter.mail import confirm_token, unsubscribe_token
 from samizdat.newsletter.models import Consent, Subscriber, email_hash
 from tests.properties import strategies as s
-from tests.properties.harness import budget, client, one_example, send, token_url, url
+from tests.properties.harness import (
+    budget,
+    client,
+    mangle,
+    one_example,
+    send,
+    token_url,
+    url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -92,18 +100,6 @@ def _pending() -> Subscriber:
     return subscriber
 
 
-def _mangle(token: str, how: int, text: str) -> str:
-    """A real token with a change: a character replaced, cut short, or text added."""
-    if how == 0:
-        return text
-    if how == 1:
-        return token[: len(token) // 2]
-    if how == 2:
-        return token + text
-    position = len(token) - 1 - (how % 7)
-    return token[:position] + (text[:1] or "A") + token[position + 1 :]
-
-
 @given(method=st.sampled_from(["GET", "POST", "HEAD", "PUT"]), how=st.integers(0, 9),
        text=s.text, origin=s.origin)  # fmt: skip
 @example(method="POST", how=0, text="1:abc:def", origin=None)
@@ -116,7 +112,7 @@ def test_any_confirmation_link_is_answered_and_a_forged_one_changes_nothing(
     with one_example():
         subscriber = _pending()
         genuine = confirm_token(subscriber.pk, subscriber.email_hash)
-        token = _mangle(genuine, how, text)
+        token = mangle(genuine, how, text)
         headers = {"Origin": origin} if origin is not None else {}
         send(
             f"newsletter:confirm {method}",
@@ -138,7 +134,7 @@ def test_any_unsubscribe_link_is_answered_and_a_forged_one_changes_nothing(
     with one_example():
         subscriber = _pending()
         genuine = unsubscribe_token(subscriber.pk)
-        token = _mangle(genuine, how, text)
+        token = mangle(genuine, how, text)
         headers = {"Origin": origin} if origin is not None else {}
         send(
             f"newsletter:unsubscribe {method}",
