@@ -9,24 +9,36 @@ from typing import Any
 
 import pytest
 
+from samizdat.donations.appeal import forget as forget_appeal
+from samizdat.donations.models import AppealCurrency
 from samizdat.newsletter.actions import ensure_newsletter_pages
-from tests.donations.btcpay_server import API_KEY, STORE_ID, WEBHOOK_SECRET, BTCPayServer
-from tests.donations.conftest import bank_account, stripe_api
-from tests.donations.stripe_server import FakeStripe
-
-__all__ = ["bank_account", "stripe_api"]
+from tests.donations import btcpay_server, stripe_server
 
 MAILGUN_SIGNING_KEY = "key-mailgun-webhook-signing-0123456789"
 MAIL_WEBHOOK_AUTH = "anymail:s3cret-webhook-pass"
 
 
 @pytest.fixture
-def btcpay(settings: Any) -> Iterator[BTCPayServer]:
-    server = BTCPayServer().start()
+def stripe_api(settings: Any) -> Iterator[stripe_server.FakeStripe]:
+    server = stripe_server.FakeStripe().start()
+    settings.STRIPE_SECRET_KEY = stripe_server.API_KEY
+    settings.STRIPE_WEBHOOK_SECRET = stripe_server.WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = server.base_url
+    settings.STRIPE_WEBHOOK_TOLERANCE = 300
+    settings.DONATIONS_PROVIDER_TIMEOUT = 5
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def btcpay(settings: Any) -> Iterator[btcpay_server.BTCPayServer]:
+    server = btcpay_server.BTCPayServer().start()
     settings.BTCPAY_URL = server.url
-    settings.BTCPAY_API_KEY = API_KEY
-    settings.BTCPAY_STORE_ID = STORE_ID
-    settings.BTCPAY_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.BTCPAY_API_KEY = btcpay_server.API_KEY
+    settings.BTCPAY_STORE_ID = btcpay_server.STORE_ID
+    settings.BTCPAY_WEBHOOK_SECRET = btcpay_server.WEBHOOK_SECRET
     settings.DONATIONS_PROVIDER_TIMEOUT = 5
     try:
         yield server
@@ -42,8 +54,21 @@ def public_site(newsroom: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
+def bank_account(db: Any) -> AppealCurrency:
+    """EUR gifts can be made by bank transfer."""
+    row = AppealCurrency.objects.get(code="EUR")
+    row.bank_details = "The Lantern Media e.V.\nIBAN DE00 1234 5678 9012 3456 78\nBIC TESTDEFF"
+    row.save()
+    forget_appeal()
+    return row
+
+
+@pytest.fixture
 def providers(
-    public_site: dict[str, Any], stripe_api: FakeStripe, btcpay: BTCPayServer, bank_account: Any
+    public_site: dict[str, Any],
+    stripe_api: stripe_server.FakeStripe,
+    btcpay: btcpay_server.BTCPayServer,
+    bank_account: AppealCurrency,
 ) -> dict[str, Any]:
     """Stripe, BTCPay and bank transfers all configured (the demo needs debug mode)."""
     return {"stripe": stripe_api, "btcpay": btcpay}
