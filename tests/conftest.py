@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -9,6 +11,8 @@ from django.core.cache import caches
 from django.db import connections, transaction
 from django.test import Client
 from django.utils import translation
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from pytest_django import DjangoDbBlocker
 from wagtail.models import Page
 
@@ -19,6 +23,23 @@ from tests.logins import log_in
 TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server"}
 MODULE_DATA = "module_data_"
 T = TypeVar("T")
+
+# Property tests (tests/properties/): the same examples on every run, so a failure in CI is
+# one anyone can replay; SAMIZDAT_HYPOTHESIS_PROFILE=deep explores ten times as far, anew
+# each run, for a search before a release.
+_PROPERTIES = hypothesis_settings(
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,  # each example cleans up after itself
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+hypothesis_settings.register_profile(
+    "default", _PROPERTIES, max_examples=100, derandomize=True, database=None
+)
+hypothesis_settings.register_profile("deep", _PROPERTIES, max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("SAMIZDAT_HYPOTHESIS_PROFILE", "default"))
 
 
 def _transactional(item: pytest.Item) -> bool:
@@ -203,3 +224,61 @@ def newsroom(site_tree: Any, module_data_newsroom: dict[str, Any] | None) -> dic
     if module_data_newsroom is None:
         return _build_newsroom()
     return fresh(module_data_newsroom)
+
+
+# How many requests the property tests sent to each endpoint, and what came back: printed at
+# the end of the session (collected from every xdist worker).
+_CASES_KEY = "samizdat_property_cases"
+
+
+def _property_cases() -> dict[str, dict[str, int]]:
+    from tests.properties.tally import CASES
+
+    found: dict[str, dict[str, int]] = {}
+    for (endpoint, status), count in CASES.items():
+        found.setdefault(endpoint, {})[str(status)] = count
+    return found
+
+
+def _merge(into: dict[str, dict[str, int]], cases: dict[str, dict[str, int]]) -> None:
+    for endpoint, statuses in cases.items():
+        for status, count in statuses.items():
+            mine = into.setdefault(endpoint, {})
+            mine[status] = mine.get(status, 0) + count
+
+
+_cases_stash = pytest.StashKey[dict[str, dict[str, int]]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_cases_stash] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    cases = _property_cases()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand them to the controller
+        workeroutput[_CASES_KEY] = json.dumps(cases)
+    else:
+        _merge(session.config.stash[_cases_stash], cases)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    cases = json.loads(getattr(node, "workeroutput", {}).get(_CASES_KEY, "{}"))
+    _merge(node.config.stash[_cases_stash], cases)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    cases = config.stash.get(_cases_stash, {})
+    if not cases:
+        return
+    terminalreporter.section("property cases per endpoint")
+    total = 0
+    for endpoint in sorted(cases):
+        statuses = cases[endpoint]
+        count = sum(statuses.values())
+        total += count
+        answers = ", ".join(f"{status}×{n}" for status, n in sorted(statuses.items()))
+        terminalreporter.write_line(f"{count:6d}  {endpoint}  ({answers})")
+    terminalreporter.write_line(f"{total:6d}  in all")

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "samizdat.core.middleware.security_headers",
     "samizdat.core.links.noreferrer_links",
+    "samizdat.core.middleware.explained_refusals",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse
 from wagtail.models import Site
 
 from tests.logins import log_in
@@ -42,3 +43,17 @@ def test_changing_the_site_is_seen_at_once_despite_the_cache(
     site.hostname = "elsewhere.example.org"
     site.save()
     assert client.get("/en/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [("en", "does not take PUT requests, only GET, POST."),
+     ("ru", "не принимает запросы PUT, только GET, POST.")],
+)  # fmt: skip
+def test_a_method_an_address_does_not_take_is_refused_with_the_ones_it_does(
+    client: Client, site_tree: Any, language: str, says: str
+) -> None:
+    response = client.put(reverse("donations:remind_later"), headers={"Accept-Language": language})
+    assert response.status_code == 405
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert says in response.content.decode()

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from wagtail.models import Site
 
 from samizdat.core import hooks
@@ -118,6 +119,34 @@ def security_headers(get_response: Handler) -> Handler:
                     "Onion-Location", settings.ONION_URL + request.get_full_path()
                 )
         response.headers.setdefault("Permissions-Policy", "interest-cohort=(), browsing-topics=()")
+        return response
+
+    return middleware
+
+
+def explained_refusals(get_response: Handler) -> Handler:
+    """A refusal says why. Django answers a method an address does not take (405) and a few
+    other refusals with an empty body; this gives them one line of plain text."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if (
+            400 <= response.status_code < 500
+            and request.method != "HEAD"
+            and not response.streaming
+            and not response.content.strip()
+        ):
+            if response.status_code == 405 and response.get("Allow"):
+                text = _("This address does not take %(method)s requests, only %(allowed)s.") % {
+                    "method": request.method,
+                    "allowed": response["Allow"],
+                }
+            else:
+                text = _("The request was refused: %(reason)s.") % {
+                    "reason": response.reason_phrase
+                }
+            response.content = text + "\n"
+            response["Content-Type"] = "text/plain; charset=utf-8"
         return response
 
     return middleware

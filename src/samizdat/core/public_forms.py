@@ -29,12 +29,12 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of a URL as a browser writes it (no default port), or ""."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
     try:
+        parts = urlsplit(url.strip())
         port = parts.port
-    except ValueError:
+    except ValueError:  # "http://[bad", a port past 65535: no origin a browser sends
         return ""
+    scheme = parts.scheme.lower()
     if not scheme or not parts.hostname:
         return ""
     host = parts.hostname  # lower case, without brackets

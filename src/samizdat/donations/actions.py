@@ -14,7 +14,7 @@ import logging
 import secrets
 import smtplib
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -88,6 +88,23 @@ def scrub(value: Any) -> Any:
     return value
 
 
+def _without_nul(value: Any) -> Any:
+    """``value`` with every NUL character in its text (keys too) made U+FFFD: PostgreSQL keeps
+    none in text or JSON. The same event always comes out the same, so a repeated delivery
+    is still recognised."""
+    if type(value) is str:
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(
+            value, **{f.name: _without_nul(getattr(value, f.name)) for f in fields(value)}
+        )
+    return value
+
+
 def _problem(event: Event) -> str:
     """Why a genuine event cannot be recorded as it is, or ""."""
     if not event.event_id or len(event.event_id) > 255:
@@ -149,6 +166,7 @@ def record_provider_event(*, event: Event) -> str:
     currency) is kept in the event log with the reason and logged as an error: the provider
     must not resend it forever, and staff must see it. ``RetryLater`` (answered 503) when
     the event may make sense after another one arrives."""
+    event = _without_nul(event)
     problem = _problem(event)
     if not problem:
         event = _tidy(event)

@@ -15,13 +15,20 @@ import pkgutil
 from typing import Any
 
 import altcha
+from anymail.exceptions import (
+    AnymailConfigurationError,
+    AnymailError,
+    AnymailWebhookValidationFailure,
+)
 from django.conf import settings
 from django.core.cache import cache
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseForbidden,
+    HttpResponseNotFound,
     HttpResponseRedirect,
     JsonResponse,
 )
@@ -271,5 +278,25 @@ def mail_webhook(request: HttpRequest, esp: str) -> HttpResponse:
     view = TRACKING_VIEWS.get(esp)
     if view is None:
         raise Http404("No such mail service")
-    response: HttpResponse = view(request)
+    try:
+        response: HttpResponse = view(request)
+    except AnymailConfigurationError:
+        return HttpResponseNotFound(
+            "This mail service is not set up here.", content_type="text/plain; charset=utf-8"
+        )
+    except AnymailWebhookValidationFailure:
+        logger.warning("%s webhook refused: not verified", esp)
+        return HttpResponseBadRequest(
+            "This report could not be verified as coming from the mail service.",
+            content_type="text/plain; charset=utf-8",
+        )
+    except (AnymailError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+            RecursionError) as error:  # fmt: skip
+        # Verified (or a service that verifies after reading), but not a report anymail can
+        # read. The error's text may quote the body, addresses and all: only its kind is logged.
+        logger.warning("%s webhook with a body that is no report: %s", esp, type(error).__name__)
+        return HttpResponseBadRequest(
+            "This is not a report this mail service sends.",
+            content_type="text/plain; charset=utf-8",
+        )
     return response
