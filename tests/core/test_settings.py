@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -30,6 +31,8 @@ def production_env() -> dict[str, str]:
         "SAMIZDAT_ALLOWED_HOSTS": "news.example.org",
         "SAMIZDAT_SITE_URL": "https://news.example.org",
         "SAMIZDAT_EMAIL_URL": "submission://newsroom:secret@smtp.example.org",
+        "SAMIZDAT_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SAMIZDAT_LOOKUP_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
 
 

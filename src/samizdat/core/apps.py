@@ -9,4 +9,4 @@ class CoreConfig(AppConfig):
     verbose_name = "samizdat core"
 
     def ready(self) -> None:
-        from samizdat.core import signals  # noqa: F401
+        from samizdat.core import checks, signals  # noqa: F401
