@@ -73,11 +73,7 @@ def test_keys_generate_prints_a_usable_key(capsys: Any) -> None:
 
 
 def test_production_without_data_keys_refuses_to_start(tmp_path: Path) -> None:
-    env = {
-        k: v
-        for k, v in production_env().items()
-        if k not in {"SAMIZDAT_DATA_KEY", "SAMIZDAT_LOOKUP_KEY"}
-    }
+    env = production_env() | {"SAMIZDAT_DATA_KEY": "", "SAMIZDAT_LOOKUP_KEY": ""}
     result = run([SAMIZDAT, "check", "--deploy"], env, tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
@@ -92,7 +88,7 @@ def test_production_with_a_malformed_key_refuses_to_start(tmp_path: Path) -> Non
 
 
 def test_the_demo_generates_its_keys_and_the_deploy_check_says_so(tmp_path: Path) -> None:
-    demo = {"SAMIZDAT_DEBUG": "1"}
+    demo = {"SAMIZDAT_DEBUG": "1", "SAMIZDAT_DATA_KEY": "", "SAMIZDAT_LOOKUP_KEY": ""}
     first = settings_value("s.DATA_KEY, s.LOOKUP_KEY", demo, tmp_path)
     assert first == settings_value("s.DATA_KEY, s.LOOKUP_KEY", demo, tmp_path)
     for name in ("data_key", "lookup_key"):

@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import subprocess
+from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 
@@ -39,8 +41,6 @@ def subscriber(email: str, **fields: Any) -> Subscriber:
 
 
 def rotate() -> str:
-    from io import StringIO
-
     out = StringIO()
     call_command("keys", "rotate", "--batch-size", "2", stdout=out)
     return out.getvalue()
@@ -213,3 +213,56 @@ def test_a_dump_of_the_database_names_neither_readers_nor_donors(settings: Any) 
         assert secret.lower() not in text, secret
         assert hashlib.sha256(secret.lower().encode()).hexdigest() not in text
     assert text.count(crypto.PREFIX) >= 6  # two addresses, a letter, two names, a payload
+
+
+@pytest.mark.django_db
+def test_a_new_lookup_key_needs_the_digests_recomputed(settings: Any) -> None:
+    reader = subscriber("fedor@example.org")
+    settings.LOOKUP_KEY = crypto.generate_key()
+    assert not Subscriber.objects.filter(email="fedor@example.org").exists()
+    out = StringIO()
+    call_command("keys", "rotate", "--rehash", stdout=out)
+    assert "newsletter.Subscriber.email: 1 rehashed" in out.getvalue()
+    assert Subscriber.objects.get(email="fedor@example.org") == reader
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_migrations_encrypt_what_was_there_and_key_the_suppression_list() -> None:
+    before = [("newsletter", "0005_footer_may_be_empty"), ("donations", "0007_receipt_attempts")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+
+    def sha256(address: str) -> str:
+        return hashlib.sha256(address.encode()).hexdigest()
+
+    OldSubscriber = old.get_model("newsletter", "Subscriber")
+    OldSubscriber.objects.create(email="gleb@example.org", email_hash=sha256("gleb@example.org"),
+                                 language="en", status="bounced")  # fmt: skip
+    old.get_model("newsletter", "Suppression").objects.bulk_create(
+        [
+            old.get_model("newsletter", "Suppression")(email_hash=sha256(address), reason="bounced")
+            for address in ("gleb@example.org", "erased@example.org")
+        ]
+    )
+    old.get_model("donations", "Donation").objects.create(
+        provider="bank", reference="SZ-OLD1", frequency="once", amount=100, currency="EUR",
+        email="gleb@example.org", name="Gleb",
+    )  # fmt: skip
+    old.get_model("donations", "ProviderEvent").objects.create(
+        provider="demo", event_id="e1", type="t", payload={"email": "gleb@example.org"}
+    )
+    try:
+        call_command("migrate", verbosity=0)
+        reader = Subscriber.objects.get(email="gleb@example.org")
+        assert stored(Subscriber, reader.pk, "email").startswith(crypto.PREFIX)
+        gift = Donation.objects.get(email="gleb@example.org")
+        assert gift.name == "Gleb" and stored(Donation, gift.pk, "name").startswith("enc1$")
+        assert ProviderEvent.objects.get().payload == {"email": "gleb@example.org"}
+        # The entry of a known address is keyed now; one nobody can convert is gone.
+        assert list(Suppression.objects.values_list("email_hash", flat=True)) == [
+            crypto.digest("gleb@example.org")
+        ]
+        assert newsletter_actions.is_suppressed("gleb@example.org")
+    finally:
+        call_command("migrate", verbosity=0)

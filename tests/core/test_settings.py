@@ -14,6 +14,8 @@ SAMIZDAT = str(Path(sys.executable).with_name("samizdat"))
 
 def run(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SAMIZDAT_DATA_DIR": str(tmp_path)}
+    # The data keys of the tests, which production settings need ("" in ``env``: unset).
+    clean |= {name: os.environ[name] for name in ("SAMIZDAT_DATA_KEY", "SAMIZDAT_LOOKUP_KEY")}
     return subprocess.run(
         args,
         env=clean | env,

@@ -164,6 +164,10 @@ class EncryptedTextField(EncryptedMixin, models.TextField):
 class EncryptedJSONField(EncryptedMixin, models.TextField):
     """A JSON value, kept as encrypted JSON text (no JSON queries: it is opaque)."""
 
+    # What django-stubs lets code assign and read: any JSON value.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def get_prep_value(self, value: Any) -> Any:
         if value is None:
             return None
@@ -262,10 +266,14 @@ def rotate_column(
     quote = connection.ops.quote_name
     table, pk, column = (
         quote(model._meta.db_table),
-        quote(model._meta.pk.column),
-        quote(field.column),
+        quote(str(model._meta.pk.column)),
+        quote(str(field.column)),
     )
-    hash_column = quote(model._meta.get_field(field.hash_field).column) if field.hash_field else ""
+    hash_column = (
+        quote(str(model._meta.get_field(field.hash_field).column))  # type: ignore[union-attr]
+        if field.hash_field
+        else ""
+    )
     counts = {"rewritten": 0, "plaintext": 0, "rehashed": 0, "current": 0, "changed meanwhile": 0}
     last: Any = None
     while True:
