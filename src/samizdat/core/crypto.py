@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
 import os
@@ -29,6 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 PREFIX = "enc1$"
+KID_START, KID_END = len(PREFIX), len(PREFIX) + 8
 NONCE_BYTES = 12
 
 
@@ -74,8 +74,8 @@ class Keyring:
     def decrypt(self, stored: str) -> str:
         if not stored.startswith(PREFIX):
             return stored  # written before encryption: plaintext
-        _prefix, kid, body = stored.split("$", 2) if stored.count("$") >= 2 else ("", "", "")
-        cipher = self.ciphers.get(kid)
+        kid, body = stored[KID_START:KID_END], stored[KID_END + 1 :]
+        cipher = self.ciphers.get(kid) if stored[KID_END : KID_END + 1] == "$" else None
         if cipher is None:
             raise DecryptionError(
                 f"a value was encrypted with key {kid or '?'}, which is neither "
@@ -97,7 +97,6 @@ class Keyring:
         return hmac.new(self.lookup_key, normalised.encode(), hashlib.sha256).hexdigest()
 
 
-@functools.lru_cache(maxsize=8)
 def _keyring(data_key: str, old_keys: tuple[str, ...], lookup_key: str) -> Keyring:
     if not data_key:
         raise ImproperlyConfigured("SAMIZDAT_DATA_KEY is not set.")
@@ -111,9 +110,21 @@ def _keyring(data_key: str, old_keys: tuple[str, ...], lookup_key: str) -> Keyri
     return Keyring(key_id(current), ciphers, parse_key(lookup_key, "SAMIZDAT_LOOKUP_KEY"))
 
 
+_ring: Keyring | None = None
+
+
 def keyring() -> Keyring:
-    """The keys of the settings (read once per distinct configuration)."""
-    return _keyring(settings.DATA_KEY, tuple(settings.DATA_KEYS_OLD), settings.LOOKUP_KEY)
+    """The keys of the settings, built once (again when a test changes the settings)."""
+    global _ring
+    if _ring is None:
+        _ring = _keyring(settings.DATA_KEY, tuple(settings.DATA_KEYS_OLD), settings.LOOKUP_KEY)
+    return _ring
+
+
+def forget_keys() -> None:
+    """Read the keys from the settings again (``signals.py``: when a test changes them)."""
+    global _ring
+    _ring = None
 
 
 def encrypt(plaintext: str) -> str:
