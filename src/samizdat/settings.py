@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "samizdat.newsletter",
     "samizdat.donations",
     "samizdat.mirrors",
+    "samizdat.staff",
     "anymail",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
@@ -139,6 +140,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "samizdat.core.middleware.security_headers",
+    "samizdat.core.links.noreferrer_links",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -302,7 +304,10 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(env("HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD")
-SECURE_REFERRER_POLICY = "same-origin"
+# Only the origin, also to other sites: a reader form on a mirror posts to the app, and under
+# "same-origin" the browser would send "Origin: null", which reader forms refuse. Links to other
+# sites on public pages carry rel="noreferrer" (core/links.py), so they learn nothing.
+SECURE_REFERRER_POLICY = "strict-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
@@ -312,7 +317,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # A request for a host we do not serve: one short line, no traceback, no address.
+        "django.security.DisallowedHost": {"filters": ["refused_host"]},
+    },
+    "filters": {"refused_host": {"()": "samizdat.core.logs.RefusedHost"}},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -327,9 +337,33 @@ WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_FORMAT_CONVERSIONS = {"png": "webp", "jpeg": "webp", "gif": "webp"}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "rtf", "txt", "xlsx", "zip"]
+# Uploads lose their identifying metadata (publishing/metadata.py): only formats it cleans.
+WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_IMAGE_FORM_BASE = "samizdat.publishing.forms.ImageForm"
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "samizdat.publishing.forms.DocumentForm"
+# Documents only through Wagtail's view (privacy rules apply); never /media/documents/.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_COMMENTS_ENABLED = True
+
+# Staff sign-in, the admin, and what production refuses (samizdat.staff, core/keys.py,
+# core/checks.py, the admin's Content-Security-Policy in core/middleware.py).
+if not DEBUG:
+    from samizdat.core.keys import HOW_TO_MAKE_ONE, secret_key_problem
+
+    if _key_problem := secret_key_problem(SECRET_KEY):
+        sys.exit(f"samizdat: SAMIZDAT_SECRET_KEY {_key_problem}. Make one with: {HOW_TO_MAKE_ONE}")
+AUTHENTICATION_BACKENDS = ["samizdat.staff.login.ThrottledBackend"]
+WAGTAILADMIN_USER_LOGIN_FORM = "samizdat.staff.login.LoginForm"
+# After this many failed sign-ins on one account name, or from one client address, within
+# LOGIN_LOCKOUT_MINUTES, signing in to it (from it) is refused for LOGIN_LOCKOUT_MINUTES.
+LOGIN_FAILURES_PER_ACCOUNT = int(env("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_CLIENT = int(env("LOGIN_FAILURES_PER_CLIENT", "20"))
+LOGIN_LOCKOUT_MINUTES = int(env("LOGIN_LOCKOUT_MINUTES", "15"))
+# Staff pictures are uploaded ones or Wagtail's default: never gravatar.com, which would learn
+# a digest of each address from every admin screen.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # samizdat
 ARTICLES_PER_PAGE = int(env("ARTICLES_PER_PAGE", "20"))
@@ -375,6 +409,8 @@ DONATIONS_BANK_TRANSFER = env_bool("DONATIONS_BANK_TRANSFER", True)
 DONATIONS_DEMO = DEBUG and env_bool("DONATIONS_DEMO", True)
 DONATIONS_PROVIDER_TIMEOUT = float(env("DONATIONS_PROVIDER_TIMEOUT", "10"))
 DONATIONS_EVENT_PAYLOAD_DAYS = int(env("DONATIONS_EVENT_PAYLOAD_DAYS", "30"))
+# Pledged gifts (a bank transfer announced) still unpaid after this many days are deleted.
+DONATIONS_PLEDGE_DAYS = int(env("DONATIONS_PLEDGE_DAYS", "60"))
 DONATIONS_CHECKOUTS_PER_HOUR = int(env("DONATIONS_CHECKOUTS_PER_HOUR", "30"))
 DONATIONS_MANAGE_LINK_HOURS = int(env("DONATIONS_MANAGE_LINK_HOURS", "24"))
 

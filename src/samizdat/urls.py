@@ -31,7 +31,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Only renditions: originals and documents are never served as files.
+    urlpatterns += static(
+        f"{settings.MEDIA_URL}images/", document_root=settings.MEDIA_ROOT / "images"
+    )
 
 urlpatterns += i18n_patterns(
     *_registered(hooks.LANGUAGE_URLS),

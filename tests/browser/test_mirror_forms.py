@@ -122,9 +122,12 @@ def test_a_copy_signs_readers_up_through_the_app_address_that_answers(
         expect(page.locator("h1")).to_have_text("Check your inbox", timeout=15_000)
         assert page.url == f"{site}/newsletter/subscribe/"
         post = signup_post(requests)
-        # The page's referrer policy (same-origin) keeps its address from other sites, the
-        # app included: a cross-origin post says "null", which reader forms take.
-        assert post.all_headers()["origin"] == "null"
+        # The page's referrer policy (strict-origin) tells other sites, the app included, only
+        # its origin: the post names the mirror, which reader forms take ("null", which a
+        # sandboxed frame of any site sends, they refuse), and not the page's path.
+        headers = post.all_headers()
+        assert headers["origin"] == origin(copy)
+        assert headers.get("referer", origin(copy) + "/") == origin(copy) + "/"
 
     assert Subscriber.objects.get().email == READER
     assert post.url == f"{site}/newsletter/subscribe/"

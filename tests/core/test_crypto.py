@@ -94,7 +94,7 @@ def test_the_demo_generates_its_keys_and_the_deploy_check_says_so(tmp_path: Path
     for name in ("data_key", "lookup_key"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
     result = run([SAMIZDAT, "check", "--deploy"], demo, tmp_path)
-    assert "samizdat.E010" in result.stdout + result.stderr
+    assert "samizdat.core.E004" in result.stdout + result.stderr
 
 
 def test_the_same_key_for_both_purposes_is_a_deploy_error(tmp_path: Path) -> None:
@@ -102,4 +102,4 @@ def test_the_same_key_for_both_purposes_is_a_deploy_error(tmp_path: Path) -> Non
     env["SAMIZDAT_LOOKUP_KEY"] = env["SAMIZDAT_DATA_KEY"]
     result = run([SAMIZDAT, "check", "--deploy"], env, tmp_path)
     assert result.returncode == 1
-    assert "samizdat.E011" in result.stdout + result.stderr
+    assert "samizdat.core.E005" in result.stdout + result.stderr

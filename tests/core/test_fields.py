@@ -228,7 +228,7 @@ def test_a_new_lookup_key_needs_the_digests_recomputed(settings: Any) -> None:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migrations_encrypt_what_was_there_and_key_the_suppression_list() -> None:
-    before = [("newsletter", "0005_footer_may_be_empty"), ("donations", "0007_receipt_attempts")]
+    before = [("newsletter", "0005_footer_may_be_empty"), ("donations", "0008_one_snooze")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps

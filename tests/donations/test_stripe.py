@@ -247,6 +247,26 @@ def test_an_anonymous_gift_keeps_no_name_even_from_the_card(
     assert Donation.objects.get().name == ""
 
 
+def test_a_signed_event_with_a_broken_address_records_the_gift_without_it(
+    client: Any,
+    stripe_api: FakeStripe,
+    mailoutbox: Any,
+    caplog: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The money is real, so the gift is recorded; the address with a line break in it is not,
+    and the log says so without repeating it."""
+    session_id, _call = checkout(client, stripe_api, email="")
+    session = stripe_api.complete(session_id, email="olga@example.org\r\nBcc: all@example.org")
+    with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=True):
+        delivered(client, event("checkout.session.completed", session))
+    donation = Donation.objects.get()
+    assert (donation.status, donation.amount, donation.email) == ("paid", 1000, "")
+    assert mailoutbox == []
+    assert "not one we can write to" in caplog.text
+    assert "example.org" not in caplog.text
+
+
 def test_the_same_event_three_times_is_one_gift_and_one_receipt(
     client: Any, stripe_api: FakeStripe, mailoutbox: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -350,7 +350,7 @@ def test_only_dynamic_paths_reach_the_app(serve: Callable[..., Fetch]) -> None:
     for path in ("/en/search/?q=court", "/ru/search/", "/donate/", "/admin/", "/webhooks/stripe/"):
         assert fetch(path).body.startswith(b"app saw GET " + path.encode()), path
     assert fetch("/admin").header("Location") == "/admin/"
-    # What the app adds to its own answers is left alone (the admin has no reader CSP).
+    # What the app adds to its own answers is left alone (the admin sends its own CSP).
     assert fetch("/admin/").header("Content-Security-Policy") is None
     assert not fetch("/en/").body.startswith(b"app saw")
 
@@ -419,3 +419,36 @@ def test_the_onion_block_needs_the_onion_address(tmp_path: Path, settings: Any) 
     settings.ONION_URL = ""
     with pytest.raises(CommandError, match="SAMIZDAT_ONION_URL"):
         generate(make_bundle(tmp_path / "bundle"), free_port(), "--onion")
+
+
+def test_of_the_uploads_only_renditions_are_served(
+    serve: Callable[..., Fetch], settings: Any, tmp_path: Path
+) -> None:
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media
+    files = {
+        "images/harbour.width-800.webp": b"RIFF rendition",
+        "original_images/harbour.jpg": b"JPEG as the camera wrote it",
+        "documents/leak.pdf": b"%PDF the app serves with its privacy rules",
+    }
+    for name, data in files.items():
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        (media / name).write_bytes(data)
+    fetch = serve()
+    # An original a bundle built before originals were kept out of it: not served either.
+    stale = tmp_path / "bundle" / "media" / "original_images" / "old.jpg"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"JPEG from an old bundle")
+    rendition = fetch("/media/images/harbour.width-800.webp")
+    assert rendition.status == 200 and rendition.body == b"RIFF rendition"
+    for path in (
+        "/media/original_images/harbour.jpg",
+        "/media/original_images/old.jpg",
+        "/media/documents/leak.pdf",
+        "/_collected/media/original_images/harbour.jpg",
+    ):
+        answer = fetch(path)
+        assert answer.status == 404, path
+        assert (
+            b"camera" not in answer.body and b"PDF" not in answer.body and b"old" not in answer.body
+        )

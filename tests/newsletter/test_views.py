@@ -275,6 +275,10 @@ def test_signing_up_again_while_pending_resends_up_to_three_letters_a_day(
         ({"language": "de"}, "Choose the language of the letters"),
         ({"language": "en\r\nBcc: victim@example.org"}, "The form was sent with broken fields"),
         ({"form": "article\r\nX-Injected: 1"}, "The form was sent with broken fields"),
+        ({"email": "пользователь@пример.рф"}, "letters other than a–z before the “@”"),
+        ({"email": "üser@münchen.de"}, "letters other than a–z before the “@”"),
+        ({"email": "ivan@exаmple.org"}, "mixes letters of different alphabets"),
+        ({"email": "a\ufffd\ufffd@example.org"}, "This does not look like an email address"),
     ],
     ids=[
         "not-an-address",
@@ -290,6 +294,10 @@ def test_signing_up_again_while_pending_resends_up_to_three_letters_a_day(
         "unknown-language",
         "header-injection-in-language",
         "header-injection-in-form",
+        "cyrillic-local-part",
+        "umlaut-local-part",
+        "mixed-script-domain",
+        "bytes-that-were-not-utf-8",
     ],
 )
 def test_bad_input_shows_the_form_again_with_what_was_typed(
@@ -323,6 +331,26 @@ def test_bad_input_shows_the_form_again_with_what_was_typed(
     assert mail.outbox == []
 
 
+def test_an_internationalised_domain_is_written_to_in_the_form_every_server_delivers(
+    site: dict[str, Any], post: Post
+) -> None:
+    response = post(email="Vera@Пример.рф")
+    assert response.status_code == 200
+    assert Subscriber.objects.get().email == "vera@xn--e1afmkfd.xn--p1ai"
+    [letter] = mail.outbox
+    assert letter.to == ["vera@xn--e1afmkfd.xn--p1ai"]
+
+
+def test_bytes_that_are_not_utf_8_are_refused_not_stored(
+    site: dict[str, Any], reader: Client
+) -> None:
+    body = b"email=a%FF%FE%40example.org&language=en&consent=yes&form=article&website="
+    response = reader.post(SUBSCRIBE, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert not Subscriber.objects.exists()
+    assert mail.outbox == []
+
+
 def test_the_hidden_field_filled_in_looks_like_success_but_stores_nothing(
     site: dict[str, Any], post: Post
 ) -> None:
@@ -352,7 +380,7 @@ def test_too_many_signups_from_one_address_are_refused(
 @pytest.mark.parametrize(
     ("origin", "status"),
     [("https://evil.example", 403), ("http://testserver.evil.example", 403),
-     ("http://testserver", 200), (None, 200)],
+     ("null", 403), ("http://testserver", 200), (None, 200)],
 )  # fmt: skip
 def test_posts_from_unknown_origins_are_refused(
     site: dict[str, Any], post: Post, origin: str | None, status: int

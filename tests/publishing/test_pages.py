@@ -138,7 +138,8 @@ def test_links_in_the_body_to_our_pages_are_relative(
     (href,) = re.findall(r'<a href="([^"]+)">the trial</a>', html)
     assert not href.startswith("/")
     assert resolve("/en/culture/follow-up/", href) == "/en/news/court-opens-trial/"
-    assert '<a href="https://example.org/">this</a>' in html
+    # Links elsewhere stay absolute, and tell the other site nothing of the page.
+    assert '<a href="https://example.org/" rel="noreferrer">this</a>' in html
     feed = client.get("/en/culture/feed/rss/").content.decode()
     assert "http://testserver/en/news/court-opens-trial/" in feed
 

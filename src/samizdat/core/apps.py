@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.core.signals import setting_changed
 
 
 class CoreConfig(AppConfig):
@@ -10,3 +11,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from samizdat.core import checks, signals  # noqa: F401
+        from samizdat.core.mail import use_site_domain
+
+        use_site_domain()
+        setting_changed.connect(use_site_domain, dispatch_uid="samizdat-core-mail-domain")

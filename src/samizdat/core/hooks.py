@@ -24,6 +24,8 @@ hook                         a registered function…
 ``LANGUAGE_URLS``            ``patterns()``: URL patterns under the language prefix
 ``region(name)``             ``render(context)`` → HTML: a block of a page or a letter (see
                              ``templatetags/regions.py``)
+``ERASERS``                  returns an ``Eraser``: what the app keeps about a person, found,
+                             counted and erased by their email address ("Erase a person")
 ===========================  ===============================================================
 """
 
@@ -48,6 +50,7 @@ FORGET_CACHED = "samizdat_forget_cached"
 PUBLIC_PATHS = "samizdat_public_paths"
 URLS = "samizdat_urls"
 LANGUAGE_URLS = "samizdat_language_urls"
+ERASERS = "samizdat_erasers"
 
 
 def region(name: str) -> str:
@@ -97,6 +100,37 @@ class Seeder:
 
 def seeders() -> list[Seeder]:
     return [contribute() for contribute in registered(SEEDERS)]
+
+
+@dataclass(frozen=True)
+class Eraser:
+    """What one app keeps about a person, by their email address: "Erase a person" (Settings)
+    counts it, shows the counts, and erases it everywhere in one transaction.
+
+    The address is only ever a function argument (never a task's, a log line's or a URL's);
+    each app normalises it as it stores addresses. ``kinds`` names what the counts count,
+    in the order they are shown (``{"subscribers": _("subscription")}``);
+    ``count(email)`` and ``erase(email)`` return ``{kind: number}``. ``refusal(email)`` says
+    why the person cannot be erased now ("" if they can: e.g. a recurring gift still runs at
+    a payment provider); ``erase`` raises ``ErasureRefused`` with that reason, so nothing is
+    erased anywhere. ``permitted(user)``: whether this member of staff may erase what the app
+    keeps; erasing a person needs every app's permission.
+    """
+
+    label: Any  # the app, as staff read it ("Newsletter")
+    kinds: Mapping[str, Any]
+    count: Callable[[str], Mapping[str, int]]
+    erase: Callable[[str], Mapping[str, int]]
+    permitted: Callable[[Any], bool]
+    refusal: Callable[[str], str] = field(default=lambda email: "")
+
+
+class ErasureRefused(ValueError):
+    """A person (or a donor) cannot be erased now; the message says why and what to do."""
+
+
+def erasers() -> list[Eraser]:
+    return [contribute() for contribute in registered(ERASERS)]
 
 
 def run_each(name: str, *args: Any, what: str = "", **kwargs: Any) -> None:

@@ -10,18 +10,27 @@ cancelled.
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import secrets
 import smtplib
-from dataclasses import replace
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from email_validator import EmailNotValidError, validate_email
+from wagtail.log_actions import log
 
+from samizdat.core.addresses import email_or_empty
+from samizdat.core.audit import log_without_whom
+from samizdat.core.hooks import ErasureRefused
 from samizdat.core.languages import known
+from samizdat.donations import money
 from samizdat.donations.models import Donation, ProviderEvent, RecurringGift
 from samizdat.donations.providers import registry
 from samizdat.donations.providers.base import (
@@ -58,6 +67,12 @@ PERSONAL_KEYS = frozenset(
     }
 )  # fmt: skip
 UNKNOWN_REFUND_GRACE = datetime.timedelta(hours=1)
+
+# The audit log (Reports → Site history): who marked a transfer received, who erased a donor
+# (with how many records), who exported gifts. Never whom.
+LOG_MARK_RECEIVED = "donations.mark_received"
+LOG_ERASE_DONOR = "donations.erase_donor"
+LOG_EXPORT = "donations.export"
 
 
 class RetryLater(ProviderError):
@@ -96,7 +111,13 @@ def _tidy(event: Event) -> Event:
     """Fit what a provider sent into our fields: over-long text is cut, a language we do not
     publish in becomes the default, an address that is not one is dropped."""
     donor = event.donor
-    email = donor.email.strip() if len(donor.email) <= 254 and "@" in donor.email else ""
+    email = email_or_empty(donor.email) if donor.email else ""
+    if donor.email and not email:  # the payment is real: record it, without the address
+        logger.warning(
+            "%s event %s: the donor's address is not one we can write to; recorded without it",
+            event.provider,
+            event.event_id[:255],
+        )
     language = known(donor.language)
     fitted: dict[str, Any] = {
         "type": event.type[:100],
@@ -219,13 +240,18 @@ def _apply_gift(event: Event) -> RecurringGift:
     )
     if created:
         return gift
-    # What we did not know yet is filled in whatever the order.
+    # What we did not know yet is filled in whatever the order; who gives, only while the
+    # gift runs: the donor of a cancelled gift may have been erased, and late news must not
+    # bring them back.
+    known_only_while_running = ("provider_customer_id", "email", "name")
     for field, value in (
         ("reference", info.reference),
         ("provider_customer_id", info.customer_id),
         ("email", donor.email),
         ("name", donor.name),
     ):
+        if gift.status == RecurringGift.Status.CANCELLED and field in known_only_while_running:
+            continue
         if value and not getattr(gift, field):
             setattr(gift, field, value)
     if event.occurred_at < gift.started_at:
@@ -370,11 +396,16 @@ def record_pledge(
 
 
 def mark_received(
-    *, donation_id: int, received_at: datetime.datetime | None = None, amount: int | None = None
+    *,
+    donation_id: int,
+    received_at: datetime.datetime | None = None,
+    amount: int | None = None,
+    user: Any = None,
 ) -> Donation:
     """Staff saw the money arrive: the gift is paid (with the amount that arrived).
 
-    Only for gifts through a provider whose payments staff confirm (a bank transfer).
+    Only for gifts through a provider whose payments staff confirm (a bank transfer). The
+    gift's history (and Reports → Site history) records who (``user``), when and the amount.
     """
     with transaction.atomic():
         donation = Donation.objects.select_for_update().get(
@@ -387,6 +418,17 @@ def mark_received(
         donation.status = Donation.Status.PAID
         donation.paid_at = received_at or timezone.now()
         donation.save()
+        log(
+            donation,
+            LOG_MARK_RECEIVED,
+            user=user,
+            title=donation.reference,
+            data={
+                "amount": money.plain(donation.amount, donation.currency),
+                "currency": donation.currency,
+                "received_at": donation.paid_at.isoformat(),
+            },
+        )
         _receipt_on_commit(donation)
     return donation
 
@@ -484,4 +526,213 @@ def forget_old_payloads(*, now: datetime.datetime) -> int:
     cutoff = now - datetime.timedelta(days=settings.DONATIONS_EVENT_PAYLOAD_DAYS)
     return ProviderEvent.objects.filter(received_at__lt=cutoff, payload__isnull=False).update(
         payload=None
+    )
+
+
+def forget_unpaid_pledges(*, now: datetime.datetime) -> int:
+    """Delete pledged gifts (a bank transfer announced at checkout) whose money has not
+    arrived after ``DONATIONS_PLEDGE_DAYS``: the reader's name and address are kept no longer
+    than the pledge is worth waiting for. Paid gifts are never touched. One DELETE: safe in
+    several workers at once. Returns how many went."""
+    cutoff = now - datetime.timedelta(days=settings.DONATIONS_PLEDGE_DAYS)
+    deleted, _by_model = Donation.objects.filter(
+        provider__in=registry.with_capability("records_pledge"),
+        status=Donation.Status.PENDING,
+        created_at__lt=cutoff,
+    ).delete()
+    if deleted:
+        logger.info("deleted %s pledged gifts never paid", deleted)
+    return deleted
+
+
+# Erasing donors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DonorRecords:
+    """Everything kept about one donor: their gifts, recurring gifts, and the provider events
+    whose payloads (kept ``DONATIONS_EVENT_PAYLOAD_DAYS``) mention them."""
+
+    donations: list[Donation]
+    gifts: list[RecurringGift]
+    events: int
+
+    def emails(self) -> set[str]:
+        found = {donation.email for donation in self.donations}
+        return (found | {gift.email for gift in self.gifts}) - {""}
+
+    def names_anyone(self) -> bool:
+        rows: list[Donation | RecurringGift] = [*self.donations, *self.gifts]
+        return any(row.email or row.name for row in rows)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "donations": len(self.donations),
+            "recurring_gifts": len(self.gifts),
+            "events": self.events,
+        }
+
+    def refusal(self) -> str:
+        """Why they cannot be erased now ("" if they can): a recurring gift that still runs
+        at its provider would go on charging them, and its next payment would bring their
+        name and address back."""
+        running = [gift for gift in self.gifts if gift.status != RecurringGift.Status.CANCELLED]
+        if not running:
+            return ""
+        providers = ", ".join(sorted({registry.label(gift.provider) for gift in running}))
+        return ngettext(
+            "This donor has a recurring gift that is still running (%(providers)s). Cancel "
+            "it at the provider first (in its dashboard, or ask the donor to cancel it "
+            "through “Manage my donation”); once the cancellation has arrived here, erase the "
+            "donor.",
+            "This donor has %(count)d recurring gifts that are still running "
+            "(%(providers)s). Cancel them at the provider first (in its dashboard, or ask "
+            "the donor to cancel them through “Manage my donation”); once the cancellations have "
+            "arrived here, erase the donor.",
+            len(running),
+        ) % {"count": len(running), "providers": providers}
+
+
+def address_forms(email: str) -> set[str]:
+    """The ways an address may be stored with a gift: as the donor or the provider wrote it,
+    as the donate form normalised it (the domain in lower case, or in ASCII), all lower case."""
+    raw = email.strip()
+    if not raw:
+        return set()
+    found = {raw, raw.lower()}
+    try:
+        valid = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError:
+        return found
+    for form in (valid.normalized, valid.ascii_email):
+        if form:
+            found |= {form, form.lower()}
+    return found
+
+
+def donor_records(
+    *,
+    emails: Collection[str] = (),
+    donation_ids: Collection[int] = (),
+    gift_ids: Collection[int] = (),
+    lock: bool = False,
+) -> DonorRecords:
+    """The records of the donor with these addresses (exact matches only) and of these gifts,
+    with their recurring gifts and those gifts' payments. ``lock``: inside a transaction,
+    hold the rows until it ends."""
+    wanted = {email for email in emails if email}
+    gifts_found = Q(pk__in=list(gift_ids)) | Q(
+        pk__in=Donation.objects.filter(pk__in=list(donation_ids)).values("gift_id")
+    )
+    if wanted:
+        gifts_found |= Q(email__in=wanted)
+    gifts_query = RecurringGift.objects.filter(gifts_found).order_by("pk")
+    gifts = list(gifts_query.select_for_update() if lock else gifts_query)
+    donations_found = Q(pk__in=list(donation_ids)) | Q(gift__in=[gift.pk for gift in gifts])
+    if wanted:
+        donations_found |= Q(email__in=wanted)
+    donations_query = Donation.objects.filter(donations_found).order_by("pk")
+    donations = list(donations_query.select_for_update() if lock else donations_query)
+    events = _events_naming(_identifiers(wanted, donations, gifts)).count()
+    return DonorRecords(donations=donations, gifts=gifts, events=events)
+
+
+MIN_IDENTIFIER = 6  # shorter strings could be part of anyone's payload
+
+
+def _identifiers(
+    emails: Iterable[str], donations: list[Donation], gifts: list[RecurringGift]
+) -> set[str]:
+    found = set(emails)
+    for donation in donations:
+        found |= {donation.provider_payment_id, donation.provider_intent_id, donation.reference}
+        found |= {donation.email, donation.name}
+    for gift in gifts:
+        found |= {gift.provider_gift_id, gift.provider_customer_id, gift.reference}
+        found |= {gift.email, gift.name}
+    return {value for value in found if len(value) >= MIN_IDENTIFIER}
+
+
+def _events_naming(identifiers: set[str]) -> Any:
+    """Provider events whose kept payload mentions any of ``identifiers``. Payloads are
+    encrypted (the database cannot search them) and kept only for days: each is read here."""
+    if not identifiers:
+        return ProviderEvent.objects.none()
+    wanted = {value.lower() for value in identifiers}
+    kept = ProviderEvent.objects.filter(payload__isnull=False).values_list("pk", "payload")
+    mentioning = [
+        pk
+        for pk, payload in kept.iterator()
+        if any(value in json.dumps(payload, ensure_ascii=False).lower() for value in wanted)
+    ]
+    return ProviderEvent.objects.filter(pk__in=mentioning)
+
+
+def _erase(records: DonorRecords, emails: Iterable[str] = ()) -> dict[str, int]:
+    """Inside a transaction: blank the donor's name and address on their gifts (amounts,
+    currencies, dates and the providers' payment ids stay: the accounts must still add up),
+    their customer id at the provider, and drop the payloads of events that mention them."""
+    identifiers = _identifiers(emails, records.donations, records.gifts)
+    # The address's keyed digest goes with it (an update does not recompute it).
+    Donation.objects.filter(pk__in=[d.pk for d in records.donations]).update(
+        email="", email_hash="", name=""
+    )
+    RecurringGift.objects.filter(pk__in=[g.pk for g in records.gifts]).update(
+        email="", email_hash="", name="", provider_customer_id=""
+    )
+    events = _events_naming(identifiers).update(payload=None)
+    return {**records.counts(), "events": events}
+
+
+@transaction.atomic
+def erase_donor(
+    *, donation_id: int | None = None, gift_id: int | None = None, user: Any = None
+) -> dict[str, int]:
+    """Erase the donor of a gift or a recurring gift: every record with their address, their
+    recurring gifts and those gifts' payments. ErasureRefused (nothing changes) while one of
+    their recurring gifts still runs. The audit log records who (``user``) and how many
+    records, never whom. Returns the counts."""
+    donation_ids = [donation_id] if donation_id else []
+    gift_ids = [gift_id] if gift_id else []
+    emails = donor_records(donation_ids=donation_ids, gift_ids=gift_ids).emails()
+    records = donor_records(emails=emails, donation_ids=donation_ids, gift_ids=gift_ids, lock=True)
+    refusal = records.refusal()
+    if refusal:
+        raise ErasureRefused(refusal)
+    erased = _erase(records, emails)
+    log_without_whom(Donation, LOG_ERASE_DONOR, user=user, data=erased, title=gettext("donor"))
+    logger.info("erased a donor on request")
+    return erased
+
+
+def count_person(*, email: str) -> dict[str, int]:
+    """What donations keep about the person at ``email`` ("Erase a person")."""
+    return donor_records(emails=address_forms(email)).counts()
+
+
+def person_refusal(*, email: str) -> str:
+    return donor_records(emails=address_forms(email)).refusal()
+
+
+@transaction.atomic
+def erase_person(*, email: str) -> dict[str, int]:
+    """Erase the donor at ``email`` ("Erase a person", which logs it); ErasureRefused while a
+    recurring gift of theirs still runs."""
+    emails = address_forms(email)
+    records = donor_records(emails=emails, lock=True)
+    refusal = records.refusal()
+    if refusal:
+        raise ErasureRefused(refusal)
+    return _erase(records, emails)
+
+
+def record_export(*, what: str, rows: int, export_format: str, user: Any) -> None:
+    """Staff downloaded a list of gifts or recurring gifts (names and addresses): who, when,
+    which list, in which format and how many rows; not which rows."""
+    log_without_whom(
+        Donation,
+        LOG_EXPORT,
+        user=user,
+        data={"list": what, "rows": rows, "format": export_format},
+        title=gettext("gift list"),
     )

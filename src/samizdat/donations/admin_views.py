@@ -4,7 +4,9 @@ The dashboard (money received, recurring revenue, failures and refunds, per curr
 gifts (filtered, searched, exported; a bank transfer marked received) and the recurring gifts.
 Donor data is sensitive: every page needs a permission on the model it shows
 (``donations.view_donation``, ``donations.view_recurringgift``), which no group has until an
-administrator grants it; marking a transfer received needs ``donations.change_donation``.
+administrator grants it; marking a transfer received needs ``donations.change_donation``;
+erasing a donor (their name and address on every gift, never the amounts) needs
+``donations.delete_donation``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -42,6 +50,7 @@ from wagtail.permissions import policy_registry
 
 from samizdat.core.exports import SpreadsheetSafeExport
 from samizdat.core.fields import EncryptedSearchMixin
+from samizdat.core.hooks import ErasureRefused
 from samizdat.donations import actions, appeal, charts, money, reports
 from samizdat.donations.models import Donation, RecurringGift, language_name
 from samizdat.donations.providers import registry
@@ -106,6 +115,24 @@ def is_receivable(donation: Donation) -> bool:
 
 def receive_url(donation: Donation) -> str:
     return reverse(f"{GIFTS}:receive", args=[donation.pk])
+
+
+def may_erase_donors(user: Any) -> bool:
+    """Erasing a donor is the permission to "delete" gifts: their personal details go, the
+    records of the money stay."""
+    return bool(policy_registry.get_by_type(Donation).user_has_permission(user, "delete"))
+
+
+def erase_url(row: Donation | RecurringGift) -> str:
+    namespace = GIFTS if isinstance(row, Donation) else RECURRING
+    return reverse(f"{namespace}:erase", args=[row.pk])
+
+
+def erase_button(request: HttpRequest, row: Donation | RecurringGift) -> list[Any]:
+    """ "Erase donor…" for staff who may, on a record that still names someone."""
+    if not (row.email or row.name) or not may_erase_donors(request.user):
+        return []
+    return [Button(gettext("Erase donor…"), url=erase_url(row), icon_name="bin", priority=30)]
 
 
 def _home_crumb() -> list[dict[str, Any]]:
@@ -480,7 +507,14 @@ class ExportMixin(SpreadsheetSafeExport):
                 content_type="text/plain",
             )
         # Straight to the file: the listing's context would load every row once more.
-        export: HttpResponse = view.as_spreadsheet(view.get_queryset(), request.GET["export"])
+        queryset = view.get_queryset()
+        actions.record_export(
+            what=view.export_filename,
+            rows=queryset.count(),
+            export_format=request.GET["export"],
+            user=request.user,
+        )
+        export: HttpResponse = view.as_spreadsheet(queryset, request.GET["export"])
         return export
 
     def to_row_dict(self, item: Any) -> OrderedDict[str, Any]:
@@ -564,6 +598,7 @@ class DonationInspectView(generic.InspectView):
             buttons.append(
                 Button(gettext("Mark received…"), url=receive_url(self.object), icon_name="check")
             )
+        buttons.extend(erase_button(self.request, self.object))
         return buttons
 
     @cached_property
@@ -711,6 +746,7 @@ class DonationReceiveView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Tem
             donation_id=self.donation.pk,
             received_at=received_at,
             amount=form.cleaned_data["amount"],
+            user=request.user,
         )
         messages.success(
             request,
@@ -781,6 +817,10 @@ class RecurringGiftInspectView(generic.InspectView):
             return local_time(value)
         return "—" if value is None or value == "" else value
 
+    @cached_property
+    def header_more_buttons(self) -> list[Any]:
+        return [*super().header_more_buttons, *erase_button(self.request, self.object)]
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         payments = list(self.object.payments.order_by("-created_at")[: self.payments_shown])
@@ -797,3 +837,95 @@ class RecurringGiftInspectView(generic.InspectView):
             for p in payments
         ]
         return context
+
+
+# Erasing a donor ------------------------------------------------------------------------
+
+
+class DonorEraseView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Erase the donor of a gift or a recurring gift, on their request: what will change
+    (GET), then the erasure (POST). Refused, with what to do, while a recurring gift of
+    theirs still runs at its provider."""
+
+    model = Donation
+    permission_required = "delete"
+    template_name = "donations/admin/erase_donor.html"
+    page_title = _("Erase a donor")
+    header_icon = "bin"
+    source: type[Donation] | type[RecurringGift] = Donation
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        row = self.source._default_manager.filter(pk=kwargs["pk"]).first()
+        if not isinstance(row, Donation | RecurringGift):
+            raise Http404("No such gift")
+        self.row = row
+
+    @property
+    def namespace(self) -> str:
+        return GIFTS if self.source is Donation else RECURRING
+
+    @property
+    def inspect_url(self) -> str:
+        return reverse(f"{self.namespace}:inspect", args=[self.row.pk])
+
+    def get_page_subtitle(self) -> str:
+        return self.row.reference or str(self.row)
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        label = gettext("Gifts") if self.source is Donation else gettext("Recurring gifts")
+        return [
+            *_home_crumb(),
+            {"url": reverse(f"{self.namespace}:index"), "label": label},
+            {"url": self.inspect_url, "label": self.get_page_subtitle()},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def records(self) -> actions.DonorRecords:
+        """Everything erasing this record's donor would change."""
+        donation_ids = [self.row.pk] if self.source is Donation else []
+        gift_ids = [] if self.source is Donation else [self.row.pk]
+        first = actions.donor_records(donation_ids=donation_ids, gift_ids=gift_ids)
+        return actions.donor_records(
+            emails=first.emails(), donation_ids=donation_ids, gift_ids=gift_ids
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        records = self.records()
+        context.update(
+            row=self.row,
+            donor=donor_name(self.row),
+            counts=records.counts(),
+            refusal=kwargs.get("refusal", records.refusal()),
+            inspect_url=self.inspect_url,
+            anything=records.names_anyone(),
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.records().names_anyone():
+            messages.warning(
+                request, gettext("This record names no one: there is nothing to erase.")
+            )
+            return HttpResponseRedirect(self.inspect_url)
+        try:
+            if self.source is Donation:
+                erased = actions.erase_donor(donation_id=self.row.pk, user=request.user)
+            else:
+                erased = actions.erase_donor(gift_id=self.row.pk, user=request.user)
+        except ErasureRefused as refusal:
+            return self.render_to_response(self.get_context_data(refusal=str(refusal)), status=409)
+        messages.success(
+            request,
+            gettext(
+                "The donor was erased (gifts: %(donations)s, recurring gifts: %(gifts)s); the "
+                "amounts stay."
+            )
+            % {"donations": erased["donations"], "gifts": erased["recurring_gifts"]},
+        )
+        return HttpResponseRedirect(self.inspect_url)
+
+
+class RecurringDonorEraseView(DonorEraseView):
+    source = RecurringGift

@@ -69,7 +69,6 @@ class Appeal:
     currencies: dict[str, Currency]
     texts: dict[str, dict[str, str]]  # language → field → text
     snooze_days: int
-    snooze_after_gift_days: int
 
     def currency_for(self, language: str) -> Currency | None:
         """The currency readers in ``language`` see first (None: no currency set up)."""
@@ -115,7 +114,6 @@ def _build() -> Appeal:
         currencies=currencies,
         texts=texts(written),
         snooze_days=settings_row.snooze_days,
-        snooze_after_gift_days=settings_row.snooze_after_gift_days,
     )
 
 

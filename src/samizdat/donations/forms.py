@@ -9,8 +9,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from email_validator import EmailNotValidError, validate_email
 
+from samizdat.core.addresses import InvalidAddress, normalise_email
 from samizdat.core.languages import language_choices
 from samizdat.donations import money
 from samizdat.donations.providers.base import Frequency
@@ -53,9 +53,12 @@ class DonateForm(forms.Form):
         email = (data.get("email") or "").strip()
         if email:
             try:
-                data["email"] = validate_email(email, check_deliverability=False).normalized
-            except EmailNotValidError:
-                self.add_error("email", _("Enter a valid email address, or leave it empty."))
+                data["email"] = normalise_email(email)
+            except InvalidAddress as error:
+                if error.code != "invalid":  # an address, but one we cannot write to: say why
+                    self.add_error("email", str(error))
+                elif "email" not in self.errors:
+                    self.add_error("email", _("Enter a valid email address, or leave it empty."))
         elif data.get("provider") and data.get("frequency") in RECURRING:
             # The address is how a donor later changes or cancels the gift: without it the
             # gift could never be stopped but by writing to us.

@@ -226,15 +226,17 @@ class DonationSettings(ClusterableModel, BaseGenericSetting):
     rows with their suggested amounts.
     """
 
+    # One lifetime for every reason to hide the appeal ("remind me later", or a donor's
+    # "hide the appeal" after a gift): the cookie on a reader's device must not tell one
+    # from the other.
     snooze_days = models.PositiveIntegerField(
         _("“Remind me later” hides the appeal for (days)"),
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-    )
-    snooze_after_gift_days = models.PositiveIntegerField(
-        _("after a gift, hide the appeal for (days)"),
-        default=180,
-        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text=_(
+            "Also after a gift, when the donor asks to hide the appeal: the same length for "
+            "both, so that nothing on a reader's device shows who gave."
+        ),
     )
 
     panels = [
@@ -248,7 +250,7 @@ class DonationSettings(ClusterableModel, BaseGenericSetting):
             label=_("Words in one language"),
         ),
         MultiFieldPanel(
-            [FieldPanel("snooze_days"), FieldPanel("snooze_after_gift_days")],
+            [FieldPanel("snooze_days")],
             heading=_("Remind me later"),
         ),
         # The appeal's stylesheet shows the amounts of up to six currencies without JavaScript.

@@ -7,7 +7,6 @@ checked, rate-limited. They live outside the language prefix; the language trave
 
 from __future__ import annotations
 
-import datetime
 import logging
 from typing import Any
 from urllib.parse import urlencode
@@ -21,12 +20,13 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from samizdat.core.addresses import InvalidAddress, normalise_email
 from samizdat.core.languages import known
 from samizdat.core.paths import absolute
 from samizdat.core.public_forms import allow, client_ip, public_form
@@ -60,15 +60,17 @@ def _render(
     return response
 
 
-def remind_until(days: int) -> datetime.date:
-    return timezone.localdate() + datetime.timedelta(days=days)
+# The cookie says only "hide the appeal", with one value and the one lifetime of
+# ``snooze_days`` whatever the reason ("remind me later", or a donor's "hide the appeal" after
+# a gift), so that a seized phone's cookies do not tell a donor from a reader who was busy.
+# Only a POST (or the reader's click, by the page's script) sets it: a GET never does.
+REMIND_VALUE = "1"
 
 
 def set_remind_cookie(response: HttpResponse, request: HttpRequest, days: int) -> None:
-    """The cookie holds only the date until which the appeal stays hidden."""
     response.set_cookie(
         REMIND_COOKIE,
-        remind_until(days).isoformat(),
+        REMIND_VALUE,
         max_age=days * 24 * HOUR,
         path="/",
         secure=request.is_secure(),
@@ -78,13 +80,8 @@ def set_remind_cookie(response: HttpResponse, request: HttpRequest, days: int) -
 
 
 def appeal_snoozed(request: HttpRequest | None) -> bool:
-    if request is None:
-        return False
-    value = request.COOKIES.get(REMIND_COOKIE, "")
-    try:
-        return datetime.date.fromisoformat(value) > timezone.localdate()
-    except ValueError:
-        return False
+    """The browser drops the cookie when its lifetime is over."""
+    return request is not None and request.COOKIES.get(REMIND_COOKIE) == REMIND_VALUE
 
 
 def _donate_page(
@@ -172,7 +169,8 @@ def donate(request: HttpRequest, language: str = "") -> HttpResponse:
 @public_form
 @require_http_methods(["GET", "POST"])
 def remind_later(request: HttpRequest) -> HttpResponse:
-    """Without JavaScript, "Remind me later" posts here: set the cookie, go back."""
+    """Without JavaScript, "Remind me later" (and "hide the appeal" on the thank-you page)
+    posts here: set the cookie, go back. A GET only goes back."""
     language = known(request.POST.get("language"))
     target = request.POST.get("next", "")
     if not (
@@ -191,14 +189,17 @@ def thanks(request: HttpRequest) -> HttpResponse:
     language = known(request.GET.get("language"))
     translation.activate(language)
     config = appeal.load()
-    response = _render(
+    # No cookie here: the page offers a button that posts to "remind me later".
+    return _render(
         request,
         "donations/thanks.html",
-        {"LANG": language, "message": config.text("thanks", language)},
+        {
+            "LANG": language,
+            "message": config.text("thanks", language),
+            "snooze_days": config.snooze_days,
+        },
         switch_language=True,
     )
-    set_remind_cookie(response, request, config.snooze_after_gift_days)
-    return response
 
 
 @public_form
@@ -211,12 +212,14 @@ def manage(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"LANG": language}
     if request.method == "GET":
         return _render(request, "donations/manage.html", context, switch_language=True)
-    from email_validator import EmailNotValidError, validate_email
-
     try:
-        email = validate_email(data.get("email", "")[:254], check_deliverability=False).normalized
-    except EmailNotValidError:
-        context["error"] = _("Enter the email address you gave when you started the gift.")
+        email = normalise_email(data.get("email", ""))
+    except InvalidAddress as error:
+        context["error"] = (
+            _("Enter the email address you gave when you started the gift.")
+            if error.code == "invalid"
+            else str(error)
+        )
         return _render(request, "donations/manage.html", context, 400)
     if not allow("manage-ip", client_ip(request), limit=10, window=HOUR):
         context["error"] = _("Too many attempts from your network. Please try again later.")

@@ -8,6 +8,7 @@ the listings are read-only (no add, edit, copy or delete views).
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -15,25 +16,37 @@ from django.http import HttpRequest
 from django.template import Context
 from django.urls import URLPattern, URLResolver, include, path, reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder, register_admin_url_finder
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import LogActionRegistry, LogFormatter
 from wagtail.permissions import policy_registry
 
 from samizdat.core.hooks import (
     DEMO_CONTENT,
+    ERASERS,
     FORGET_CACHED,
     FORM_ACTION_ORIGINS,
     PERIODIC_JOBS,
     URLS,
+    Eraser,
     region,
 )
 from samizdat.core.paths import absolute
 from samizdat.core.regions import register_letter_block, render_block
-from samizdat.donations import actions, admin_views, appeal, gateway, payment_links, views
+from samizdat.donations import (
+    actions,
+    admin_views,
+    appeal,
+    gateway,
+    money,
+    payment_links,
+    views,
+)
 from samizdat.donations import urls as donations_urls
 from samizdat.donations.models import Donation, DonationSettings, RecurringGift
 from samizdat.donations.templatetags import appeal as appeal_tags
@@ -96,7 +109,8 @@ class GiftViewSet(ReadOnlyModelViewSet):
     # Machine names, in every admin language.
     export_headings = {field: field for field in admin_views.DONATION_EXPORT}
     export_filename = "gifts"
-    permissions_offered = ("view", "change")  # change: mark a transfer received
+    # change: mark a transfer received; delete: erase a donor (never the record of the money)
+    permissions_offered = ("view", "change", "delete")
     index_view_class = admin_views.DonationIndexView
     inspect_view_class = admin_views.DonationInspectView
     inspect_view_fields = [
@@ -117,6 +131,7 @@ class GiftViewSet(ReadOnlyModelViewSet):
                 admin_views.DonationReceiveView.as_view(),
                 name="receive",
             ),
+            path("erase/<int:pk>/", admin_views.DonorEraseView.as_view(), name="erase"),
         ]
 
 
@@ -143,6 +158,12 @@ class RecurringGiftViewSet(ReadOnlyModelViewSet):
     @cached_property
     def list_display(self) -> list[Any]:
         return admin_views.recurring_columns()
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [
+            *super().get_urlpatterns(),
+            path("erase/<int:pk>/", admin_views.RecurringDonorEraseView.as_view(), name="erase"),
+        ]
 
 
 class DashboardMenuItem(MenuItem):
@@ -210,6 +231,29 @@ def forget_old_payloads(now: datetime.datetime) -> None:
     actions.forget_old_payloads(now=now)
 
 
+@hooks.register(PERIODIC_JOBS)
+def forget_unpaid_pledges(now: datetime.datetime) -> None:
+    actions.forget_unpaid_pledges(now=now)
+
+
+@hooks.register(ERASERS, order=20)
+def donations_eraser() -> Eraser:
+    """What "Erase a person" finds and erases in donations: their name and address on gifts
+    (never the amounts), and providers' payloads that mention them."""
+    return Eraser(
+        label=_("Donations"),
+        kinds={
+            "donations": _("gifts"),
+            "recurring_gifts": _("recurring gifts"),
+            "events": _("payment providers' messages"),
+        },
+        count=lambda email: actions.count_person(email=email),
+        erase=lambda email: actions.erase_person(email=email),
+        refusal=lambda email: actions.person_refusal(email=email),
+        permitted=admin_views.may_erase_donors,
+    )
+
+
 @hooks.register(DEMO_CONTENT, order=20)
 def demo_gifts() -> dict[str, int]:
     from samizdat.donations.demo import seed_demo_gifts
@@ -260,3 +304,54 @@ def urls() -> list[URLPattern | URLResolver]:
         path("donate/", include(donations_urls)),
         path("webhooks/<slug:provider>/", views.webhook, name="payment_webhook"),
     ]
+
+
+@hooks.register("register_log_actions")
+def register_donations_log_actions(registry: LogActionRegistry) -> None:
+    """Money and donors' data in Reports → Site history and a gift's history: who did it and
+    how much or how many, never whom."""
+
+    @registry.register_action(actions.LOG_MARK_RECEIVED)
+    class MarkedReceived(LogFormatter):
+        label = _("Mark a gift received")
+
+        def format_message(self, log_entry: Any) -> str:
+            data = log_entry.data
+            try:
+                amount = money.format(
+                    money.to_minor(Decimal(str(data["amount"])), str(data["currency"])),
+                    str(data["currency"]),
+                    admin_views.admin_language(),
+                )
+            except (KeyError, ArithmeticError, ValueError):
+                return gettext("Marked received")
+            return gettext("Marked received: %(amount)s") % {"amount": amount}
+
+    @registry.register_action(actions.LOG_ERASE_DONOR)
+    class DonorErased(LogFormatter):
+        label = _("Erase a donor")
+
+        def format_message(self, log_entry: Any) -> str:
+            data = log_entry.data
+            return gettext(
+                "A donor was erased (gifts: %(donations)s, recurring gifts: %(gifts)s)"
+            ) % {
+                "donations": int(data.get("donations", 0)),
+                "gifts": int(data.get("recurring_gifts", 0)),
+            }
+
+    @registry.register_action(actions.LOG_EXPORT)
+    class Exported(LogFormatter):
+        label = _("Export gifts")
+
+        def format_message(self, log_entry: Any) -> str:
+            count = int(log_entry.data.get("rows", 0))
+            return ngettext(
+                "%(count)s row exported (%(list)s, %(format)s)",
+                "%(count)s rows exported (%(list)s, %(format)s)",
+                count,
+            ) % {
+                "count": count,
+                "list": str(log_entry.data.get("list", "")),
+                "format": str(log_entry.data.get("format", "")).upper(),
+            }

@@ -33,7 +33,9 @@ DYNAMIC_PREFIXES = (
 )
 HTML_CACHE = "public, max-age=300"
 ASSET_CACHE = "public, max-age=31536000, immutable"
-# Files the bundle does not hold (the admin's assets, images not on any public page).
+# The only uploads readers get: renditions (never an original or a document's file).
+PUBLIC_MEDIA = "/media/images/"
+# Files the bundle does not hold (the admin's assets, renditions not on any public page).
 COLLECTED_CACHE = "public, max-age=86400"
 # What core.middleware.security_headers adds besides the CSP.
 PERMISSIONS_POLICY = "interest-cohort=(), browsing-topics=()"
@@ -64,8 +66,9 @@ def nginx_conf(
 
     ``app`` is gunicorn's address (``host:port`` or ``unix:/path``); None serves the bundle
     alone (a mirror: its forms post to the app's own address). ``static_root`` and
-    ``media_root`` (collectstatic's output and the uploads) answer for ``/static/`` and
-    ``/media/`` files the bundle does not have, such as the admin's assets. ValueError when an
+    ``media_root`` (collectstatic's output and the uploads) answer for ``/static/`` files and
+    ``/media/images/`` renditions the bundle does not have, such as the admin's assets; every
+    other ``/media/`` address (originals, document files) is a 404. ValueError when an
     argument would not make a valid, single configuration value.
     """
     if not _WORDS.fullmatch(server_name):
@@ -164,19 +167,22 @@ def nginx_conf(
         "    # Content-named or ?v=<hash> links: a new version is a new address.",
     ]
     collected = {"static": static_root, "media": media_root} if app is not None else {}
-    for name in ("static", "media"):
+    # Of the uploads only renditions are public: never an original (what the camera wrote)
+    # or a document file (the app serves documents, with their privacy rules).
+    for name, prefix in (("static", "/static/"), ("media", PUBLIC_MEDIA)):
         # try_files' last argument is a URI (an internal redirect), the others files.
         fallback = "/_collected$uri" if collected.get(name) is not None else "=404"
         lines += [
-            f"    location ^~ /{name}/ {{",
+            f"    location ^~ {prefix} {{",
             f"        try_files $uri {fallback};",
             f'        add_header Cache-Control "{ASSET_CACHE}";',
             *headers,
             "    }",
         ]
+    lines.append("    location ^~ /media/ { return 404; }")
     if any(root is not None for root in collected.values()):
         lines += [
-            "    # What the bundle lacks: the admin's assets, images on no public page.",
+            "    # What the bundle lacks: the admin's assets, renditions on no public page.",
             "    location ^~ /_collected/ {",
             "        internal;",
             f'        add_header Cache-Control "{COLLECTED_CACHE}";',
@@ -194,7 +200,7 @@ def nginx_conf(
         languages = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
         lines += [
             "",
-            "    # The app sends its own headers (no CSP on the admin): nothing is added here.",
+            "    # The app sends its own headers (the admin's own CSP): nothing is added here.",
             f"    location ~ ^/(?:{languages})/search(?:/|$) {{",
             *proxy,
             "    }",

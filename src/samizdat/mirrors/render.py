@@ -21,6 +21,9 @@ from wagtail.models import Page
 from samizdat.core import hooks
 from samizdat.core.paths import language_roots, public_path
 
+# The uploads a copy may hold: renditions. Originals (with whatever the camera or the editor's
+# program wrote) and documents (served by the app, with their privacy rules) stay on the server.
+PUBLIC_MEDIA = "media/images/"
 MEDIA_LINK = re.compile(rb'(?:\.\./|\./)*media/([^\s"\',?#<>]+)')
 
 
@@ -83,7 +86,8 @@ def not_found_page(renderer: Renderer) -> bytes:
 
 
 def media_links(html: bytes) -> set[str]:
-    """The uploaded files (images, renditions) a page links: ``media/…`` paths."""
+    """The renditions a page links: ``media/images/…`` paths (``PUBLIC_MEDIA``)."""
     if b"media/" not in html:
         return set()
-    return {"media/" + name.decode("utf-8", "replace") for name in MEDIA_LINK.findall(html)}
+    found = {"media/" + name.decode("utf-8", "replace") for name in MEDIA_LINK.findall(html)}
+    return {rel for rel in found if rel.startswith(PUBLIC_MEDIA)}

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 
 from samizdat.core.files import write_atomic
+from samizdat.mirrors.render import PUBLIC_MEDIA
 
 COMPRESSIBLE = frozenset({".html", ".xml", ".css", ".js", ".svg", ".txt", ".json"})
 COMPRESSED = (".gz", ".br")
@@ -94,10 +95,12 @@ def remove_file(root: Path, rel: str) -> list[str]:
 
 
 def copy_media(root: Path, names: Iterable[str]) -> list[str]:
-    """Copy the uploaded files the pages link (``media/…``) into the bundle."""
+    """Copy the renditions the pages link (``media/images/…``) into the bundle."""
     written = []
     media_root = Path(settings.MEDIA_ROOT).resolve()
     for rel in sorted(names):
+        if not rel.startswith(PUBLIC_MEDIA):
+            continue
         source = (media_root / rel.removeprefix("media/")).resolve()
         if not source.is_relative_to(media_root) or not source.is_file():
             continue

@@ -16,14 +16,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
-from email_validator import EmailNotValidError, validate_email
 from wagtail.log_actions import log
-from wagtail.models import Locale, Page
+from wagtail.models import Locale, ModelLogEntry, Page
 
+from samizdat.core.addresses import InvalidAddress, normalise_email
+from samizdat.core.audit import log_without_whom
 from samizdat.core.paths import language_roots, public_path
 from samizdat.core.signals import announce_change
 from samizdat.newsletter import outbox
@@ -50,7 +52,6 @@ NEWSLETTER_PAGE_INTROS = {
     "en": "One letter a week: the most important stories, picked by our editors.",
     "ru": "Одно письмо в неделю: главные материалы, которые выбрали редакторы.",
 }
-MAX_EMAIL_LENGTH = 254
 # The Message-ID every letter of an edition carries (see ``mail.PreparedEdition``).
 OUR_MESSAGE_ID = re.compile(r"<newsletter\.(\d+)\.(\d+)@[^>]+>")
 MAX_TEST_ADDRESSES = 10
@@ -62,24 +63,10 @@ LOG_SEND = "newsletter.send"
 LOG_SCHEDULE = "newsletter.schedule"
 LOG_UNSCHEDULE = "newsletter.unschedule"
 LOG_FILL = "newsletter.fill"
-
-
-class InvalidAddress(ValueError):
-    """An address that cannot receive mail, with a message a reader understands."""
-
-
-def normalise_email(raw: str) -> str:
-    """The address as we store it, or InvalidAddress. No network lookups."""
-    value = raw.strip()
-    if not value or len(value) > MAX_EMAIL_LENGTH or any(c in value for c in "\r\n\x00"):
-        raise InvalidAddress("Enter a valid email address.")
-    try:
-        result = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise InvalidAddress(str(error)) from error
-    # An internationalised domain is kept in its ASCII (punycode) form, which every mail
-    # server accepts; only the local part may still need SMTPUTF8.
-    return str(result.ascii_email or result.normalized).lower()
+# Personal data: who exported the subscribers (how many, which format) and who erased one
+# (how many records): never whom.
+LOG_EXPORT = "newsletter.export"
+LOG_ERASE = "newsletter.erase"
 
 
 def is_suppressed(email: str) -> bool:
@@ -162,17 +149,31 @@ def unsubscribe(*, subscriber_id: int) -> Subscriber | None:
 
 
 @transaction.atomic
-def erase_subscriber(*, subscriber_id: int) -> bool:
+def erase_subscriber(*, subscriber_id: int, user: Any = None) -> bool:
     """Delete a subscriber and everything about them, on their request.
 
     Their consents survive only as counts (policy version, form, language, month). A
     suppression entry (a digest of a bouncing or complaining address) stays, so the newsroom
-    never mails an address that asked not to be mailed.
+    never mails an address that asked not to be mailed. The audit log records who erased a
+    subscriber (``user``) and how many records went, never whom.
     """
     subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
     if subscriber is None:
         return False
-    for consent in subscriber.consents.all():
+    erased = _erase(subscriber)
+    log_without_whom(
+        Subscriber, LOG_ERASE, user=user, data=erased, title=gettext("erased subscriber")
+    )
+    logger.info("erased a subscriber on request")
+    return True
+
+
+def _erase(subscriber: Subscriber, addresses: Iterable[str] = ()) -> dict[str, int]:
+    """Inside a transaction: the subscriber, their consents (kept as anonymous counts), the
+    record of every letter to them, the admin's history lines that name them (their label is
+    the address) and, once committed, the copies of their mail in the local outbox."""
+    consents = list(subscriber.consents.all())
+    for consent in consents:
         month = consent.created_at.date().replace(day=1)
         row, _created = ErasedConsentCount.objects.get_or_create(
             policy_version=consent.policy_version,
@@ -181,9 +182,125 @@ def erase_subscriber(*, subscriber_id: int) -> bool:
             month=month,
         )
         ErasedConsentCount.objects.filter(pk=row.pk).update(count=F("count") + 1)
+    deliveries = subscriber.deliveries.count()
+    _forget_history([subscriber.pk])
+    copies = outbox.holding({subscriber.email, *addresses})
     subscriber.delete()
-    logger.info("erased a subscriber on request")
-    return True
+    transaction.on_commit(lambda: outbox.delete(copies))
+    return {
+        "subscribers": 1,
+        "consents": len(consents),
+        "deliveries": deliveries,
+        "outbox": len(copies),
+    }
+
+
+def _forget_history(subscriber_ids: Iterable[int]) -> None:
+    ModelLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Subscriber),
+        object_id__in=[str(pk) for pk in subscriber_ids],
+    ).delete()
+
+
+# What "Erase a person" (core.actions) counts and erases here, in this order.
+PERSON_KINDS = ("subscribers", "consents", "deliveries", "outbox")
+
+
+def _address(email: str) -> str | None:
+    try:
+        return normalise_email(email)
+    except InvalidAddress:
+        return None
+
+
+def count_person(*, email: str) -> dict[str, int]:
+    """What the newsletter keeps about the person at ``email``: their subscription, its
+    consents, the records of letters to the address and copies of mail in the outbox."""
+    counts = dict.fromkeys(PERSON_KINDS, 0)
+    address = _address(email)
+    if address is None:
+        return counts
+    subscriber = Subscriber.objects.filter(email=address).first()
+    if subscriber is not None:
+        counts["subscribers"] = 1
+        counts["consents"] = subscriber.consents.count()
+    counts["deliveries"] = _deliveries_of(address, subscriber).count()
+    counts["outbox"] = len(outbox.holding({email, address}))
+    return counts
+
+
+def _deliveries_of(address: str, subscriber: Subscriber | None) -> Any:
+    found = Q(email=address)
+    if subscriber is not None:
+        found |= Q(subscriber=subscriber)
+    return Delivery.objects.filter(found)
+
+
+@transaction.atomic
+def erase_person(*, email: str) -> dict[str, int]:
+    """Erase everything the newsletter keeps about the person at ``email`` (as
+    ``erase_subscriber`` does, plus any letter record and outbox copy holding the address).
+    Its caller records the erasure in the audit log."""
+    erased = dict.fromkeys(PERSON_KINDS, 0)
+    address = _address(email)
+    if address is None:
+        return erased
+    subscriber = Subscriber.objects.select_for_update().filter(email=address).first()
+    if subscriber is not None:
+        erased.update(_erase(subscriber, {email, address}))
+    else:
+        copies = outbox.holding({email, address})
+        transaction.on_commit(lambda: outbox.delete(copies))
+        erased["outbox"] = len(copies)
+    stray, _by_model = _deliveries_of(address, None).delete()
+    erased["deliveries"] += stray
+    return erased
+
+
+def record_subscriber_export(*, rows: int, export_format: str, user: Any) -> None:
+    """Staff downloaded the subscriber list (or part of it): the audit log says who, when,
+    in which format and how many rows; not which (a search may hold an address)."""
+    log_without_whom(
+        Subscriber,
+        LOG_EXPORT,
+        user=user,
+        data={"rows": rows, "format": export_format},
+        title=gettext("subscriber list"),
+    )
+
+
+FORGET_BATCH = 500
+
+
+def forget_unconfirmed(*, now: datetime) -> int:
+    """Delete the subscribers who never confirmed, with their consents, once their
+    confirmation link has run out (``NEWSLETTER_CONFIRM_DAYS`` after they last signed up):
+    anyone can type anyone's address into the form. Nothing of them is kept, not even a
+    count: they never consented.
+
+    Safe in several workers at once (rows being changed by a signup are skipped and taken
+    next time); returns how many were deleted."""
+    cutoff = now - timedelta(days=settings.NEWSLETTER_CONFIRM_DAYS)
+    signed_up_since = Consent.objects.filter(subscriber=OuterRef("pk"), created_at__gte=cutoff)
+    due = Subscriber.objects.filter(
+        status=Subscriber.Status.PENDING, confirmed_at__isnull=True, created_at__lt=cutoff
+    ).exclude(Exists(signed_up_since))
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:FORGET_BATCH]
+            )
+            if not batch:
+                break
+            _forget_history(batch)
+            Subscriber.objects.filter(pk__in=batch).delete()
+        deleted += len(batch)
+        if len(batch) < FORGET_BATCH:
+            break
+    if deleted:
+        logger.info("deleted %s subscribers who never confirmed", deleted)
+    return deleted
 
 
 ADDRESS_IN_TEXT = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
@@ -208,7 +325,7 @@ def record_bounce(
     try:
         address = normalise_email(email)
     except InvalidAddress:
-        logger.warning("bounce for an unreadable address ignored: %r", email[:100])
+        logger.warning("bounce for an address that is not one we write to: ignored")
         return None
     if permanent:
         suppress(email=address, reason=kind, detail=detail)

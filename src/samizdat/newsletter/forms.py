@@ -58,6 +58,8 @@ class SignupForm(forms.Form):
         try:
             return normalise_email(self.cleaned_data["email"])
         except InvalidAddress as error:
+            if error.code != "invalid":  # an address, but one we cannot write to: say why
+                raise forms.ValidationError(str(error), code=error.code) from error
             raise forms.ValidationError(
                 gettext(
                     "This does not look like an email address we can write to. Check it for "

@@ -8,13 +8,12 @@ subscribers is rendered (and its CSS inlined) once, and per recipient only the `
 from __future__ import annotations
 
 import base64
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import css_inline
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from samizdat.core.mail import site_domain
 from samizdat.core.paths import absolute, public_path, roots_for
 from samizdat.publishing.models import articles as live_articles
 
@@ -41,16 +41,6 @@ class RenderedEdition:
     subject: str
     html: str
     text: str
-
-
-def site_domain() -> str:
-    """The newsroom's domain for Message-IDs and List-Ids (a made-up one for IP addresses)."""
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return host if "." in host else "localhost.localdomain"
-    return "localhost.localdomain"
 
 
 def unsubscribe_token(subscriber_id: int) -> str:

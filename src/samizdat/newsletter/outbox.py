@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from email import message_from_binary_file, policy
+from collections.abc import Iterable
+from email import message_from_binary_file, message_from_bytes, policy
 from email.message import EmailMessage as ParsedMessage
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,46 @@ def read(name: str) -> ParsedMessage | None:
     with path.open("rb") as handle:
         message = message_from_binary_file(handle, policy=policy.default)
     return message
+
+
+def holding(addresses: Iterable[str]) -> list[str]:
+    """The names of the messages that hold any of ``addresses`` (compared without regard to
+    case) in a header or a text part: letters to them, and mail that quotes them."""
+    directory = outbox_dir()
+    wanted = {address.strip().lower() for address in addresses if address.strip()}
+    if not wanted or not directory.is_dir():
+        return []
+    return sorted(
+        path.name
+        for path in directory.iterdir()
+        if NAME.match(path.name) and path.is_file() and _mentions(path, wanted)
+    )
+
+
+def _mentions(path: Path, wanted: set[str]) -> bool:
+    raw = path.read_bytes()
+    lowered = raw.lower()
+    if any(address.encode() in lowered for address in wanted):
+        return True
+    # Encoded headers and base64 or quoted-printable bodies: read them as a mail client does.
+    message = message_from_bytes(raw, policy=policy.default)
+    texts = [str(value) for _name, value in message.items()]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            try:
+                texts.append(part.get_content())
+            except (LookupError, ValueError):
+                continue
+    return any(address in text.lower() for text in texts for address in wanted)
+
+
+def delete(names: Iterable[str]) -> int:
+    """Delete these messages from the outbox; returns how many were there."""
+    deleted = 0
+    for name in names:
+        if NAME.match(name):
+            path = outbox_dir() / name
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted

@@ -53,6 +53,7 @@ def _ensure_pages(sender: Any, using: str = "default", **kwargs: Any) -> None:
 
 @receiver(tracking, dispatch_uid="samizdat-newsletter-tracking")
 def _tracking_event(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:
+    from samizdat.core.addresses import email_or_empty
     from samizdat.newsletter import actions
     from samizdat.newsletter.models import Subscriber
 
@@ -70,8 +71,9 @@ def _tracking_event(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> No
             # to stop writing to the address for good.
             permanent=raw.get("Type") != "SoftBounce",
         )
-    elif event.event_type == "unsubscribed" and event.recipient:
-        subscriber = Subscriber.objects.filter(email__iexact=event.recipient).first()
+    elif event.event_type == "unsubscribed" and email_or_empty(event.recipient or ""):
+        address = email_or_empty(event.recipient)
+        subscriber = Subscriber.objects.filter(email=address).first()
         if subscriber is not None:
             actions.unsubscribe(subscriber_id=subscriber.pk)
     else:

@@ -21,10 +21,20 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import LogActionRegistry, LogFormatter
+from wagtail.permissions import policy_registry
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from samizdat.core.hooks import DEMO_CONTENT, PERIODIC_JOBS, SEEDERS, URLS, Seeder, region
+from samizdat.core.hooks import (
+    DEMO_CONTENT,
+    ERASERS,
+    PERIODIC_JOBS,
+    SEEDERS,
+    URLS,
+    Eraser,
+    Seeder,
+    region,
+)
 from samizdat.core.regions import render_block
 from samizdat.newsletter import actions, admin_views, views
 from samizdat.newsletter import urls as newsletter_urls
@@ -198,6 +208,33 @@ def newsletter_schedule(now: datetime.datetime) -> None:
     actions.run_schedule(now=now)
 
 
+@hooks.register(PERIODIC_JOBS)
+def forget_unconfirmed(now: datetime.datetime) -> None:
+    """Delete subscribers whose confirmation link ran out unused (and their consents)."""
+    actions.forget_unconfirmed(now=now)
+
+
+def may_erase_subscribers(user: Any) -> bool:
+    return bool(policy_registry.get_by_type(Subscriber).user_has_permission(user, "delete"))
+
+
+@hooks.register(ERASERS, order=10)
+def newsletter_eraser() -> Eraser:
+    """What "Erase a person" finds and erases in the newsletter."""
+    return Eraser(
+        label=_("Newsletter"),
+        kinds={
+            "subscribers": _("subscription"),
+            "consents": _("consent records"),
+            "deliveries": _("records of letters sent"),
+            "outbox": _("copies of mail in the local outbox"),
+        },
+        count=lambda email: actions.count_person(email=email),
+        erase=lambda email: actions.erase_person(email=email),
+        permitted=may_erase_subscribers,
+    )
+
+
 @hooks.register(DEMO_CONTENT, order=10)
 def demo_editions() -> dict[str, int]:
     from samizdat.newsletter.demo import seed_demo_editions
@@ -284,6 +321,33 @@ def register_newsletter_log_actions(registry: LogActionRegistry) -> None:
         _("Unschedule the newsletter"),
         _("Unscheduled: a draft again"),
     )
+
+    @registry.register_action(actions.LOG_EXPORT)
+    class Exported(LogFormatter):
+        label = _("Export subscribers")
+
+        def format_message(self, log_entry: Any) -> str:
+            count = int(log_entry.data.get("rows", 0))
+            return ngettext(
+                "%(count)s subscriber exported (%(format)s)",
+                "%(count)s subscribers exported (%(format)s)",
+                count,
+            ) % {"count": count, "format": str(log_entry.data.get("format", "")).upper()}
+
+    @registry.register_action(actions.LOG_ERASE)
+    class Erased(LogFormatter):
+        label = _("Erase a subscriber")
+
+        def format_message(self, log_entry: Any) -> str:
+            data = log_entry.data
+            return gettext(
+                "A subscriber was erased (consent records: %(consents)s, records of letters: "
+                "%(deliveries)s, copies of mail: %(outbox)s)"
+            ) % {
+                "consents": int(data.get("consents", 0)),
+                "deliveries": int(data.get("deliveries", 0)),
+                "outbox": int(data.get("outbox", 0)),
+            }
 
     @registry.register_action(actions.LOG_FILL)
     class Filled(LogFormatter):

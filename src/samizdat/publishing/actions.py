@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -14,9 +16,16 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
+from PIL import Image as PILImage
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
 from wagtail.models import Locale, Page, Site
+from wagtail.utils.file import hash_filelike
 
+from samizdat.core.files import write_atomic
+from samizdat.core.signals import announce_change
+from samizdat.publishing.metadata import CleanedUpload, clean_document, clean_image
 from samizdat.publishing.models import (
     ArticlePage,
     AuthorIndexPage,
@@ -31,13 +40,82 @@ logger = logging.getLogger(__name__)
 HOME_TITLE = gettext_lazy("Front page")
 AUTHOR_INDEX_TITLE = gettext_lazy("Authors")
 POLICY_TITLE = gettext_lazy("Privacy policy")
-DEFAULT_POLICY = gettext_lazy(
-    "<h2>What we keep</h2><p>Reading our pages sets no cookies and loads nothing from other "
-    "companies. If you subscribe to the newsletter we keep your email address, the language "
-    "you chose and a record of your consent (this policy's version, the time and the form "
-    "you used). We never store your IP address.</p><h2>Your choices</h2><p>Every letter has "
-    "a one-click unsubscribe link. Write to us to have your address erased completely.</p>"
+# What the newsroom keeps, for how long and why, in plain words (docs/PRIVACY.md says the same
+# for operators). Sections with a number of days take it from the settings in force when the
+# page is made; editors change the text, and its version, from then on.
+POLICY_READING = gettext_lazy(
+    "<h2>Reading</h2><p>Reading our pages sets no cookies and loads nothing from other "
+    "companies, and our server keeps no record of your IP address. “Remind me later” on our "
+    "appeal stores a cookie in your browser that holds only the date until which the appeal "
+    "stays hidden.</p>"
 )
+POLICY_NEWSLETTER = ngettext_lazy(
+    "<h2>Newsletter</h2><p>If you subscribe we keep your email address, the language you "
+    "chose and a record of your consent: this policy's version, the wording you saw, the "
+    "time and the form you used. Until you confirm with the link we mail you, you are not on "
+    "the list; if you never confirm, your address and that record are deleted after "
+    "%(days)s day.</p>",
+    "<h2>Newsletter</h2><p>If you subscribe we keep your email address, the language you "
+    "chose and a record of your consent: this policy's version, the wording you saw, the "
+    "time and the form you used. Until you confirm with the link we mail you, you are not on "
+    "the list; if you never confirm, your address and that record are deleted after "
+    "%(days)s days.</p>",
+    "days",
+)
+POLICY_LETTERS = gettext_lazy(
+    "<p>We keep a record of each letter we send you: when it went and whether it arrived. "
+    "Letters carry no tracking pixels and no rewritten links, so we cannot tell whether you "
+    "opened one or what you clicked. If a letter bounces or you mark it as spam, we keep a "
+    "one-way digest of your address (not the address itself) so that we never write to it "
+    "again.</p>"
+)
+POLICY_DONATIONS = ngettext_lazy(
+    "<h2>Donations</h2><p>You pay on the payment provider's own page; your card details "
+    "never reach us. For the receipt and for a monthly or annual gift we keep your email "
+    "address, your name unless you give anonymously, the language of the receipt, the "
+    "amount, the currency, the dates and the provider's reference. If you announce a bank "
+    "transfer that does not arrive within %(days)s day, we delete it.</p>",
+    "<h2>Donations</h2><p>You pay on the payment provider's own page; your card details "
+    "never reach us. For the receipt and for a monthly or annual gift we keep your email "
+    "address, your name unless you give anonymously, the language of the receipt, the "
+    "amount, the currency, the dates and the provider's reference. If you announce a bank "
+    "transfer that does not arrive within %(days)s days, we delete it.</p>",
+    "days",
+)
+POLICY_PROVIDERS = ngettext_lazy(
+    "<p>The messages payment providers send us about a payment are kept for %(days)s day to "
+    "sort out problems, without your name, address or card details. The records of gifts "
+    "are part of our accounts and stay there, but on request we remove your name and "
+    "address from them.</p>",
+    "<p>The messages payment providers send us about a payment are kept for %(days)s days "
+    "to sort out problems, without your name, address or card details. The records of gifts "
+    "are part of our accounts and stay there, but on request we remove your name and "
+    "address from them.</p>",
+    "days",
+)
+POLICY_CHOICES = gettext_lazy(
+    "<h2>Your choices</h2><p>Every letter has a one-click unsubscribe link. Write to us to "
+    "have your data erased: we delete your subscription and consent records (keeping only an "
+    "anonymous count of consents), remove your name and address from your gifts (the amounts "
+    "stay in our accounts) and delete the copies of mail to you that we keep. A monthly or "
+    "annual gift has to be cancelled first, through “Manage my donation” on our donate page. "
+    "Backups made before the erasure keep your data until they are deleted in turn.</p>"
+)
+
+
+def default_policy(language: str) -> str:
+    """The first privacy policy of a language, with the retention periods now in force."""
+    with translation.override(language):
+        return "".join(
+            [
+                str(POLICY_READING),
+                POLICY_NEWSLETTER % {"days": settings.NEWSLETTER_CONFIRM_DAYS},
+                str(POLICY_LETTERS),
+                POLICY_DONATIONS % {"days": settings.DONATIONS_PLEDGE_DAYS},
+                POLICY_PROVIDERS % {"days": settings.DONATIONS_EVENT_PAYLOAD_DAYS},
+                str(POLICY_CHOICES),
+            ]
+        )
 
 
 def in_language(text: Any, language: str) -> str:
@@ -130,7 +208,7 @@ def ensure_site_tree() -> HomePage | None:
                 title=in_language(POLICY_TITLE, default.language_code),
                 slug="privacy",
                 locale=default,
-                body=in_language(DEFAULT_POLICY, default.language_code),
+                body=default_policy(default.language_code),
             )
         )
     for code, locale in locales.items():
@@ -142,7 +220,7 @@ def ensure_site_tree() -> HomePage | None:
                 translated = page.copy_for_translation(locale, copy_parents=False, alias=False)
                 translated.title = in_language(title, code)
                 if isinstance(translated, PrivacyPolicyPage):
-                    translated.body = in_language(DEFAULT_POLICY, code)
+                    translated.body = default_policy(code)
                 translated.save_revision().publish()
     return home
 
@@ -181,3 +259,73 @@ def publish_scheduled_pages() -> bool:
         return False
     call_command("publish_scheduled", verbosity=0)
     return True
+
+
+def remove_upload_metadata(*, instance: Any, clean: Callable[[bytes], bytes]) -> None:
+    """Before an image or document is first stored (or gets a new file): its file without
+    identifying metadata, with its size and hash. Uploads through the admin's forms are
+    already clean (``CleanedUpload``); this catches every other way in (the demo,
+    scripts). Raises ``MetadataError`` for a file that cannot be cleaned."""
+    pending = instance.file
+    if not pending or pending._committed:
+        return
+    upload = pending.file
+    if getattr(upload, "metadata_removed", False):
+        return
+    upload.seek(0)
+    data = upload.read()
+    cleaned = clean(data)
+    if cleaned != data:
+        instance.file = CleanedUpload(os.path.basename(pending.name), cleaned)
+    instance.file_size = len(cleaned)
+    instance.file_hash = hash_filelike(io.BytesIO(cleaned))
+
+
+def clean_stored_image(*, image_id: int) -> bool:
+    """Remove the metadata of an image stored before uploads were cleaned: its file is
+    rewritten in place, its size, hash and dimensions (an orientation turned upright) updated
+    and its renditions deleted, to be made again from the clean file; the public site is
+    announced as changed. Whether the file changed; ``MetadataError`` when it cannot be."""
+    Image = get_image_model()
+    with transaction.atomic():
+        image = Image.objects.select_for_update().get(pk=image_id)
+        changed = _clean_stored_file(image, clean_image)
+        if changed:
+            with PILImage.open(image.file.path) as picture:
+                image.width, image.height = picture.size
+            if image.focal_point_x is not None and (
+                image.focal_point_x >= image.width or image.focal_point_y >= image.height
+            ):
+                image.set_focal_point(None)
+            image.save()
+            image.renditions.all().delete()
+            announce_change(Image)
+    return changed
+
+
+def clean_stored_document(*, document_id: int) -> bool:
+    """Remove the metadata of a document stored before uploads were cleaned, in place (its
+    address stays); whether the file changed. ``MetadataError`` when it cannot be cleaned."""
+    Document = get_document_model()
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document_id)
+        changed = _clean_stored_file(
+            document, lambda data: clean_document(data, document.file.name)
+        )
+    return changed
+
+
+def _clean_stored_file(instance: Any, clean: Callable[[bytes], bytes]) -> bool:
+    """Rewrite ``instance``'s file without metadata; its size and hash saved when they
+    differ (also for a clean file whose row was stale). Whether the file changed."""
+    with instance.file.open("rb") as stored:
+        data = stored.read()
+    cleaned = clean(data)
+    if cleaned != data:
+        # The same name: links to a document keep working, and no copy with metadata stays.
+        write_atomic(Path(instance.file.path), cleaned)
+    digest = hash_filelike(io.BytesIO(cleaned))
+    if (instance.file_size, instance.file_hash) != (len(cleaned), digest):
+        instance.file_size, instance.file_hash = len(cleaned), digest
+        instance.save(update_fields=["file_size", "file_hash"])
+    return cleaned != data

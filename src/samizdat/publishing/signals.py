@@ -1,13 +1,15 @@
-"""React to editors' changes: cached navigation, view-restriction flags, translated bylines,
-the site tree after migrate, and the public paths a change touches."""
+"""React to editors' changes: uploads stored without their metadata, cached navigation,
+view-restriction flags, translated bylines, the site tree after migrate, and the public paths a
+change touches."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 from django.dispatch import receiver
+from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import (
@@ -19,7 +21,12 @@ from wagtail.signals import (
 )
 
 from samizdat.core.signals import announce_change
-from samizdat.publishing.actions import ensure_site_tree, use_translated_authors
+from samizdat.publishing.actions import (
+    ensure_site_tree,
+    remove_upload_metadata,
+    use_translated_authors,
+)
+from samizdat.publishing.metadata import clean_document, clean_image
 from samizdat.publishing.models import (
     ArticlePage,
     NewsroomPage,
@@ -59,6 +66,19 @@ def _withdrawn(sender: Any, **kwargs: Any) -> None:
 def _deleted(sender: Any, instance: Page, **kwargs: Any) -> None:
     if instance.live:
         announce_change(sender)
+
+
+@receiver(pre_save, sender=get_image_model(), dispatch_uid="samizdat-image-metadata")
+def _image_stored(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        remove_upload_metadata(instance=instance, clean=clean_image)
+
+
+@receiver(pre_save, sender=get_document_model(), dispatch_uid="samizdat-document-metadata")
+def _document_stored(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        name = instance.file.name or ""
+        remove_upload_metadata(instance=instance, clean=lambda data: clean_document(data, name))
 
 
 @receiver(post_delete, sender=get_image_model(), dispatch_uid="samizdat-public-image-deleted")

@@ -1,21 +1,16 @@
 /* samizdat: "Remind me later" for the donation appeal, on the live site and on static copies.
-   Loaded in <head> so a snoozed appeal never flashes. The cookie holds only a date. */
+   Loaded in <head> so a snoozed appeal never flashes. The cookie holds one value, the same
+   whatever the reason to hide the appeal, for the same number of days: it never tells whether
+   the reader gave. Only the reader's click sets it. */
 (function () {
   "use strict";
   var NAME = "samizdat_remind";
   var root = document.documentElement;
-  function day(date) {  // the reader's local date, yyyy-mm-dd
-    return [date.getFullYear(), date.getMonth() + 1, date.getDate()].map(function (n) {
-      return n < 10 ? "0" + n : String(n);
-    }).join("-");
-  }
-  function today() { return day(new Date()); }
-  var match = document.cookie.match(/(?:^|;\s*)samizdat_remind=(\d{4}-\d{2}-\d{2})/);
-  if (match && match[1] > today()) root.className += " appeal-snoozed";
+  var VALUE = "1";  // as donations/views.py sets it
+  if (/(?:^|;\s*)samizdat_remind=1(?:;|$)/.test(document.cookie)) root.className += " appeal-snoozed";
 
   function snooze(days) {
-    var until = day(new Date(Date.now() + days * 864e5));
-    document.cookie = NAME + "=" + until + "; max-age=" + days * 86400 + "; path=/; samesite=lax" +
+    document.cookie = NAME + "=" + VALUE + "; max-age=" + days * 86400 + "; path=/; samesite=lax" +
       (location.protocol === "https:" ? "; secure" : "");
     root.className += " appeal-snoozed";
   }
@@ -36,6 +31,8 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         snooze(parseInt(form.getAttribute("data-days"), 10) || 14);
+        var done = form.getAttribute("data-done");  // the thank-you page says it is done
+        if (done) form.textContent = done;
       });
     });
     document.querySelectorAll("form.donate-form").forEach(function (form) {

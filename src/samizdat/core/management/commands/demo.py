@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,45 @@ DEMO_USERS = [
     ("editor", "Editors", False),
     ("reporter", "Reporters", False),
 ]
+
+
+# Left in the data folder by `samizdat demo`: `serve` and `worker` refuse it with debug off,
+# since its accounts have the password above and a superuser may add a command mirror target.
+DEMO_MARKER = "made-by-samizdat-demo"
+
+
+def demo_marker() -> Path:
+    return Path(settings.DATA_DIR) / DEMO_MARKER
+
+
+def mark_demo_data() -> None:
+    """Note in the data folder that the demo made it (before it makes anything)."""
+    demo_marker().write_text(
+        "This data folder was made by `samizdat demo`: its staff accounts have a published\n"
+        "password. `samizdat serve` and `samizdat worker` refuse it unless SAMIZDAT_DEBUG=1.\n"
+        "Start production from an empty SAMIZDAT_DATA_DIR and a new database instead.\n"
+    )
+
+
+def demo_data_refusal(what: str) -> str | None:
+    """Why ``what`` must not run here: debug is off and the demo made the data folder."""
+    if settings.DEBUG or not demo_marker().exists():
+        return None
+    return (
+        f"{settings.DATA_DIR} was made by `samizdat demo`: its accounts (admin, editor, "
+        f"reporter) have a password published with samizdat, and anyone who signs in as admin "
+        f"can make the server run commands. {what} does not run on it with debug off. Start "
+        f"fresh: point SAMIZDAT_DATA_DIR at an empty folder (and SAMIZDAT_DATABASE_URL, if you "
+        f"use one, at a new database), then run `samizdat migrate` and `samizdat "
+        f"createsuperuser`. To keep exploring the demo, run `samizdat demo`."
+    )
+
+
+def refuse_demo_data(command: str) -> None:
+    """Stop the command ``samizdat <command>`` with debug off on a data folder the demo made."""
+    refusal = demo_data_refusal(f"`samizdat {command}`")
+    if refusal:
+        raise CommandError(refusal)
 
 
 def ensure_demo_users() -> list[tuple[str, str]]:
@@ -75,6 +115,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "The demo runs only with SAMIZDAT_DEBUG=1; it prints known passwords."
             )
+        mark_demo_data()
         # Seeding creates ~100 pages; Wagtail's log line for each would bury the logins below.
         logging.getLogger("wagtail").setLevel(logging.WARNING)
         call_command("migrate", interactive=False, verbosity=0)

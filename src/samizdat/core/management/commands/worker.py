@@ -14,6 +14,7 @@ from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorker
 
 from samizdat.core import hooks
+from samizdat.core.management.commands.demo import refuse_demo_data
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="Run queued tasks, then exit.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_demo_data("worker")
         stop = threading.Event()
         scheduler = threading.Thread(
             target=run_due_jobs, args=(stop, options["schedule_interval"]), daemon=True

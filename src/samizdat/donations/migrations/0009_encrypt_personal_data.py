@@ -18,7 +18,7 @@ def encrypt(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0007_receipt_attempts'),
+        ('donations', '0008_one_snooze'),
     ]
 
     operations = [
