@@ -201,7 +201,10 @@ class Delivery(models.Model):
 
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
-    email = EncryptedCharField(max_length=254)  # a copy of the subscriber's, as sent
+    # A copy of the subscriber's address as sent, and of its digest (erasure finds letters
+    # to an address whose subscriber is gone).
+    email = EncryptedCharField(max_length=254, hash_field="email_hash")
+    email_hash = LookupHashField(source="email", db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     claim = models.CharField(max_length=32, blank=True, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)

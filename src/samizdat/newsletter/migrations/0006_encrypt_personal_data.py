@@ -44,10 +44,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name='delivery',
+            name='email_hash',
+            field=samizdat.core.fields.LookupHashField(db_index=True, source='email'),
+        ),
         migrations.AlterField(
             model_name='delivery',
             name='email',
-            field=samizdat.core.fields.EncryptedCharField(max_length=254),
+            field=samizdat.core.fields.EncryptedCharField(hash_field='email_hash', max_length=254),
         ),
         migrations.AlterField(
             model_name='subscriber',
