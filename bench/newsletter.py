@@ -48,7 +48,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.newsletter_patches import PATCHES
-from bench.pages import BIN, RESULTS, ROOT, clean_env, log
+from bench.pages import BIN, DATA_KEYS, RESULTS, ROOT, clean_env, log
 
 HOST = "127.0.0.1"
 SECRET_KEY = secrets.token_urlsafe(60)  # one per benchmark run: production settings need one
@@ -387,6 +387,7 @@ def site_env(
     else:
         env |= {
             "SAMIZDAT_SECRET_KEY": SECRET_KEY,
+            **DATA_KEYS,
             "SAMIZDAT_ALLOWED_HOSTS": HOST,
             "SAMIZDAT_SSL_REDIRECT": "0",
         }

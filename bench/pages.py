@@ -32,6 +32,14 @@ def clean_env() -> dict[str, str]:
     }
 
 
+# Production settings encrypt personal data: fixed keys, since the synthetic data they protect
+# is kept between runs (32 bytes each, URL-safe base64).
+DATA_KEYS = {
+    "SAMIZDAT_DATA_KEY": "YmVuY2gtZGF0YS1rZXktYmVuY2gtZGF0YS1rZXktMDE=",
+    "SAMIZDAT_LOOKUP_KEY": "YmVuY2gtbG9va3VwLWtleS1iZW5jaC1sb29rdXAta2U=",
+}
+
+
 def site_env(data_dir: Path) -> dict[str, str]:
     """Production settings (no SAMIZDAT_DEBUG) on SQLite in ``data_dir``, served on 127.0.0.1."""
     return {
@@ -39,6 +47,7 @@ def site_env(data_dir: Path) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "samizdat.settings",
         "SAMIZDAT_DATA_DIR": str(data_dir),
         "SAMIZDAT_SECRET_KEY": secrets.token_urlsafe(60),
+        **DATA_KEYS,
         "SAMIZDAT_ALLOWED_HOSTS": "127.0.0.1",
         "SAMIZDAT_SSL_REDIRECT": "0",
         "SAMIZDAT_LOG_LEVEL": "WARNING",

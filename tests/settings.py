@@ -11,6 +11,9 @@ os.environ.setdefault("SAMIZDAT_DATA_DIR", tempfile.mkdtemp(prefix="samizdat-tes
 os.environ.setdefault("SAMIZDAT_SSL_REDIRECT", "0")
 os.environ.setdefault("SAMIZDAT_SITE_URL", "http://testserver")
 os.environ.setdefault("SAMIZDAT_LOG_LEVEL", "WARNING")
+# Personal data is encrypted in tests as in production (fixed keys: 32 bytes, base64).
+os.environ.setdefault("SAMIZDAT_DATA_KEY", "dGVzdC1kYXRhLWtleS10ZXN0LWRhdGEta2V5LTMyYj0=")
+os.environ.setdefault("SAMIZDAT_LOOKUP_KEY", "dGVzdC1sb29rdXAta2V5LXRlc3QtbG9va3VwLWtleTE=")
 
 import dj_database_url
 

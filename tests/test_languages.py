@@ -47,6 +47,8 @@ def site(
         SAMIZDAT_LANGUAGES="en,ru,uk",
         SAMIZDAT_DATA_DIR=str(data_dir),
         SAMIZDAT_SECRET_KEY="three-languages-" + "k" * 50,
+        SAMIZDAT_DATA_KEY=os.environ["SAMIZDAT_DATA_KEY"],
+        SAMIZDAT_LOOKUP_KEY=os.environ["SAMIZDAT_LOOKUP_KEY"],
         SAMIZDAT_SITE_URL="http://testserver",
         SAMIZDAT_SSL_REDIRECT="0",
         SAMIZDAT_BUNDLE_AUTO_BUILD="0",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import sys
@@ -44,6 +45,47 @@ if not SECRET_KEY:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
     SECRET_KEY = key_file.read_text().strip()
+
+
+def generated_key(name: str) -> str:
+    """A key kept in the data directory of a local demo (never in production: a key beside
+    the data it protects protects nothing)."""
+    key_file = DATA_DIR / name
+    if not key_file.exists():
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    return key_file.read_text().strip()
+
+
+# Encryption at rest of readers' and donors' addresses and names (core/crypto.py): the key
+# that encrypts, older keys still read until `samizdat keys rotate` has rewritten everything,
+# and the key of the digests that look-ups compare. Each is 32 bytes in URL-safe base64
+# (`samizdat keys generate`).
+DATA_KEY = env("DATA_KEY")
+DATA_KEYS_OLD = env_list("DATA_KEYS_OLD")
+LOOKUP_KEY = env("LOOKUP_KEY")
+DATA_KEYS_GENERATED = not (DATA_KEY and LOOKUP_KEY)
+if DATA_KEYS_GENERATED:
+    if not DEBUG:
+        sys.exit(
+            "samizdat: set SAMIZDAT_DATA_KEY and SAMIZDAT_LOOKUP_KEY (`samizdat keys generate` "
+            "prints a key; keep them apart from the backups), or SAMIZDAT_DEBUG=1 for a local demo."
+        )
+    DATA_KEY = DATA_KEY or generated_key("data_key")
+    LOOKUP_KEY = LOOKUP_KEY or generated_key("lookup_key")
+for _name, _key in [("DATA_KEY", DATA_KEY), ("LOOKUP_KEY", LOOKUP_KEY)] + [
+    ("DATA_KEYS_OLD", old) for old in DATA_KEYS_OLD
+]:
+    try:
+        _valid = len(base64.urlsafe_b64decode(_key.encode())) == 32
+    except ValueError:
+        _valid = False
+    if not _valid:
+        sys.exit(
+            f"samizdat: SAMIZDAT_{_name} is not a key: it must be 32 random bytes in URL-safe "
+            "base64 (`samizdat keys generate` prints one)."
+        )
 
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env("SITE_NAME", "The Lantern")

@@ -118,7 +118,7 @@ def test_sign_up_confirm_read_and_unsubscribe_without_javascript(
     mail.outbox.clear()
     second = send(newsletter, "The next week")
     assert [m.to for m in mail.outbox] == [[other.email]]
-    assert not Delivery.objects.filter(edition=second, email=READER).exists()
+    assert not Delivery.objects.filter(edition=second, subscriber__email=READER).exists()
     assert {origin(request.url) for request in requests} == {base}
 
 

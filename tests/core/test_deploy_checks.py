@@ -34,6 +34,8 @@ def installation(
         "HOME": str(tmp_path),
         "SAMIZDAT_DATA_DIR": str(tmp_path),
         "SAMIZDAT_SECRET_KEY": secrets.token_urlsafe(50),
+        "SAMIZDAT_DATA_KEY": os.environ["SAMIZDAT_DATA_KEY"],
+        "SAMIZDAT_LOOKUP_KEY": os.environ["SAMIZDAT_LOOKUP_KEY"],
         "SAMIZDAT_ALLOWED_HOSTS": "news.example.org",
         "SAMIZDAT_SITE_URL": "https://news.example.org",
         "SAMIZDAT_EMAIL_URL": "submission://newsroom:secret@smtp.example.org",

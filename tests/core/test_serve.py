@@ -75,6 +75,8 @@ def server(
         DJANGO_SETTINGS_MODULE="samizdat.settings",
         SAMIZDAT_DATA_DIR=str(data_dir),
         SAMIZDAT_SECRET_KEY="serve-" + "k" * 50,
+        SAMIZDAT_DATA_KEY=os.environ["SAMIZDAT_DATA_KEY"],
+        SAMIZDAT_LOOKUP_KEY=os.environ["SAMIZDAT_LOOKUP_KEY"],
         SAMIZDAT_SITE_URL="http://testserver",
         SAMIZDAT_SSL_REDIRECT="0",
         SAMIZDAT_BUNDLE_AUTO_BUILD="0",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -13,6 +14,8 @@ SAMIZDAT = str(Path(sys.executable).with_name("samizdat"))
 
 def run(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SAMIZDAT_DATA_DIR": str(tmp_path)}
+    # The data keys of the tests, which production settings need ("" in ``env``: unset).
+    clean |= {name: os.environ[name] for name in ("SAMIZDAT_DATA_KEY", "SAMIZDAT_LOOKUP_KEY")}
     return subprocess.run(
         args,
         env=clean | env,
@@ -30,6 +33,8 @@ def production_env() -> dict[str, str]:
         "SAMIZDAT_ALLOWED_HOSTS": "news.example.org",
         "SAMIZDAT_SITE_URL": "https://news.example.org",
         "SAMIZDAT_EMAIL_URL": "submission://newsroom:secret@smtp.example.org",
+        "SAMIZDAT_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SAMIZDAT_LOOKUP_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
 
 

@@ -95,11 +95,17 @@ def test_subscriber_list_searches_by_address_and_filters_by_status_and_language(
     table = html[html.index('<table class="listing">') :]
     thead = table[: table.index("</thead>")]
     headings = [text.strip() for text in re.findall(r"<a [^>]*>([^<]+)</a>", thead)]
-    assert headings == ["Email", "Language", "Status", "Signed up", "Confirmed"]
+    # Addresses are encrypted: the list is not sorted by them, only searched by a whole one.
+    assert headings == ["Language", "Status", "Signed up", "Confirmed"]
+    assert "Email" in thead
     assert emails_in(response) == {"anna@example.org", "boris@example.org", "carla@example.net"}
     assert "Import CSV" in html and "Download CSV" in html
 
-    assert emails_in(admin_client.get(SUBSCRIBERS, {"q": "example.net"})) == {"carla@example.net"}
+    assert emails_in(admin_client.get(SUBSCRIBERS, {"q": "CARLA@EXAMPLE.NET"})) == {
+        "carla@example.net"
+    }
+    assert emails_in(admin_client.get(SUBSCRIBERS, {"q": "example.net"})) == set()
+    assert admin_client.get(SUBSCRIBERS, {"ordering": "email"}).status_code == 200
     assert emails_in(admin_client.get(SUBSCRIBERS, {"status": "active"})) == {"anna@example.org"}
     assert emails_in(admin_client.get(SUBSCRIBERS, {"language": "ru"})) == {"boris@example.org"}
 

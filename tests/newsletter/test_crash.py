@@ -24,8 +24,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from pytest_django import DjangoDbBlocker
 
+from samizdat.core import crypto
 from samizdat.newsletter.sending import IN_DOUBT
 from tests.databases import copy_sqlite, create_postgres, drop_postgres
 from tests.newsletter.smtp import SmtpServer
@@ -95,6 +97,9 @@ class Installation:
             PYTHONPATH=str(REPO),
             SAMIZDAT_DEBUG="1",
             SAMIZDAT_SECRET_KEY=SECRET_KEY,
+            # The keys of this test process, which reads the addresses the commands write.
+            SAMIZDAT_DATA_KEY=settings.DATA_KEY,
+            SAMIZDAT_LOOKUP_KEY=settings.LOOKUP_KEY,
             SAMIZDAT_DATA_DIR=str(self.database.data_dir),
             SAMIZDAT_LOG_LEVEL="ERROR",
             SAMIZDAT_TASK_BACKEND="django_tasks.backends.dummy.DummyBackend",
@@ -138,7 +143,7 @@ class Installation:
             "SELECT edition_id, email, status, error FROM newsletter_delivery"
         )
         return {
-            email: (status, error)
+            crypto.decrypt(email): (status, error)
             for edition_id, email, status, error in rows
             if edition_id == self.edition_id
         }
@@ -147,7 +152,7 @@ class Installation:
         rows = self.database.rows(
             "SELECT email FROM newsletter_subscriber WHERE language = 'en' AND status = 'active'"
         )
-        return {email for (email,) in rows}
+        return {crypto.decrypt(email) for (email,) in rows}
 
 
 class Installations:

@@ -1,5 +1,6 @@
 """Deployment checks (``samizdat check --deploy``) of what would open the site to anyone:
-accounts that still have the demo's published password, and a guessable secret key."""
+accounts that still have the demo's published password, a guessable secret key, and keys of
+the encrypted personal data kept beside it (``core/crypto.py``)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,27 @@ def demo_data(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             id="samizdat.core.E003",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def data_keys(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    if getattr(settings, "DATA_KEYS_GENERATED", False):
+        return [
+            Error(
+                "Readers' and donors' data is encrypted with keys generated into the data "
+                f"directory ({settings.DATA_DIR}): a backup of that directory carries the key "
+                "with the data.",
+                hint="Set SAMIZDAT_DATA_KEY and SAMIZDAT_LOOKUP_KEY (`samizdat keys generate`) "
+                "in the server's environment and keep them out of every backup.",
+                id="samizdat.core.E004",
+            )
+        ]
+    if settings.DATA_KEY.strip() == settings.LOOKUP_KEY.strip():
+        return [
+            Error(
+                "SAMIZDAT_DATA_KEY and SAMIZDAT_LOOKUP_KEY are the same key.",
+                hint="Generate a key for each (`samizdat keys generate`).",
+                id="samizdat.core.E005",
+            )
+        ]
+    return []

@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 from wagtail.models import Site
 
+from samizdat.core import crypto
 from samizdat.core.middleware import forget_cached_sites
 
 logger = logging.getLogger(__name__)
@@ -71,3 +73,9 @@ def _send(sender: Any, paths: Paths | Callable[[], Paths]) -> None:
 @receiver(post_delete, sender=Site, dispatch_uid="samizdat-site-deleted")
 def _site_changed(**kwargs: Any) -> None:
     forget_cached_sites()
+
+
+@receiver(setting_changed, dispatch_uid="samizdat-data-keys-changed")
+def _data_keys_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"DATA_KEY", "DATA_KEYS_OLD", "LOOKUP_KEY"}:
+        crypto.forget_keys()

@@ -10,6 +10,7 @@ cancelled.
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import secrets
 import smtplib
@@ -672,13 +673,18 @@ def _identifiers(
 
 
 def _events_naming(identifiers: set[str]) -> Any:
-    """Provider events whose kept payload mentions any of ``identifiers``."""
+    """Provider events whose kept payload mentions any of ``identifiers``. Payloads are
+    encrypted (the database cannot search them) and kept only for days: each is read here."""
     if not identifiers:
         return ProviderEvent.objects.none()
-    mentions = Q()
-    for value in sorted(identifiers):
-        mentions |= Q(payload__icontains=value)
-    return ProviderEvent.objects.filter(mentions, payload__isnull=False)
+    wanted = {value.lower() for value in identifiers}
+    kept = ProviderEvent.objects.filter(payload__isnull=False).values_list("pk", "payload")
+    mentioning = [
+        pk
+        for pk, payload in kept.iterator()
+        if any(value in json.dumps(payload, ensure_ascii=False).lower() for value in wanted)
+    ]
+    return ProviderEvent.objects.filter(pk__in=mentioning)
 
 
 def _erase(records: DonorRecords, emails: Iterable[str] = ()) -> dict[str, int]:
@@ -686,9 +692,12 @@ def _erase(records: DonorRecords, emails: Iterable[str] = ()) -> dict[str, int]:
     currencies, dates and the providers' payment ids stay: the accounts must still add up),
     their customer id at the provider, and drop the payloads of events that mention them."""
     identifiers = _identifiers(emails, records.donations, records.gifts)
-    Donation.objects.filter(pk__in=[d.pk for d in records.donations]).update(email="", name="")
+    # The address's keyed digest goes with it (an update does not recompute it).
+    Donation.objects.filter(pk__in=[d.pk for d in records.donations]).update(
+        email="", email_hash="", name=""
+    )
     RecurringGift.objects.filter(pk__in=[g.pk for g in records.gifts]).update(
-        email="", name="", provider_customer_id=""
+        email="", email_hash="", name="", provider_customer_id=""
     )
     events = _events_naming(identifiers).update(payload=None)
     # Links to manage their gifts not yet used or expired: a day's worth at most.
@@ -825,7 +834,7 @@ def use_manage_link(*, link_id: int, now: datetime.datetime | None = None) -> bo
     now = now or timezone.now()
     return bool(
         ManageLink.objects.filter(pk=link_id, used_at__isnull=True, expires_at__gt=now).update(
-            used_at=now, email=""
+            used_at=now, email="", email_hash=""
         )
     )
 

@@ -49,6 +49,7 @@ from wagtail.admin.widgets.button import Button
 from wagtail.permissions import policy_registry
 
 from samizdat.core.exports import SpreadsheetSafeExport
+from samizdat.core.fields import EncryptedSearchMixin
 from samizdat.core.hooks import ErasureRefused
 from samizdat.donations import actions, appeal, charts, money, reports
 from samizdat.donations.models import Donation, RecurringGift, language_name
@@ -527,7 +528,7 @@ DONATION_EXPORT = [
 ]  # fmt: skip
 
 
-class DonationIndexView(ExportMixin, generic.IndexView):
+class DonationIndexView(EncryptedSearchMixin, ExportMixin, generic.IndexView):
     """Gifts: filtered, searched by reference or address, exported as the filter shows them."""
 
     page_title = _("Gifts")
@@ -767,7 +768,7 @@ RECURRING_EXPORT = [
 ]  # fmt: skip
 
 
-class RecurringGiftIndexView(ExportMixin, generic.IndexView):
+class RecurringGiftIndexView(EncryptedSearchMixin, ExportMixin, generic.IndexView):
     page_title = _("Recurring gifts")
 
     def export_row(self, item: RecurringGift) -> dict[str, Any]:

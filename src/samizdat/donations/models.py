@@ -26,6 +26,12 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Orderable
 
+from samizdat.core.fields import (
+    EncryptedCharField,
+    EncryptedEmailField,
+    EncryptedJSONField,
+    LookupHashField,
+)
 from samizdat.donations import money
 from samizdat.donations.providers.base import Frequency
 
@@ -74,8 +80,10 @@ class Donation(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
-    email = models.EmailField(_("email"), max_length=254, blank=True)
-    name = models.CharField(_("name"), max_length=200, blank=True)
+    # Encrypted (core/fields.py); the address is found through its keyed digest.
+    email = EncryptedEmailField(_("email"), max_length=254, blank=True, hash_field="email_hash")
+    email_hash = LookupHashField(source="email", db_index=True)
+    name = EncryptedCharField(_("name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, default=default_language)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True, db_index=True)
@@ -126,8 +134,10 @@ class RecurringGift(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.INCOMPLETE
     )
-    email = models.EmailField(_("email"), max_length=254, blank=True, db_index=True)
-    name = models.CharField(_("name"), max_length=200, blank=True)
+    # Encrypted (core/fields.py); the address is found through its keyed digest.
+    email = EncryptedEmailField(_("email"), max_length=254, blank=True, hash_field="email_hash")
+    email_hash = LookupHashField(source="email", db_index=True)
+    name = EncryptedCharField(_("name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, default=default_language)
     started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
     next_payment_at = models.DateTimeField(_("next payment"), null=True, blank=True)
@@ -167,7 +177,7 @@ class ProviderEvent(models.Model):
     type = models.CharField(max_length=100)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     outcome = models.CharField(max_length=300, blank=True)
-    payload = models.JSONField(null=True, blank=True)
+    payload = EncryptedJSONField(null=True, blank=True)  # donors' data: encrypted
 
     class Meta:
         verbose_name = _("provider event")
@@ -443,7 +453,8 @@ class ManageLink(models.Model):
     """
 
     token_hash = models.CharField(max_length=64, null=True, unique=True, editable=False)
-    email = models.EmailField(_("email"), max_length=254, blank=True)
+    email = EncryptedEmailField(_("email"), max_length=254, blank=True, hash_field="email_hash")
+    email_hash = LookupHashField(source="email", db_index=True)
     language = models.CharField(_("language"), max_length=8, default=default_language)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))

@@ -639,9 +639,9 @@ def send_edition(*, edition_id: int, user: Any = None) -> int:
             cursor.execute(
                 f"""
                 INSERT INTO {Delivery._meta.db_table}
-                    (edition_id, subscriber_id, email, status, claim, attempts,
+                    (edition_id, subscriber_id, email, email_hash, status, claim, attempts,
                      provider_message_id, error)
-                SELECT %s, s.id, s.email, %s, '', 0, '', ''
+                SELECT %s, s.id, s.email, s.email_hash, %s, '', 0, '', ''
                 FROM {Subscriber._meta.db_table} s
                 WHERE s.language = %s AND s.status = %s
                   AND NOT EXISTS (SELECT 1 FROM {Suppression._meta.db_table} x

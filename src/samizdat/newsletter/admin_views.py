@@ -36,6 +36,7 @@ from wagtail.permissions import policy_registry
 from wagtail.snippets.views import snippets as snippet_views
 
 from samizdat.core.exports import SpreadsheetSafeExport
+from samizdat.core.fields import EncryptedSearchMixin
 from samizdat.newsletter import actions, outbox
 from samizdat.newsletter.forms import AffirmativeCheckbox
 from samizdat.newsletter.models import Delivery, Edition, Subscriber, Suppression
@@ -75,7 +76,7 @@ def _home_crumb() -> list[dict[str, Any]]:
 # Subscribers ---------------------------------------------------------------------------
 
 
-class SubscriberIndexView(SpreadsheetSafeExport, generic.IndexView):
+class SubscriberIndexView(EncryptedSearchMixin, SpreadsheetSafeExport, generic.IndexView):
     """Subscribers, searchable by address, filtered by status and language, exportable (each
     export is in the audit log: who, when, how many rows)."""
 

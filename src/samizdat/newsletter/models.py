@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
@@ -16,14 +13,17 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_pat
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Orderable, Page, PreviewableMixin
 
+from samizdat.core import crypto
+from samizdat.core.fields import EncryptedCharField, EncryptedEmailField, LookupHashField
 from samizdat.core.languages import language_choices
 from samizdat.core.paths import absolute
 from samizdat.publishing.models import NewsroomPage, feed_paths
 
 
 def email_hash(email: str) -> str:
-    """A stable digest of a normalised address: what the suppression list keeps instead of it."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    """The keyed digest of a normalised address (``core/crypto.py``): what look-ups compare
+    and what the suppression list keeps instead of the address."""
+    return crypto.digest(email)
 
 
 class Subscriber(models.Model):
@@ -34,8 +34,9 @@ class Subscriber(models.Model):
         BOUNCED = "bounced", _("bounced")
         COMPLAINED = "complained", _("marked as spam")
 
-    email = models.EmailField(_("email"), max_length=254, unique=True)
-    email_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Encrypted; found, and unique, by its keyed digest (core/fields.py).
+    email = EncryptedEmailField(_("email"), max_length=254, hash_field="email_hash")
+    email_hash = LookupHashField(source="email", unique=True)
     language = models.CharField(_("language"), max_length=8, choices=language_choices)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
@@ -56,10 +57,6 @@ class Subscriber(models.Model):
 
     def __str__(self) -> str:
         return self.email
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.email_hash = email_hash(self.email)
-        super().save(*args, **kwargs)
 
 
 class Consent(models.Model):
@@ -102,7 +99,8 @@ class ErasedConsentCount(models.Model):
 
 
 class Suppression(models.Model):
-    """An address no mail may go to again (hard bounce, complaint), kept as a SHA-256 digest."""
+    """An address no mail may go to again (hard bounce, complaint), kept only as its keyed
+    digest (``email_hash``), which is what ``Subscriber.email_hash`` holds."""
 
     class Reason(models.TextChoices):
         BOUNCED = "bounced", _("bounced")
@@ -207,7 +205,10 @@ class Delivery(models.Model):
 
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
-    email = models.CharField(max_length=254)
+    # A copy of the subscriber's address as sent, and of its digest (erasure finds letters
+    # to an address whose subscriber is gone).
+    email = EncryptedCharField(max_length=254, hash_field="email_hash")
+    email_hash = LookupHashField(source="email", db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     claim = models.CharField(max_length=32, blank=True, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
