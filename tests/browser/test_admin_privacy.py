@@ -16,7 +16,7 @@ from samizdat.newsletter import actions
 from samizdat.newsletter.models import Edition, EditionItem
 from samizdat.publishing.actions import ensure_site_tree
 from tests import factories
-from tests.browser.conftest import origin, record_requests
+from tests.browser.conftest import log_in_to_admin, origin, record_requests
 
 pytestmark = pytest.mark.browser
 
@@ -103,9 +103,7 @@ def test_admin_screens_ask_no_other_site_and_keep_to_their_policy(
         assert response is not None
         policy = response.headers["content-security-policy"]
         assert "script-src 'self';" in policy and "unsafe" not in policy
-        page.get_by_label("Username").fill("chief")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        log_in_to_admin(page, base, "chief", PASSWORD)  # and the second-factor page
         expect(page).to_have_url(f"{base}/admin/")
         expect(page.locator("#recent-sign-ins-section")).to_contain_text("Signed in")
 

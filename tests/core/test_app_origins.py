@@ -13,7 +13,7 @@ from django.test import Client
 from samizdat.mirrors.models import Mirror
 from samizdat.newsletter.actions import ensure_newsletter_pages
 from samizdat.newsletter.models import Subscriber
-from tests.core.test_settings import settings_value
+from tests.core.test_settings import production_env, settings_value
 
 ARTICLE = "/en/news/court-opens-trial/"
 ALT = "https://lantern-news.example.net"
@@ -24,7 +24,7 @@ def test_app_origins_are_the_site_then_the_other_addresses_then_the_onion(
     tmp_path: Path,
 ) -> None:
     env = {
-        "SAMIZDAT_SECRET_KEY": "x" * 50,
+        **production_env(),
         "SAMIZDAT_SITE_URL": "https://news.example.org/",
         "SAMIZDAT_APP_ORIGINS": f"{ALT}/some/path, HTTPS://News.Example.org ,,not a url",
         "SAMIZDAT_ONION_URL": ONION + "/",

@@ -13,7 +13,7 @@ from django.core import signing
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from samizdat.donations.mail import manage_token
+from samizdat.donations.actions import open_manage_link
 from samizdat.donations.models import Donation, RecurringGift
 from samizdat.donations.providers.bank.provider import SALT as BANK_SALT
 from samizdat.donations.providers.base import CheckoutRequest
@@ -186,7 +186,7 @@ def test_any_manage_link_is_answered_and_only_the_donors_own_gift_opens(
     call = getattr(reader, method.lower())
     with one_example():
         mine = _gift()
-        token = mangle(manage_token(DONOR), how, text)
+        token = mangle(open_manage_link(email=DONOR, language="en"), how, text)
         chosen = str(mine.pk) if gift == "GIFT" else gift
         path = token_url("donations:manage_gifts", token)
         response = send(
