@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -248,10 +249,12 @@ def _merge(into: dict[str, dict[str, int]], cases: dict[str, dict[str, int]]) ->
 
 
 _cases_stash = pytest.StashKey[dict[str, dict[str, int]]]()
+_started_stash = pytest.StashKey[float]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_cases_stash] = {}
+    config.stash[_started_stash] = time.time()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -269,7 +272,18 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     _merge(node.config.stash[_cases_stash], cases)
 
 
+def _report_screenshots(terminalreporter: Any, config: pytest.Config) -> None:
+    """Where the browser tests (tests/browser/test_screens.py) put this run's screenshots."""
+    from tests.browser.screenshots import screenshots_dir, taken_since
+
+    taken = taken_since(config.stash.get(_started_stash, time.time()))
+    if taken:
+        terminalreporter.section("screenshots")
+        terminalreporter.write_line(f"{len(taken)} screenshots of the site in {screenshots_dir()}")
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    _report_screenshots(terminalreporter, config)
     cases = config.stash.get(_cases_stash, {})
     if not cases:
         return
