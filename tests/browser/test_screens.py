@@ -27,7 +27,7 @@ from wagtail.models import Page as WagtailPage
 from samizdat.core.management.commands.demo import seed_demo_content
 from samizdat.newsletter.models import NewsletterPage
 from samizdat.publishing.models import ArticlePage, HomePage, SectionPage
-from tests.browser.conftest import origin, record_requests
+from tests.browser.conftest import file_server, origin, record_requests
 from tests.browser.screenshots import screenshots_dir
 
 # Browser tests; the mark also has the test database set up. Each test only reads (in a
@@ -395,3 +395,37 @@ def png_width(path: Path) -> int:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", path
     return int.from_bytes(header[16:20], "big")
+
+
+# A page with each fault the checks above look for: a paragraph wider than a phone, a
+# picture from another origin and a block pushed in above the content after the first paint.
+FAULTY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width"><title>Faults</title></head>
+<body style="margin:0"><main><h1>Faults</h1>
+<p class="too-wide" style="width:500px">A line set wider than a phone.</p>
+<img src="http://203.0.113.9/pixel.png" width="10" height="10" alt="">
+<p>Text that moves.</p>
+<script>
+addEventListener("load", () => requestAnimationFrame(() => setTimeout(() => {
+  const block = document.createElement("div");
+  block.style.height = "400px";
+  document.querySelector("main").prepend(block);
+}, 50)));
+</script></main></body></html>"""
+
+
+def test_the_checks_catch_the_faults_they_look_for(browser: Browser, tmp_path: Path) -> None:
+    """The checks fail where they should: they name the element that makes the page scroll
+    sideways, the request to another origin, and the layout shift."""
+    (tmp_path / "index.html").write_text(FAULTY_PAGE)
+    with file_server(tmp_path) as base, browser.new_context() as context:
+        context.add_init_script(WATCH_LAYOUT_SHIFTS)
+        context.route("http://203.0.113.9/**", lambda route: route.abort())
+        reader = open_reader(context, javascript=True)
+        reader.visit(base + "/", 375)
+        reader.page.wait_for_function("() => window.samizdatShifts.length > 0")
+        shifts: list[dict[str, Any]] = reader.page.evaluate("() => window.samizdatShifts")
+
+        assert reader.overflow() == ["the page is 500px wide", "main > p.too-wide reaches 500px"]
+        assert reader.foreign_requests(base) == ["http://203.0.113.9/pixel.png"]
+        assert sum(shift["value"] for shift in shifts) >= MAX_LAYOUT_SHIFT
