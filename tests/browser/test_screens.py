@@ -88,7 +88,8 @@ def _section(language: str) -> str:
 
 def _story(slug: str) -> Callable[[str], str]:
     def path(language: str) -> str:
-        story = ArticlePage.objects.get(slug=slug, locale__language_code="en")
+        # Any page type: a format may come with a page model of its own.
+        story = WagtailPage.objects.get(slug=slug, locale__language_code="en")
         return _translated(story, language)
 
     return path
