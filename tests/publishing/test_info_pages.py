@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from pytest_django.fixtures import Settings
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.rich_text import RichText
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
@@ -142,6 +142,14 @@ def test_a_change_of_placement_shows_on_every_page_at_once(
         about.save_revision().publish()
     html = page_html(client, "/en/news/")
     assert footer(html) == ["Who we are"] and header(html)[-1] == "Who we are"
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction = PageViewRestriction.objects.create(
+            page=about, restriction_type=PageViewRestriction.LOGIN
+        )
+    assert footer(page_html(client, "/en/news/")) == []  # private: not linked for readers
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction.delete()
+    assert footer(page_html(client, "/en/news/")) == ["Who we are"]
     with django_capture_on_commit_callbacks(execute=True):
         InfoPage.objects.get(pk=about.pk).unpublish()
     html = page_html(client, "/en/news/")

@@ -100,10 +100,13 @@ def _navigation_changed(sender: Any, **kwargs: Any) -> None:
         transaction.on_commit(forget_navigation)
 
 
-# Information pages are linked from the header and the footer (cached with the navigation).
+# Information pages are linked from the header and the footer (cached with the navigation);
+# a page made private leaves both.
 @receiver(page_published, sender=InfoPage, dispatch_uid="samizdat-info-published")
 @receiver(page_unpublished, sender=InfoPage, dispatch_uid="samizdat-info-unpublished")
 @receiver(post_delete, sender=InfoPage, dispatch_uid="samizdat-info-delete")
+@receiver(post_save, sender=PageViewRestriction, dispatch_uid="samizdat-links-restricted")
+@receiver(post_delete, sender=PageViewRestriction, dispatch_uid="samizdat-links-unrestricted")
 def _site_links_changed(sender: Any, **kwargs: Any) -> None:
     transaction.on_commit(forget_navigation)
 
