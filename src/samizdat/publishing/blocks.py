@@ -122,3 +122,33 @@ class ArticleBodyBlock(blocks.StreamBlock):
 
     def render_basic(self, value: Any, context: Context = None) -> SafeString:
         return format_html_join("\n", "{}", ((child.render(context=context),) for child in value))
+
+
+class SecureContactBlock(blocks.StaticBlock):
+    """The newsroom's secure contacts as set in Settings → Secure contact, always current."""
+
+    def render_basic(self, value: Any, context: Context = None) -> SafeString:
+        from samizdat.publishing.models import SecureContactSettings
+        from samizdat.publishing.secure_contact import render_secure_contact
+
+        return render_secure_contact(SecureContactSettings.load())
+
+    class Meta:
+        icon = "lock"
+        admin_text = _(
+            "Shows the Signal contact, SecureDrop address, tips email and PGP key set in "
+            "Settings → Secure contact."
+        )
+
+
+class InfoBodyBlock(blocks.StreamBlock):
+    """The body of an information page (About, Contact, Imprint…)."""
+
+    paragraph = ParagraphBlock(features=RICH_TEXT_FEATURES, label=_("Paragraph"))
+    subheading = SubheadingBlock(max_length=120, label=_("Subheading"))
+    quote = QuoteBlock(label=_("Pull quote"))
+    image = CaptionedImageBlock(label=_("Image"))
+    secure_contact = SecureContactBlock(label=_("Secure contact"))
+
+    def render_basic(self, value: Any, context: Context = None) -> SafeString:
+        return format_html_join("\n", "{}", ((child.render(context=context),) for child in value))

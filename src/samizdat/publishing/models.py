@@ -23,6 +23,7 @@ from modelcluster.fields import ParentalKey
 from taggit.models import Tag, TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, TitleFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images import get_image_model_string
 from wagtail.models import Locale, Orderable, Page, PageQuerySet, PageViewRestriction
@@ -30,7 +31,9 @@ from wagtail.search import index
 
 from samizdat.core.paths import absolute, language_roots, public_path, roots_for
 from samizdat.publishing import feeds
-from samizdat.publishing.blocks import ArticleBodyBlock
+from samizdat.publishing.blocks import ArticleBodyBlock, InfoBodyBlock
+from samizdat.publishing.openpgp import validate_public_key
+from samizdat.publishing.secure_contact import validate_securedrop, validate_signal
 
 WORDS_PER_MINUTE = 200
 RELATED_COUNT = 4
@@ -39,6 +42,7 @@ RELATED_CANDIDATES = 100
 RESTRICTIONS_CACHE_KEY = "samizdat:view-restrictions-exist"
 NAV_CACHE_KEY = "samizdat:nav:{locale}"
 POLICY_CACHE_KEY = "samizdat:privacy-policy:{language}"
+SITE_PAGES_CACHE_KEY = "samizdat:site-pages:{locale}"
 CARD_FIELDS = ("pk", "title", "url_path", "standfirst", "first_published_at")
 EARLIER_REVISIONS = 10  # revisions whose tags and authors a correction may have changed
 # A page that was never published counts as the oldest: everything after it may change.
@@ -193,9 +197,33 @@ def forget_view_restrictions() -> None:
 
 
 def forget_navigation() -> None:
+    locales = list(Locale.objects.values_list("pk", flat=True))
     cache.delete_many(
-        [NAV_CACHE_KEY.format(locale=pk) for pk in Locale.objects.values_list("pk", flat=True)]
+        [NAV_CACHE_KEY.format(locale=pk) for pk in locales]
+        + [SITE_PAGES_CACHE_KEY.format(locale=pk) for pk in locales]
     )
+
+
+def site_links(locale_id: int) -> dict[str, list[tuple[str, str]]]:
+    """The links every page of a locale shows, as (title, url_path), cached: ``header``, the
+    sections and information pages shown in menus, in tree order (the order of the admin's
+    page explorer); ``footer``, the information pages shown in the footer, in tree order."""
+    key = SITE_PAGES_CACHE_KEY.format(locale=locale_id)
+    links = cache.get(key)
+    if links is None:
+        pages = Page.objects.live().filter(locale_id=locale_id).order_by("path")
+        if view_restrictions_exist():
+            pages = pages.public()
+        in_menus = pages.in_menu().type(SectionPage, InfoPage)
+        in_footer = InfoPage.objects.live().filter(
+            pk__in=pages.type(InfoPage).values("pk"), show_in_footer=True
+        )
+        links = {
+            "header": list(in_menus.values_list("title", "url_path")),
+            "footer": list(in_footer.order_by("path").values_list("title", "url_path")),
+        }
+        cache.set(key, links, 300)
+    return links
 
 
 class NewsroomPage(Page):
@@ -280,6 +308,7 @@ class HomePage(RoutablePageMixin, NewsroomPage):
         "publishing.AuthorIndexPage",
         "publishing.PrivacyPolicyPage",
         "newsletter.NewsletterPage",
+        "publishing.InfoPage",
     ]
     template = "publishing/home_page.html"
 
@@ -467,6 +496,124 @@ def privacy_policy(language: str) -> dict[str, Any] | None:
 
 def forget_privacy_policy() -> None:
     cache.delete_many([POLICY_CACHE_KEY.format(language=code) for code, _n in settings.LANGUAGES])
+
+
+class InfoPage(NewsroomPage):
+    """A page every outlet has (About, Contact, Corrections policy, Imprint, How to reach us
+    securely, Jobs…): title, intro and body, placed in the header and/or the footer as the
+    editor chooses ("Show in menus", "Show in footer" on the Promote tab)."""
+
+    intro = models.TextField(_("intro"), max_length=600, blank=True)
+    body = StreamField(InfoBodyBlock(), blank=True, verbose_name=_("body"))
+    show_in_footer = models.BooleanField(
+        _("show in footer"),
+        default=False,
+        help_text=_("Link to this page at the foot of every page of its language."),
+    )
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    promote_panels = [
+        *Page.promote_panels,
+        MultiFieldPanel([FieldPanel("show_in_footer")], heading=_("Footer")),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    parent_page_types = ["publishing.HomePage", "publishing.InfoPage"]
+    subpage_types = ["publishing.InfoPage"]
+    template = "publishing/info_page.html"
+
+    class Meta:
+        verbose_name = _("information page")
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        children = InfoPage.objects.live().child_of(self).order_by("path")
+        if view_restrictions_exist():
+            children = children.public()
+        context["sub_pages"] = list(children.values_list("title", "url_path"))
+        return context
+
+    def touched_paths(self) -> list[str] | None:
+        """A page in the header or footer (now or in a recent revision) is on every page of
+        its language: all of them. Any other is on its own addresses, its translations' (the
+        language switcher), its parent's list of sub-pages and the sitemaps."""
+        from samizdat.publishing.sitemaps import sitemap_paths
+
+        if not InfoPage.objects.live().public().filter(pk=self.pk).exists():
+            return None  # withdrawn or private: it leaves every copy and every menu
+        if self.show_in_menus or self.show_in_footer or self._was_placed():
+            return None
+        roots = language_roots()
+        paths = self.public_paths(roots)
+        parent = InfoPage.objects.live().filter(path=self.path[: -self.steplen]).first()
+        if parent is not None:
+            paths += parent.public_paths(roots)
+        translations = Page.objects.live().filter(translation_key=self.translation_key)
+        for url_path in translations.exclude(pk=self.pk).values_list("url_path", flat=True):
+            if (path_ := public_path(url_path, roots)) is not None:
+                paths.append(path_)
+        return list(dict.fromkeys([*paths, *sitemap_paths()]))
+
+    def _was_placed(self) -> bool:
+        """Whether a recent revision had the page in the header or the footer."""
+        revisions = self.revisions.order_by("-created_at", "-pk")
+        return any(
+            content.get("show_in_menus") or content.get("show_in_footer")
+            for content in revisions.values_list("content", flat=True)[:EARLIER_REVISIONS]
+        )
+
+    def shows_secure_contact(self) -> bool:
+        return any(block.get("type") == "secure_contact" for block in self.body.raw_data)
+
+
+@register_setting(icon="lock")
+class SecureContactSettings(BaseGenericSetting):
+    """Settings → Secure contact: how sources reach the newsroom, shown by the "Secure contact"
+    block of any information page, as plain text."""
+
+    signal = models.CharField(
+        _("Signal"),
+        max_length=64,
+        blank=True,
+        validators=[validate_signal],
+        help_text=_("A phone number with its country code (+49 151 2345678) or a username."),
+    )
+    securedrop_address = models.CharField(
+        _("SecureDrop or onion address"),
+        max_length=200,
+        blank=True,
+        validators=[validate_securedrop],
+        help_text=_("The address sources open in Tor Browser."),
+    )
+    tips_email = models.EmailField(_("email for tips"), blank=True)
+    pgp_public_key = models.TextField(
+        _("PGP public key"),
+        blank=True,
+        validators=[validate_public_key],
+        help_text=_(
+            "The armoured public key, from “-----BEGIN PGP PUBLIC KEY BLOCK-----” to the end "
+            "line. Its fingerprint is computed from it."
+        ),
+    )
+
+    panels = [
+        FieldPanel("signal"),
+        FieldPanel("securedrop_address"),
+        FieldPanel("tips_email"),
+        FieldPanel("pgp_public_key"),
+    ]
+
+    class Meta:
+        verbose_name = _("Secure contact")
+
+
+def secure_contact_paths() -> list[str]:
+    """The public addresses of the pages that show the secure contacts."""
+    roots = language_roots()
+    paths: list[str] = []
+    for page in InfoPage.objects.live().public().order_by("path"):
+        if page.shows_secure_contact():
+            paths += page.public_paths(roots)
+    return paths
 
 
 class AuthorIndexPage(NewsroomPage):

@@ -29,12 +29,15 @@ from samizdat.publishing.actions import (
 from samizdat.publishing.metadata import clean_document, clean_image
 from samizdat.publishing.models import (
     ArticlePage,
+    InfoPage,
     NewsroomPage,
     PrivacyPolicyPage,
     SectionPage,
+    SecureContactSettings,
     forget_navigation,
     forget_privacy_policy,
     forget_view_restrictions,
+    secure_contact_paths,
 )
 
 
@@ -93,8 +96,25 @@ def _image_deleted(sender: Any, **kwargs: Any) -> None:
 @receiver(post_page_move, dispatch_uid="samizdat-nav-moved")
 def _navigation_changed(sender: Any, **kwargs: Any) -> None:
     instance = kwargs.get("instance")
-    if isinstance(getattr(instance, "specific", instance), SectionPage):
+    if isinstance(getattr(instance, "specific", instance), SectionPage | InfoPage):
         transaction.on_commit(forget_navigation)
+
+
+# Information pages are linked from the header and the footer (cached with the navigation);
+# a page made private leaves both.
+@receiver(page_published, sender=InfoPage, dispatch_uid="samizdat-info-published")
+@receiver(page_unpublished, sender=InfoPage, dispatch_uid="samizdat-info-unpublished")
+@receiver(post_delete, sender=InfoPage, dispatch_uid="samizdat-info-delete")
+@receiver(post_save, sender=PageViewRestriction, dispatch_uid="samizdat-links-restricted")
+@receiver(post_delete, sender=PageViewRestriction, dispatch_uid="samizdat-links-unrestricted")
+def _site_links_changed(sender: Any, **kwargs: Any) -> None:
+    transaction.on_commit(forget_navigation)
+
+
+@receiver(post_save, sender=SecureContactSettings, dispatch_uid="samizdat-secure-contact-saved")
+def _secure_contact_changed(sender: Any, **kwargs: Any) -> None:
+    # Rendered afresh by every page that shows it; the copies of those pages are re-rendered.
+    announce_change(sender, secure_contact_paths)
 
 
 @receiver(page_published, sender=PrivacyPolicyPage, dispatch_uid="samizdat-policy-published")

@@ -22,6 +22,7 @@ from wagtail.templatetags.wagtailcore_tags import richtext
 
 from samizdat.core import paths
 from samizdat.publishing.models import navigation
+from samizdat.publishing.models import site_links as links_of_locale
 from samizdat.publishing.renditions import image_tag, webp_renditions
 
 register = template.Library()
@@ -60,6 +61,17 @@ def sections(context: template.Context) -> list[tuple[str, str]]:
     language = context.get("LANG") or settings.LANGUAGE_CODE
     locale = Locale.objects.filter(language_code=language).values_list("pk", flat=True).first()
     return navigation(locale) if locale is not None else []
+
+
+@register.simple_tag(takes_context=True)
+def site_links(context: template.Context, place: str) -> list[tuple[str, str]]:
+    """The links of the header (``"header"``: sections and pages shown in menus) or of the
+    footer (``"footer"``) for the page's language, as (title, url_path)."""
+    locale = getattr(context.get("page"), "locale_id", None)
+    if locale is None:
+        language = context.get("LANG") or settings.LANGUAGE_CODE
+        locale = Locale.objects.filter(language_code=language).values_list("pk", flat=True).first()
+    return links_of_locale(locale)[place] if locale is not None else []
 
 
 @register.simple_tag(takes_context=True)
