@@ -236,3 +236,80 @@ def test_bylines_on_listing_cards_in_both_languages(client: Client, desk: dict[s
     )
     ru = page_html(client, "/ru/novosti/")
     assert '<span class="byline">Текст: Анна Берг</span>' in ru
+
+
+VIEWPORT = 375  # CSS pixels: a common phone
+DPR = 2  # device pixels per CSS pixel on such a phone
+ROOT_EM = 16
+
+
+def slot_width(sizes: str, viewport: int) -> float:
+    """The width in CSS pixels a ``sizes`` attribute gives an image at ``viewport``."""
+
+    def length(value: str) -> float:
+        number = float(re.sub(r"[a-z]+$", "", value))
+        if value.endswith("rem"):
+            return number * ROOT_EM
+        if value.endswith("vw"):
+            return viewport * number / 100
+        return number
+
+    for part in (item.strip() for item in sizes.split(",")):
+        condition = re.match(r"\(min-width:\s*([\d.]+[a-z]+)\)\s*(.+)$", part)
+        if condition is None:
+            return length(part)
+        if viewport >= length(condition.group(1)):
+            return length(condition.group(2))
+    return float(viewport)
+
+
+def chosen_candidate(srcset: str, sizes: str) -> str:
+    """The ``srcset`` candidate a browser at VIEWPORT and DPR takes: the narrowest at least
+    as wide as the slot in device pixels, else the widest."""
+    candidates = sorted(
+        (int(width.rstrip("w")), url)
+        for url, width in (item.strip().split() for item in srcset.split(","))
+    )
+    needed = slot_width(sizes, VIEWPORT) * DPR
+    return next((url for width, url in candidates if width >= needed), candidates[-1][1])
+
+
+def image_weight_at_375(html: str, page_path: str) -> tuple[int, int]:
+    """Bytes of the images a 375 px, DPR 2 browser that reads AVIF loads for the page (every
+    image, also those lazily loaded further down), and how many images."""
+    from django.conf import settings
+
+    from tests.publishing.helpers import resolve
+
+    tree = parse_html(html)
+    chosen = []
+    for picture in tree.iter("picture"):
+        source = next(picture.iter("source"), None) or next(picture.iter("img"))
+        chosen.append(chosen_candidate(source.get("srcset", ""), source.get("sizes", "")))
+    inside = {id(img) for picture in tree.iter("picture") for img in picture.iter("img")}
+    for img in tree.iter("img"):
+        if id(img) not in inside:
+            chosen.append(chosen_candidate(img.get("srcset", ""), img.get("sizes", "")))
+    total = 0
+    for url in chosen:
+        path = resolve(page_path, url)
+        assert path.startswith(settings.MEDIA_URL), path
+        with open(f"{settings.MEDIA_ROOT}/{path.removeprefix(settings.MEDIA_URL)}", "rb") as f:
+            total += len(f.read())
+    return total, len(chosen)
+
+
+def test_the_demo_front_page_loads_at_most_300_kb_of_images_on_a_phone(
+    client: Client, site_tree: Any
+) -> None:
+    from samizdat.publishing.demo import seed_demo
+
+    seed_demo()
+    for path in ("/en/", "/ru/"):
+        html = page_html(client, path)
+        weight, count = image_weight_at_375(html, path)
+        print(f"{path}: {count} images, {weight} bytes at {VIEWPORT} px, DPR {DPR}")
+        assert count >= 8, count  # the lead and thumbnails on the cards
+        assert weight <= 300 * 1024, weight
+        # Every image says its size, so that nothing shifts while it loads.
+        assert all(img.get("width") and img.get("height") for img in parse_html(html).iter("img"))
