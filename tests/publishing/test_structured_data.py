@@ -90,8 +90,8 @@ def test_json_ld_cannot_be_broken_out_of_by_a_headline(
     factories.ArticlePageFactory(parent=newsroom["news"], title=title, slug="escape")
     html = page_html(client, "/en/news/escape/")
     # Every "</script>" on the page closes a script the template opened (the JSON-LD block
-    # and the appeal and forms scripts); the headline adds none.
-    assert html.count("</script>") == html.count("<script") == 3
+    # and the appeal, forms and dates scripts); the headline adds none.
+    assert html.count("</script>") == html.count("<script") == 4
     assert "<b>x" not in html
     assert json_ld(html)["headline"] == title
     assert meta(html)["og:title"] == title
