@@ -60,11 +60,11 @@ def label_stories_and_choose_front_pages() -> int:
         picks = [in_language[by_slug[slug]] for slug in slugs if by_slug.get(slug) in in_language]
         if not picks:
             continue
-        home.lead_story_id = picks[0] if by_slug.get(LEAD) in in_language else None
-        featured = picks[1:] if home.lead_story_id else picks
+        # Where the lead is not translated, the first featured story leads.
+        home.lead_story_id = picks[0]
         home.featured_stories = [
             HomePageFeaturedStory(story_id=pk, sort_order=order)
-            for order, pk in enumerate(featured)
+            for order, pk in enumerate(picks[1:])
         ]
         home.save_revision().publish()
         chosen += 1
