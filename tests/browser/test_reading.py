@@ -139,3 +139,30 @@ def test_story_fits_a_320_pixel_screen(browser: Browser, live_server: Any, story
             page.wait_for_load_state("load")
             width = page.evaluate("() => document.documentElement.scrollWidth")
             assert width <= 320 + 1, (path, width)
+
+
+def test_fresh_stories_read_hours_ago_with_javascript_and_their_date_without(
+    browser: Browser, live_server: Any, story: None
+) -> None:
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from samizdat.publishing.models import ArticlePage
+
+    published = timezone.now() - timedelta(hours=3, minutes=5)
+    ArticlePage.objects.update(first_published_at=published)
+    exact = date_format(timezone.localtime(published), "DATE_FORMAT")
+    for language, ago in (("en", "3 hours ago"), ("ru", "3 часа назад")):
+        with browser.new_context() as context:
+            page = context.new_page()
+            page.goto(f"{live_server.url}/{language}/")
+            time = page.locator("#lead-title ~ .meta time")
+            expect(time).to_have_text(ago)
+            shown = datetime.fromisoformat(time.get_attribute("datetime") or "")
+            assert shown == published.replace(microsecond=0)
+        with browser.new_context(java_script_enabled=False) as context:
+            page = context.new_page()
+            page.goto(f"{live_server.url}/en/")
+            expect(page.locator("#lead-title ~ .meta time")).to_have_text(exact)

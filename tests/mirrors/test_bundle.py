@@ -305,6 +305,36 @@ def test_a_withdrawn_story_leaves_nothing_behind(
     assert_same(root, full_build(tmp_path / "full"))
 
 
+def test_a_new_front_page_choice_re_renders_the_front_page_alone(
+    site: dict[str, Any],
+    tmp_path: Path,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from samizdat.publishing.models import HomePage, HomePageFeaturedStory
+
+    root = site["root"]
+    home, chosen = site["home"], site["stories"][6]
+    home.save_revision().publish()  # a publication to compare the next one with
+    bundle.build_bundle(root)
+    home = HomePage.objects.get(pk=home.pk)
+    home.lead_story = chosen
+    home.featured_stories = [HomePageFeaturedStory(story=site["stories"][8], sort_order=0)]
+    home.save_revision().publish()
+    paths = HomePage.objects.get(pk=home.pk).touched_paths()
+    assert paths == ["/en/", "/en/feed/rss/", "/en/feed/atom/"]
+    bundle.rebake(paths, root=root)
+    lead = (root / "en/index.html").read_text()
+    assert '<a href="../en/news/story-7/">Story 7</a></h2>' in lead
+    assert_same(root, full_build(tmp_path / "full"))
+
+    # Withdrawing the chosen lead asks for a full build: it leaves the front page at once.
+    settings.BUNDLE_AUTO_BUILD = True  # the test settings run tasks at once
+    with django_capture_on_commit_callbacks(execute=True):
+        ArticlePage.objects.get(pk=chosen.pk).unpublish()
+    assert "Story 7" not in (root / "en/index.html").read_text()
+
+
 def rebake(page: ArticlePage, root: Path) -> bundle.BuildReport:
     """What publishing ``page`` queues: re-render the paths the page says it touched."""
     paths = page.touched_paths()

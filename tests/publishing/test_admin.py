@@ -122,3 +122,26 @@ def test_every_page_type_fills_its_slug_from_its_title(
         # Wagtail's title panel: typing the title fills the slug (on the Promote tab).
         assert 'data-controller="w-sync"' in title.group(0), (model, title.group(0))
         assert 'data-w-sync-target-value="#id_slug"' in title.group(0), model
+
+
+def test_editors_filter_the_stories_by_label(client: Client, newsroom: dict[str, Any]) -> None:
+    from tests import factories
+
+    factories.ArticlePageFactory(
+        parent=newsroom["news"], title="Why the court matters", slug="why", label="explainer"
+    )
+    factories.ArticlePageFactory(
+        parent=newsroom["news"], title="Our view on the trial", slug="view", label="opinion"
+    )
+    log_in(client, staff("editor", "Editors"))
+    every = client.get("/admin/stories/").content.decode()
+    assert "Why the court matters" in every and "Our view on the trial" in every
+    assert "Court opens trial of reporter" in every
+
+    explainers = client.get("/admin/stories/?label=explainer").content.decode()
+    assert "Why the court matters" in explainers
+    assert "Our view on the trial" not in explainers
+    assert "Court opens trial of reporter" not in explainers
+
+    plain = client.get("/admin/stories/?label=news").content.decode()
+    assert "Court opens trial of reporter" in plain and "Why the court matters" not in plain

@@ -137,3 +137,29 @@ def test_demo_dates_nothing_in_the_future(client: Client, demo: dict[str, int]) 
     assert editions.count() == 2
     assert not editions.filter(created_at__gt=now).exists()
     assert not editions.filter(send_at__lte=now).exists()
+
+
+def test_demo_renames_tags_an_earlier_demo_named_by_their_slugs(
+    client: Client, demo: dict[str, int]
+) -> None:
+    Tag.objects.filter(slug="press-freedom").update(name="press-freedom")
+    assert "<h1>press-freedom</h1>" in client.get("/en/tags/press-freedom/").content.decode()
+    seed_demo_content()
+    assert Tag.objects.get(slug="press-freedom").name == "press freedom"
+    assert "<h1>press freedom</h1>" in client.get("/en/tags/press-freedom/").content.decode()
+
+
+def test_demo_front_pages_are_chosen_and_its_stories_labelled(
+    client: Client, demo: dict[str, int]
+) -> None:
+    from samizdat.publishing.models import HomePage
+
+    for language in ("en", "ru"):
+        home = HomePage.objects.get(locale__language_code=language)
+        assert home.lead_story is not None and home.featured_stories.count() >= 2
+        html = client.get(f"/{language}/").content.decode()
+        assert f">{home.lead_story.title}</a></h2>" in html
+    assert HomePage.objects.get(locale__language_code="en").lead_story.label == "exclusive"
+    labels = set(ArticlePage.objects.exclude(label="").values_list("label", flat=True))
+    assert labels == {"opinion", "analysis", "explainer", "exclusive"}
+    assert not ArticlePage.objects.filter(url_path__contains="/opinion/", label="").exists()

@@ -123,3 +123,24 @@ def test_author_page_lists_only_their_stories(client: Client, shelf: dict[str, A
     assert card_titles(root) == [LEAD, "News 2", "News 4", "News 6"]
     anna = card_titles(parse_html(page_html(client, "/en/authors/anna-berg/")))
     assert anna == ["Theatre reopens", LEAD, "News 1", "News 3", "News 5"]
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "slug"),
+    [("en", "Harbour Strikes", "harbour-strikes"), ("ru", "Свобода слова", "свобода-слова")],
+)
+def test_a_tag_reads_as_its_name_wherever_it_shows(
+    client: Client, site_tree: Any, language: str, name: str, slug: str
+) -> None:
+    section = factories.SectionPageFactory(
+        parent=factories.home(language), title="Desk", slug="desk"
+    )
+    factories.ArticlePageFactory(parent=section, title="Tagged", slug="tagged", tags=[name])
+    story = page_html(client, f"/{language}/desk/tagged/")
+    assert f'rel="tag">{name}</a>' in story
+    assert f'<meta property="article:tag" content="{name}">' in story
+    tag_page = page_html(client, f"/{language}/tags/{slug}/")
+    assert f"<h1>{name}</h1>" in tag_page and f"<title>#{name} · " in tag_page
+    assert f"<p>{slug}" not in tag_page and f">{slug}<" not in tag_page
+    feed = page_html(client, f"/{language}/tags/{slug}/feed/rss/")
+    assert f"<category>{name}</category>" in feed and f"#{name}</title>" in feed

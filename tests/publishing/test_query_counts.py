@@ -88,3 +88,27 @@ def test_listing_queries_are_bounded(
         section = newsroom["news"] if n % 2 else newsroom["culture"]
         factories.ArticlePageFactory(parent=section, lead_image=newsroom["image"], tags=["courts"])
     queries(client, path, django_assert_max_num_queries, LISTING_LIMIT)
+
+
+def test_front_page_queries_do_not_grow_with_chosen_stories(
+    client: Client, newsroom: dict[str, Any], django_assert_max_num_queries: AssertMaxQueries
+) -> None:
+    from samizdat.publishing.models import HomePageFeaturedStory
+
+    stories = [
+        factories.ArticlePageFactory(
+            parent=newsroom["news"] if n % 2 else newsroom["culture"],
+            lead_image=newsroom["image"],
+            authors=[newsroom["anna"], newsroom["pavel"]],
+        )
+        for n in range(12)
+    ]
+    none_chosen = queries(client, "/en/", django_assert_max_num_queries, LISTING_LIMIT)
+    home = newsroom["home"]
+    home.lead_story = stories[3]
+    home.featured_stories = [
+        HomePageFeaturedStory(story=story, sort_order=n) for n, story in enumerate(stories[4:9])
+    ]
+    home.save_revision().publish()
+    chosen = queries(client, "/en/", django_assert_max_num_queries, LISTING_LIMIT)
+    assert chosen == none_chosen

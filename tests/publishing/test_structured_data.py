@@ -90,8 +90,47 @@ def test_json_ld_cannot_be_broken_out_of_by_a_headline(
     factories.ArticlePageFactory(parent=newsroom["news"], title=title, slug="escape")
     html = page_html(client, "/en/news/escape/")
     # Every "</script>" on the page closes a script the template opened (the JSON-LD block
-    # and the appeal and forms scripts); the headline adds none.
-    assert html.count("</script>") == html.count("<script") == 3
+    # and the appeal, forms and dates scripts); the headline adds none.
+    assert html.count("</script>") == html.count("<script") == 4
     assert "<b>x" not in html
     assert json_ld(html)["headline"] == title
     assert meta(html)["og:title"] == title
+
+
+@pytest.mark.parametrize(
+    ("label", "schema_type", "kicker"),
+    [
+        ("", "NewsArticle", None),
+        ("opinion", "OpinionNewsArticle", "Opinion"),
+        ("analysis", "AnalysisNewsArticle", "Analysis"),
+        ("explainer", "BackgroundNewsArticle", "Explainer"),
+        ("live", "LiveBlogPosting", "Live"),
+        ("exclusive", "NewsArticle", "Exclusive"),
+    ],
+)
+def test_a_story_label_is_its_kicker_and_its_schema_org_type(
+    client: Client, newsroom: dict[str, Any], label: str, schema_type: str, kicker: str | None
+) -> None:
+    lead = newsroom["lead"]
+    lead.label = label
+    lead.save_revision().publish()
+    html = page_html(client, ARTICLE)
+    assert json_ld(html)["@type"] == schema_type
+    shown = re.search(r'<p class="kicker">(.*?)</p>', html)
+    assert shown is not None
+    if kicker is None:
+        assert "label" not in shown.group(1)
+    else:
+        assert shown.group(1).endswith(f' · <span class="label label-{label}">{kicker}</span>')
+
+
+def test_a_russian_story_label_reads_in_russian(client: Client, site_tree: Any) -> None:
+    section = factories.SectionPageFactory(
+        parent=factories.home("ru"), title="Мнения", slug="mneniya"
+    )
+    factories.ArticlePageFactory(parent=section, title="Колонка", slug="kolonka", label="opinion")
+    html = page_html(client, "/ru/mneniya/kolonka/")
+    assert '<span class="label label-opinion">Мнение</span>' in html
+    assert json_ld(html)["@type"] == "OpinionNewsArticle"
+    listing = page_html(client, "/ru/mneniya/")
+    assert '<p class="card-label"><span class="label label-opinion">Мнение</span></p>' in listing

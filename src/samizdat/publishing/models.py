@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.db.models import Q
@@ -21,12 +22,26 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import Tag, TaggedItemBase
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, TitleFieldPanel
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import (
+    FieldPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    PageChooserPanel,
+    TitleFieldPanel,
+)
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images import get_image_model_string
-from wagtail.models import Locale, Orderable, Page, PageQuerySet, PageViewRestriction
+from wagtail.models import (
+    Locale,
+    Orderable,
+    Page,
+    PageLogEntry,
+    PageQuerySet,
+    PageViewRestriction,
+)
 from wagtail.search import index
 
 from samizdat.core.paths import absolute, language_roots, public_path, roots_for
@@ -43,7 +58,26 @@ RESTRICTIONS_CACHE_KEY = "samizdat:view-restrictions-exist"
 NAV_CACHE_KEY = "samizdat:nav:{locale}"
 POLICY_CACHE_KEY = "samizdat:privacy-policy:{language}"
 SITE_PAGES_CACHE_KEY = "samizdat:site-pages:{locale}"
-CARD_FIELDS = ("pk", "title", "url_path", "standfirst", "first_published_at")
+CARD_FIELDS = (
+    "pk",
+    "title",
+    "url_path",
+    "standfirst",
+    "first_published_at",
+    "label",
+    "lead_image_id",
+)
+# What kind of story an article is (blank: plain news), as news sites label them.
+STORY_LABELS = [
+    ("opinion", _("Opinion")),
+    ("analysis", _("Analysis")),
+    ("explainer", _("Explainer")),
+    ("live", _("Live")),
+    ("exclusive", _("Exclusive")),
+]
+FEATURED_LIMIT = 6  # featured stories an editor may put beside the lead
+LATEST_COUNT = 6  # stories in the front page's "Latest" list
+SECTION_BLOCK_COUNT = 4  # stories in each section block of the front page
 EARLIER_REVISIONS = 10  # revisions whose tags and authors a correction may have changed
 # A page that was never published counts as the oldest: everything after it may change.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -60,6 +94,36 @@ def articles() -> PageQuerySet:
 def listing(queryset: PageQuerySet) -> Any:
     """The fields a story card shows, as plain rows: listings need no page objects."""
     return queryset.values(*CARD_FIELDS)
+
+
+def with_bylines(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add each card row's authors' names (``authors``), in their order: one query for the
+    whole listing."""
+    ids = [row["pk"] for row in rows]
+    names: dict[int, list[str]] = {pk: [] for pk in ids}
+    if ids:
+        links = (
+            ArticlePageAuthor.objects.filter(page_id__in=ids)
+            .order_by("page_id", "sort_order", "pk")
+            .values_list("page_id", "author__title")
+        )
+        for page_id, title in links:
+            names[page_id].append(title)
+    for row in rows:
+        row["authors"] = names[row["pk"]]
+    return rows
+
+
+def with_images(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add each card row's lead image (``image``, or None) for its thumbnail: one query for
+    the whole listing."""
+    from wagtail.images import get_image_model
+
+    ids = {row["lead_image_id"] for row in rows if row.get("lead_image_id")}
+    images = get_image_model().objects.in_bulk(ids) if ids else {}
+    for row in rows:
+        row["image"] = images.get(row.get("lead_image_id"))
+    return rows
 
 
 @dataclass
@@ -149,17 +213,24 @@ def paginate(
     last = archive_pages(total, size)
     if number is None:
         items = list(queryset[: total - last * size])
-        return ListingPage(items=items, number=None, older=last or None, newer=None)
+        return ListingPage(items=bylines_of(items), number=None, older=last or None, newer=None)
     if number > last:
         raise Http404("No such page")
     oldest_first = queryset.reverse()
     items = list(oldest_first[(number - 1) * size : number * size])[::-1]
     return ListingPage(
-        items=items,
+        items=bylines_of(items),
         number=number,
         older=number - 1 or None,
         newer=number + 1 if number < last else None,
     )
+
+
+def bylines_of(items: list[Any]) -> list[Any]:
+    """Card rows with their bylines; page objects (search results) as they are."""
+    if items and all(isinstance(item, dict) for item in items):
+        return with_bylines(items)
+    return items
 
 
 def sub_page_alternates(number: int | None) -> dict[str, Any]:
@@ -296,12 +367,63 @@ class NewsroomPage(Page):
         return result
 
 
+def other_language_story(story: Page | None, locale_id: int | None) -> bool:
+    """Whether ``story`` (a chosen lead or featured story) is in another language."""
+    return story is not None and locale_id is not None and story.locale_id != locale_id
+
+
+class HomePageForm(WagtailAdminPageForm):
+    """The front page's form: the lead and featured stories must be of its language."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        locale_id = self.instance.locale_id
+        if other_language_story(cleaned.get("lead_story"), locale_id):
+            self.add_error("lead_story", ValidationError(FOREIGN_STORY, code="locale"))
+        formset = self.formsets.get("featured_stories")
+        if formset is not None and formset.is_valid():
+            for form in formset.forms:
+                data = getattr(form, "cleaned_data", {})
+                if data.get("DELETE"):
+                    continue
+                if other_language_story(data.get("story"), locale_id):
+                    form.add_error("story", ValidationError(FOREIGN_STORY, code="locale"))
+        return cleaned
+
+
+FOREIGN_STORY = _("Choose a story in the language of this front page.")
+
+
 class HomePage(RoutablePageMixin, NewsroomPage):
-    """The front page of one language: lead story, then the latest per section."""
+    """The front page of one language: the lead and featured stories editors choose (or the
+    newest), the latest stories, then the latest per section."""
 
     intro = models.TextField(_("intro"), blank=True)
+    lead_story = models.ForeignKey(
+        "publishing.ArticlePage",
+        verbose_name=_("lead story"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "The story at the top of the front page. Empty, or no longer published: the "
+            "newest story leads."
+        ),
+    )
 
-    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        PageChooserPanel("lead_story", page_type="publishing.ArticlePage"),
+        InlinePanel(
+            "featured_stories",
+            label=_("Featured stories"),
+            heading=_("Featured stories"),
+            max_num=FEATURED_LIMIT,
+        ),
+    ]
+    base_form_class = HomePageForm
     parent_page_types = ["wagtailcore.Page"]
     subpage_types = [
         "publishing.SectionPage",
@@ -319,17 +441,73 @@ class HomePage(RoutablePageMixin, NewsroomPage):
     def index(self, request: HttpRequest) -> HttpResponse:
         return self.render(request, context_overrides=self.front_page())
 
+    def clean(self) -> None:
+        super().clean()
+        if other_language_story(self.lead_story, self.locale_id):
+            raise ValidationError({"lead_story": ValidationError(FOREIGN_STORY, code="locale")})
+
+    def chosen_story_ids(self) -> list[int]:
+        """The lead and featured stories as the editors chose them, in order (also unsaved
+        choices held in memory, for previews)."""
+        featured = [item.story_id for item in self.featured_stories.all() if item.story_id]
+        return list(
+            dict.fromkeys([self.lead_story_id, *featured] if self.lead_story_id else featured)
+        )
+
     def front_page(self) -> dict[str, Any]:
-        """The lead story and the latest stories of each section."""
+        """The lead, the featured stories, the latest stories and the latest of each section,
+        each story shown once, as card rows with bylines and thumbnails.
+
+        A choice that is no longer there for readers (withdrawn, restricted, deleted, moved to
+        another language) is left out; without a lead the newest story leads. A fixed number of
+        queries: one per section, however many stories are chosen or published.
+        """
         in_locale = articles().filter(locale_id=self.locale_id)
-        lead = in_locale.select_related("lead_image").defer_streamfields().first()
+        chosen = self.chosen_story_ids()
+        visible = {row["pk"]: row for row in listing(in_locale.filter(pk__in=chosen))}
+        featured = [visible[pk] for pk in chosen if pk in visible]
+        lead = None
+        if self.lead_story_id in visible:
+            lead = featured.pop(0)
+        shown = {row["pk"] for row in featured}
+        if lead is None:
+            lead = listing(in_locale.exclude(pk__in=shown)).first()
+        if lead is not None:
+            shown.add(lead["pk"])
+        latest = list(listing(in_locale.exclude(pk__in=shown))[:LATEST_COUNT])
+        shown |= {row["pk"] for row in latest}
         blocks = []
         for title, url_path in navigation(self.locale_id):
-            items = listing(in_locale.filter(url_path__startswith=url_path))
-            if lead is not None:
-                items = items.exclude(pk=lead.pk)
-            blocks.append({"title": title, "url_path": url_path, "articles": list(items[:4])})
-        return {"lead": lead, "section_blocks": blocks}
+            items = listing(in_locale.filter(url_path__startswith=url_path).exclude(pk__in=shown))
+            blocks.append(
+                {
+                    "title": title,
+                    "url_path": url_path,
+                    "articles": list(items[:SECTION_BLOCK_COUNT]),
+                }
+            )
+        every = [*([lead] if lead else []), *featured, *latest]
+        every += [row for block in blocks for row in block["articles"]]
+        with_bylines(every)
+        with_images(every)
+        return {"lead": lead, "featured": featured, "latest": latest, "section_blocks": blocks}
+
+    def touched_paths(self) -> list[str] | None:
+        """A new lead, new featured stories or a new intro change the front page alone (and
+        its feeds, which follow it); a new title shows on its tag pages too, so anything but
+        the same title as at the previous publication asks for a full build."""
+        publications = PageLogEntry.objects.filter(page_id=self.pk, action="wagtail.publish")
+        earlier = publications.order_by("-timestamp", "-pk").values_list("revision", flat=True)
+        revisions = [pk for pk in earlier[:2] if pk is not None]
+        if len(revisions) < 2:
+            return None
+        previous = self.revisions.filter(pk=revisions[1]).values_list("content", flat=True).first()
+        if not previous or previous.get("title") != self.title or previous.get("slug") != self.slug:
+            return None
+        base = public_path(self.url_path, language_roots())
+        if base is None:
+            return None
+        return [base, *feed_paths(base)]
 
     def tagged(self, tag: Tag) -> PageQuerySet:
         return articles().filter(locale_id=self.locale_id, tags=tag)
@@ -683,6 +861,23 @@ class AuthorPage(RoutablePageMixin, NewsroomPage):
         )
 
 
+class HomePageFeaturedStory(Orderable):
+    """A story an editor put beside the lead of a front page, in their order."""
+
+    page = ParentalKey(HomePage, related_name="featured_stories", on_delete=models.CASCADE)
+    story = models.ForeignKey(
+        "publishing.ArticlePage",
+        verbose_name=_("story"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    panels = [PageChooserPanel("story", page_type="publishing.ArticlePage")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("featured story")
+
+
 class ArticlePageTag(TaggedItemBase):
     content_object = ParentalKey(
         "publishing.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE
@@ -716,11 +911,20 @@ class ArticlePage(NewsroomPage):
     lead_credit = models.CharField(_("credit"), max_length=120, blank=True)
     body = StreamField(ArticleBodyBlock(), blank=True, verbose_name=_("body"))
     tags = ClusterTaggableManager(through=ArticlePageTag, blank=True)
+    label = models.CharField(
+        _("label"),
+        max_length=20,
+        choices=STORY_LABELS,
+        blank=True,
+        db_index=True,
+        help_text=_("What kind of story this is. Empty: plain news."),
+    )
     reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
 
     content_panels = [
         # Fills the slug (Promote tab) from the headline as it is typed, as for every page.
         TitleFieldPanel("title", heading=_("Headline"), placeholder=_("Headline*")),
+        FieldPanel("label"),
         FieldPanel("standfirst"),
         MultiFieldPanel(
             [FieldPanel("lead_image"), FieldPanel("lead_caption"), FieldPanel("lead_credit")],
@@ -906,7 +1110,7 @@ class ArticlePage(NewsroomPage):
         cards = {
             row["pk"]: row for row in ArticlePage.objects.filter(pk__in=chosen).values(*CARD_FIELDS)
         }
-        return [cards[pk] for pk in chosen if pk in cards]
+        return with_bylines([cards[pk] for pk in chosen if pk in cards])
 
 
 TAG = re.compile(r"<[^>]*>")

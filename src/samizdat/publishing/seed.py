@@ -370,6 +370,12 @@ def _insert_article_rows(
             "body": json.dumps(body),
             "reading_minutes": max(1, math.ceil(len(text.split()) / WORDS_PER_MINUTE)),
         }
-        rows.append([values[field.name] for field in fields])
+        # Fields the synthetic archive does not fill (a story's label…) take their default.
+        rows.append(
+            [
+                values[field.name] if field.name in values else field.get_default()
+                for field in fields
+            ]
+        )
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608

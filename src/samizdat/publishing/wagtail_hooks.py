@@ -6,8 +6,13 @@ import datetime
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import django_filters
 from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.pages.listing import PageFilterSet
+from wagtail.admin.viewsets.pages import PageListingViewSet
 
 from samizdat.core.hooks import (
     DEMO_CONTENT,
@@ -89,3 +94,45 @@ def urls() -> list[URLPattern]:
         path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),
         path("news-sitemap.xml", sitemaps.news_sitemap, name="news_sitemap"),
     ]
+
+
+PLAIN_NEWS = "news"  # the filter's value for stories without a label
+
+
+class StoryFilterSet(PageFilterSet):
+    """The filters of the stories' listing: Wagtail's, and the kind of story."""
+
+    label = django_filters.ChoiceFilter(
+        label=_("Label"),
+        choices=[(PLAIN_NEWS, _("Plain news")), *models.STORY_LABELS],
+        empty_label=_("Any"),
+        method="filter_label",
+    )
+
+    class Meta:
+        model = models.ArticlePage
+        fields: list[str] = []
+
+    def filter_label(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(label="" if value == PLAIN_NEWS else value)
+
+
+class StoryListing(PageListingViewSet):
+    """Pages → Stories in the admin: every article, filtered by label, language, date…"""
+
+    model = models.ArticlePage
+    name = "stories"
+    icon = "doc-full"
+    menu_label = _("Stories")
+    add_to_admin_menu = True
+    menu_order = 150
+    filterset_class = StoryFilterSet
+    columns = [
+        *PageListingViewSet.index_view_class.base_columns,
+        Column("label", label=_("Label"), accessor="get_label_display"),
+    ]
+
+
+@hooks.register("register_admin_viewset")
+def story_listing() -> StoryListing:
+    return StoryListing("stories")

@@ -26,7 +26,9 @@ from samizdat.core.languages import codes
 from samizdat.publishing.actions import ensure_site_tree
 from samizdat.publishing.demo.articles_a import ARTICLES_A
 from samizdat.publishing.demo.articles_b import ARTICLES_B
+from samizdat.publishing.demo.front_page import label_stories_and_choose_front_pages
 from samizdat.publishing.demo.outlet_pages import seed_outlet_pages
+from samizdat.publishing.demo.tag_names import name_demo_tags
 from samizdat.publishing.models import (
     ArticlePage,
     ArticlePageAuthor,
@@ -338,6 +340,8 @@ def seed_demo(now: Any = None) -> dict[str, int]:
             backdate(translated, translated_at, updated=translated_at, now=now)
             created["translations"] += 1
     created["information pages"] = seed_outlet_pages(home, ru)
+    label_stories_and_choose_front_pages()
+    name_demo_tags()
     return created
 
 

@@ -16,14 +16,15 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import is_aware, localtime
+from django.utils.translation import gettext
 from wagtail.images.models import AbstractImage
 from wagtail.models import Locale
 from wagtail.templatetags.wagtailcore_tags import richtext
 
 from samizdat.core import paths
-from samizdat.publishing.models import navigation
+from samizdat.publishing.models import STORY_LABELS, navigation
 from samizdat.publishing.models import site_links as links_of_locale
-from samizdat.publishing.renditions import image_tag, webp_renditions
+from samizdat.publishing.renditions import image_tag, thumbnail_tag, webp_renditions
 
 register = template.Library()
 
@@ -154,7 +155,7 @@ def article_json_ld(context: template.Context) -> SafeString:
     canonical = context["canonical_url"]
     data: dict[str, Any] = {
         "@context": "https://schema.org",
-        "@type": "NewsArticle",
+        "@type": schema_type(page.label),
         "headline": page.title[:110],
         "description": page.standfirst,
         "inLanguage": page.locale.language_code,
@@ -204,19 +205,62 @@ def _field(item: Any, name: str) -> Any:
     return item[name] if isinstance(item, dict) else getattr(item, name)
 
 
+LABELS = dict(STORY_LABELS)
+
+# schema.org's types for the kinds of story that have one; the rest are NewsArticle.
+SCHEMA_TYPES = {
+    "opinion": "OpinionNewsArticle",
+    "analysis": "AnalysisNewsArticle",
+    "explainer": "BackgroundNewsArticle",
+    "live": "LiveBlogPosting",
+}
+
+
+def schema_type(label: str) -> str:
+    """The JSON-LD ``@type`` of a story with this label."""
+    return SCHEMA_TYPES.get(label, "NewsArticle")
+
+
+@register.simple_tag
+def story_label(label: str, css_class: str = "label") -> SafeString:
+    """The kicker that says what kind of story this is ("Opinion"), translated; empty for
+    plain news."""
+    if label not in LABELS:
+        return mark_safe("")
+    return format_html('<span class="{} label-{}">{}</span>', css_class, label, LABELS[label])
+
+
+def byline(names: list[str]) -> str:
+    """ "By A, B and C", as the article page writes it."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        joined = names[0]
+    else:
+        joined = f"{', '.join(names[:-1])} {gettext('and')} {names[-1]}"
+    return f"{gettext('By')} {joined}"
+
+
 @register.simple_tag(takes_context=True)
 def card(
     context: template.Context, item: Any, level: int = 3, standfirst: bool = False
 ) -> SafeString:
-    """A story card in a listing: headline link, optional standfirst, date.
+    """A story card in a listing: thumbnail (where the listing fetched images), label,
+    headline link, optional standfirst, byline (where fetched) and date.
 
     Written in Python because listings show up to twenty cards and a template include per
     card cost more than the rest of the page.
     """
     published = localtime(_field(item, "first_published_at"))
+    row = item if isinstance(item, dict) else {}
+    label = row.get("label", "") if row else getattr(item, "label", "")
+    names = row.get("authors") or []
     return format_html(
-        '<article class="card"><h{} class="card-title"><a href="{}">{}</a></h{}>{}'
-        '<p class="meta"><time datetime="{}">{}</time></p></article>',
+        '<article class="card{}">{}{}<h{} class="card-title"><a href="{}">{}</a></h{}>{}'
+        '<p class="meta">{}<time datetime="{}" data-ago>{}</time></p></article>',
+        " card-with-image" if row.get("image") is not None else "",
+        thumbnail_tag(context, row.get("image")),
+        format_html('<p class="card-label">{}</p>', story_label(label)) if label else "",
         level,
         href(context, _field(item, "url_path")),
         _field(item, "title"),
@@ -224,6 +268,7 @@ def card(
         format_html('<p class="card-standfirst">{}</p>', _field(item, "standfirst"))
         if standfirst
         else "",
+        format_html('<span class="byline">{}</span> ', byline(names)) if names else "",
         datetime_attr(published),
         date_format(published, "DATE_FORMAT"),
     )
