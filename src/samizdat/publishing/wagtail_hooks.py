@@ -18,7 +18,7 @@ from samizdat.core.hooks import (
     URLS,
     Seeder,
 )
-from samizdat.publishing import actions, models, sitemaps, views
+from samizdat.publishing import actions, documents, models, sitemaps, views
 
 
 @hooks.register(PERIODIC_JOBS)
@@ -88,4 +88,12 @@ def urls() -> list[URLPattern]:
         ),
         path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),
         path("news-sitemap.xml", sitemaps.news_sitemap, name="news_sitemap"),
+        path(
+            f"media/{documents.UPLOAD_FOLDER}<path:name>",
+            documents.serve_document,
+            name="public_document",
+        ),
     ]
+
+
+hooks.register("before_serve_document", documents.refuse_unpublished)
