@@ -508,3 +508,57 @@ def test_a_deleted_photo_leaves_every_copy_with_its_renditions(
     assert media(stem) == []
     assert stem not in (root / "en/news/dam/index.html").read_text()
     assert media(Path(site["image"].file.name).stem)  # the other photos stay
+
+
+def test_a_story_s_gallery_and_document_travel_with_it_and_leave_with_a_takedown(
+    site: dict[str, Any], settings: Settings, django_capture_on_commit_callbacks: Any
+) -> None:
+    from wagtail.rich_text import RichText
+
+    from tests.publishing.helpers import draft_article
+
+    ruling = factories.pdf_document(title="The ruling", name="ruling.pdf")
+    leak = factories.pdf_document(title="Not yet", name="not-yet.pdf")
+    photos = [factories.ImageFactory(title="Bench"), factories.ImageFactory(title="Gallery")]
+    story = factories.ArticlePageFactory(
+        parent=site["news"],
+        title="The verdict",
+        slug="verdict",
+        body=[
+            ("paragraph", RichText("<p>The court ruled.</p>")),
+            (
+                "gallery",
+                {"title": "", "images": [{"image": p, "caption": "In court"} for p in photos]},
+            ),
+            ("document", {"document": ruling, "title": "The ruling", "description": ""}),
+        ],
+    )
+    draft_article(
+        site["news"],
+        title="Scoop",
+        slug="scoop",
+        body=[("document", {"document": leak, "title": "", "description": ""})],
+    )
+    root = site["root"]
+    bundle.build_bundle(root)
+    page = "en/news/verdict/index.html"
+    parser = Links()
+    parser.feed((root / page).read_text())
+    linked = [link for link in parser.links if "media/" in link]
+    assert any(link.endswith(".pdf") for link in linked)
+    assert sum("images/" in link for link in linked) >= 2 * 2  # src and srcset of each photo
+    assert all(resolves(root, url_of(page), link) for link in linked), linked
+    copy = root / ruling.file.name.replace("documents/", "media/documents/", 1)
+    assert copy.read_bytes() == Path(ruling.file.path).read_bytes()
+    documents = [rel for rel, _ in manifest.walk(root) if rel.startswith("media/documents/")]
+    assert documents == [f"media/{ruling.file.name}"]  # never the draft's document
+
+    settings.BUNDLE_AUTO_BUILD = True
+    with django_capture_on_commit_callbacks(execute=True):
+        story.unpublish()
+    assert not copy.exists()
+    assert not any(rel.startswith("media/documents/") for rel, _ in manifest.walk(root))
+    photo_stems = [Path(p.file.name).stem for p in photos]
+    assert not any(stem in rel for rel, _ in manifest.walk(root) for stem in photo_stems), (
+        "the gallery's renditions leave with it"
+    )
