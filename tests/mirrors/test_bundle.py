@@ -519,7 +519,10 @@ def test_a_story_s_gallery_and_document_travel_with_it_and_leave_with_a_takedown
 
     ruling = factories.pdf_document(title="The ruling", name="ruling.pdf")
     leak = factories.pdf_document(title="Not yet", name="not-yet.pdf")
-    photos = [factories.ImageFactory(title="Bench"), factories.ImageFactory(title="Gallery")]
+    photos: list[Any] = [
+        factories.ImageFactory(title="Bench"),
+        factories.ImageFactory(title="Gallery"),
+    ]
     story = factories.ArticlePageFactory(
         parent=site["news"],
         title="The verdict",
