@@ -118,7 +118,7 @@ def test_a_document_shows_its_title_type_size_and_a_relative_download_link(
 def test_both_blocks_read_in_russian_with_localised_size(
     client: Client, story: ArticlePage
 ) -> None:
-    big = factories.pdf_document(title="Приговор", name="prigovor.pdf")
+    big = factories.pdf_document(title="Приговор", name="Приговор.pdf")
     path = big.file.path
     with open(path, "ab") as handle:  # a large ruling: 1.2 MB
         handle.write(b"%" + b"0" * 1_258_000 + b"\n")
@@ -140,6 +140,9 @@ def test_both_blocks_read_in_russian_with_localised_size(
     assert aside is not None and aside.get("aria-label") == "Документ"
     assert text_of(aside.find(".//a")) == "Скачать"  # type: ignore[arg-type]
     assert text_of(aside.find(".//small")) == "PDF, 1,2\xa0МБ"  # type: ignore[arg-type]
+    href = aside.find(".//a").get("href", "")  # type: ignore[union-attr]
+    assert "%D0%9F" in href  # percent-encoded, and it leads to the file
+    assert client.get(resolve("/ru/news/rynok/", href)).status_code == 200
 
 
 def test_feeds_carry_both_blocks_with_absolute_links(client: Client, story: ArticlePage) -> None:

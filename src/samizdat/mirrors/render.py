@@ -9,7 +9,7 @@ business (``public_paths`` on each page) and the apps' (``hooks.PUBLIC_PATHS``).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
@@ -90,5 +90,8 @@ def media_links(html: bytes) -> set[str]:
     """The uploads a page links in the public folders (``PUBLIC_MEDIA``): ``media/images/…``."""
     if b"media/" not in html:
         return set()
-    found = {"media/" + name.decode("utf-8", "replace") for name in MEDIA_LINK.findall(html)}
-    return {rel for rel in found if rel.startswith(PUBLIC_MEDIA)}
+    # Links are percent-encoded (a document named in Cyrillic); the files are not.
+    found = {
+        "media/" + unquote(name.decode("utf-8", "replace")) for name in MEDIA_LINK.findall(html)
+    }
+    return {rel for rel in found if rel.startswith(PUBLIC_MEDIA) and ".." not in rel.split("/")}
