@@ -513,9 +513,11 @@ def test_a_deleted_photo_leaves_every_copy_with_its_renditions(
 def test_a_story_s_gallery_and_document_travel_with_it_and_leave_with_a_takedown(
     site: dict[str, Any], settings: Settings, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from django.core.files.base import ContentFile
     from wagtail.rich_text import RichText
 
     from tests.publishing.helpers import draft_article
+    from tests.publishing.media_files import authored_pdf
 
     # Named as a Russian newsroom names its files: the link is percent-encoded, the file not.
     ruling = factories.pdf_document(title="The ruling", name="Решение суда.pdf")
@@ -559,6 +561,14 @@ def test_a_story_s_gallery_and_document_travel_with_it_and_leave_with_a_takedown
     assert documents == [f"media/{ruling.file.name}"]  # never the draft's document
 
     settings.BUNDLE_AUTO_BUILD = True
+    # The editor replaces the file (a name redacted): the copies get the new one only.
+    ruling.file = ContentFile(authored_pdf(), name="ruling-redacted.pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        ruling.save()
+    assert not copy.exists()
+    copy = root / "media" / ruling.file.name
+    assert copy.read_bytes() == Path(ruling.file.path).read_bytes()
+    assert ruling.file.name in (root / page).read_text()
     with django_capture_on_commit_callbacks(execute=True):
         story.unpublish()
     assert not copy.exists()
