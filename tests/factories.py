@@ -117,3 +117,16 @@ def home(language: str = "en") -> HomePage:
 
 def author_index(language: str = "en") -> AuthorIndexPage:
     return AuthorIndexPage.objects.get(locale__language_code=language)
+
+
+def pdf_document(title: str = "Court order", name: str = "court-order.pdf") -> Any:
+    """A stored PDF document (one page of text, as the demo writes it)."""
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+
+    from samizdat.publishing.demo.galleries_documents import court_order_pdf
+
+    document = get_document_model()(title=title)
+    document.file = ContentFile(court_order_pdf(), name=name)
+    document.save()
+    return document

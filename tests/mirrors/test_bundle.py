@@ -538,3 +538,72 @@ def test_a_deleted_photo_leaves_every_copy_with_its_renditions(
     assert media(stem) == []
     assert stem not in (root / "en/news/dam/index.html").read_text()
     assert media(Path(site["image"].file.name).stem)  # the other photos stay
+
+
+def test_a_story_s_gallery_and_document_travel_with_it_and_leave_with_a_takedown(
+    site: dict[str, Any], settings: Settings, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.base import ContentFile
+    from wagtail.rich_text import RichText
+
+    from tests.publishing.helpers import draft_article
+    from tests.publishing.media_files import authored_pdf
+
+    # Named as a Russian newsroom names its files: the link is percent-encoded, the file not.
+    ruling = factories.pdf_document(title="The ruling", name="Решение суда.pdf")
+    leak = factories.pdf_document(title="Not yet", name="not-yet.pdf")
+    photos: list[Any] = [
+        factories.ImageFactory(title="Bench"),
+        factories.ImageFactory(title="Gallery"),
+    ]
+    story = factories.ArticlePageFactory(
+        parent=site["news"],
+        title="The verdict",
+        slug="verdict",
+        body=[
+            ("paragraph", RichText("<p>The court ruled.</p>")),
+            (
+                "gallery",
+                {"title": "", "images": [{"image": p, "caption": "In court"} for p in photos]},
+            ),
+            ("document", {"document": ruling, "title": "The ruling", "description": ""}),
+        ],
+    )
+    draft_article(
+        site["news"],
+        title="Scoop",
+        slug="scoop",
+        body=[("document", {"document": leak, "title": "", "description": ""})],
+    )
+    root = site["root"]
+    bundle.build_bundle(root)
+    page = "en/news/verdict/index.html"
+    parser = Links()
+    parser.feed((root / page).read_text())
+    linked = [link for link in parser.links if "media/" in link]
+    assert any(link.endswith(".pdf") for link in linked)
+    assert sum("images/" in link for link in linked) >= 2 * 2  # src and srcset of each photo
+    assert all(resolves(root, url_of(page), link) for link in linked), linked
+    copy = root / "media" / ruling.file.name
+    assert copy.name.startswith("Решение")
+    assert copy.read_bytes() == Path(ruling.file.path).read_bytes()
+    documents = [rel for rel, _ in manifest.walk(root) if rel.startswith("media/documents/")]
+    assert documents == [f"media/{ruling.file.name}"]  # never the draft's document
+
+    settings.BUNDLE_AUTO_BUILD = True
+    # The editor replaces the file (a name redacted): the copies get the new one only.
+    ruling.file = ContentFile(authored_pdf(), name="ruling-redacted.pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        ruling.save()
+    assert not copy.exists()
+    copy = root / "media" / ruling.file.name
+    assert copy.read_bytes() == Path(ruling.file.path).read_bytes()
+    assert ruling.file.name in (root / page).read_text()
+    with django_capture_on_commit_callbacks(execute=True):
+        story.unpublish()
+    assert not copy.exists()
+    assert not any(rel.startswith("media/documents/") for rel, _ in manifest.walk(root))
+    photo_stems = [Path(p.file.name).stem for p in photos]
+    assert not any(stem in rel for rel, _ in manifest.walk(root) for stem in photo_stems), (
+        "the gallery's renditions leave with it"
+    )

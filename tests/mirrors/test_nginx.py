@@ -454,6 +454,28 @@ def test_of_the_uploads_only_renditions_are_served(
         )
 
 
+def test_documents_are_served_from_the_bundle_alone(
+    serve: Callable[..., Fetch], settings: Any, tmp_path: Path
+) -> None:
+    """The bundle holds the documents public pages link; one only in the uploads (a draft's)
+    is no reader's, and a document is cached briefly: a takedown removes it."""
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media
+    (media / "documents").mkdir(parents=True)
+    (media / "documents" / "draft-leak.pdf").write_bytes(b"%PDF not published yet")
+    fetch = serve()
+    copy = tmp_path / "bundle" / "media" / "documents" / "ruling.pdf"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(b"%PDF-1.7 the ruling")
+    answer = fetch("/media/documents/ruling.pdf")
+    assert answer.status == 200 and answer.body == b"%PDF-1.7 the ruling"
+    assert answer.header("Content-Type") == "application/pdf"
+    assert answer.header("X-Content-Type-Options") == "nosniff"
+    assert answer.header("Cache-Control") == "public, max-age=300"
+    leak = fetch("/media/documents/draft-leak.pdf")
+    assert leak.status == 404 and b"published" not in leak.body
+
+
 def test_the_app_log_has_paths_without_tokens_or_readers(
     serve: Callable[..., Fetch], tmp_path: Path
 ) -> None:

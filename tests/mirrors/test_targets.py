@@ -43,6 +43,7 @@ FILES = {
     "static/samizdat/appeal.js": b"/* appeal */",
     "static/samizdat/favicon.svg": b"<svg/>",
     "media/images/court.width-800.webp": b"RIFF....WEBP",
+    "media/documents/ruling.pdf": b"%PDF-1.7 the ruling",
 }
 
 
@@ -163,6 +164,8 @@ def test_a_new_bucket_gets_every_file_with_its_type_and_cache_time_manifest_last
     assert head("static/samizdat/appeal.js") == ("text/javascript; charset=utf-8", year)
     assert head("static/samizdat/favicon.svg") == ("image/svg+xml", year)
     assert head("media/images/court.width-800.webp") == ("image/webp", year)
+    # A document may be taken down or replaced under its name: kept no longer than a page.
+    assert head("media/documents/ruling.pdf") == ("application/pdf", five_minutes)
 
     target.refresh_from_db()
     assert target.last_status == MirrorTarget.Status.OK

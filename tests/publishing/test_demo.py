@@ -163,3 +163,23 @@ def test_demo_front_pages_are_chosen_and_its_stories_labelled(
     labels = set(ArticlePage.objects.exclude(label="").values_list("label", flat=True))
     assert labels == {"opinion", "analysis", "explainer", "exclusive"}
     assert not ArticlePage.objects.filter(url_path__contains="/opinion/", label="").exists()
+
+
+def test_demo_has_a_photo_gallery_and_a_court_document_in_both_languages(
+    client: Client, demo: dict[str, int]
+) -> None:
+    from samizdat.publishing.demo.galleries_documents import DOCUMENT, GALLERY
+
+    for spec in (GALLERY, DOCUMENT):
+        english = ArticlePage.objects.live().get(slug=spec["slug"])
+        russian = ArticlePage.objects.live().get(slug=spec["ru"]["slug"])
+        assert russian.translation_key == english.translation_key
+    gallery = client.get("/en/culture/" + GALLERY["slug"] + "/").content.decode()
+    assert gallery.count("<li><figure><img ") == 5 and "Mornings at the river market" in gallery
+    ruling = client.get("/ru/news/" + DOCUMENT["ru"]["slug"] + "/").content.decode()
+    assert "Постановление суда о закрытых заседаниях" in ruling and "PDF, " in ruling
+    link = re.search(r'href="((?:\.\./)+media/documents/[^"]+\.pdf)"', ruling)
+    assert link is not None
+    pdf = client.get("/media/" + link[1].split("media/", 1)[1])
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]

@@ -33,8 +33,11 @@ DYNAMIC_PREFIXES = (
 )
 HTML_CACHE = "public, max-age=300"
 ASSET_CACHE = "public, max-age=31536000, immutable"
-# The only uploads readers get: renditions (never an original or a document's file).
+# Renditions: every one may be served (never an original; documents below).
 PUBLIC_MEDIA = "/media/images/"
+# Documents the public pages link, copied into the bundle (publishing/documents.py); only the
+# bundle's copy is served, and briefly cached: a takedown removes it.
+PUBLIC_DOCUMENTS = "/media/documents/"
 # Files the bundle does not hold (the admin's assets, renditions not on any public page).
 COLLECTED_CACHE = "public, max-age=86400"
 # What core.middleware.security_headers adds besides the CSP.
@@ -73,8 +76,9 @@ def nginx_conf(
     ``app`` is gunicorn's address (``host:port`` or ``unix:/path``); None serves the bundle
     alone (a mirror: its forms post to the app's own address). ``static_root`` and
     ``media_root`` (collectstatic's output and the uploads) answer for ``/static/`` files and
-    ``/media/images/`` renditions the bundle does not have, such as the admin's assets; every
-    other ``/media/`` address (originals, document files) is a 404. ValueError when an
+    ``/media/images/`` renditions the bundle does not have, such as the admin's assets; documents
+    (``/media/documents/``) are served from the bundle alone, which holds those the public pages
+    link; every other ``/media/`` address (originals) is a 404. ValueError when an
     argument would not make a valid, single configuration value.
     """
     if not _WORDS.fullmatch(server_name):
@@ -198,6 +202,13 @@ def nginx_conf(
             *headers,
             "    }",
         ]
+    lines += [
+        f"    location ^~ {PUBLIC_DOCUMENTS} {{",
+        "        try_files $uri =404;",
+        f'        add_header Cache-Control "{HTML_CACHE}";',
+        *headers,
+        "    }",
+    ]
     lines.append("    location ^~ /media/ { return 404; }")
     if any(root is not None for root in collected.values()):
         lines += [

@@ -9,7 +9,7 @@ business (``public_paths`` on each page) and the apps' (``hooks.PUBLIC_PATHS``).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
@@ -21,9 +21,10 @@ from wagtail.models import Page
 from samizdat.core import hooks
 from samizdat.core.paths import language_roots, public_path
 
-# The uploads a copy may hold: renditions. Originals (with whatever the camera or the editor's
-# program wrote) and documents (served by the app, with their privacy rules) stay on the server.
-PUBLIC_MEDIA = "media/images/"
+# The uploads a copy may hold, by folder: renditions, and the documents the public pages link
+# (publishing/documents.py). Original images (with whatever the camera or the editor's program
+# wrote) stay on the server; a document no public page links is never copied.
+PUBLIC_MEDIA: tuple[str, ...] = ("media/images/", "media/documents/")
 MEDIA_LINK = re.compile(rb'(?:\.\./|\./)*media/([^\s"\',?#<>]+)')
 
 
@@ -86,8 +87,11 @@ def not_found_page(renderer: Renderer) -> bytes:
 
 
 def media_links(html: bytes) -> set[str]:
-    """The renditions a page links: ``media/images/…`` paths (``PUBLIC_MEDIA``)."""
+    """The uploads a page links in the public folders (``PUBLIC_MEDIA``): ``media/images/…``."""
     if b"media/" not in html:
         return set()
-    found = {"media/" + name.decode("utf-8", "replace") for name in MEDIA_LINK.findall(html)}
-    return {rel for rel in found if rel.startswith(PUBLIC_MEDIA)}
+    # Links are percent-encoded (a document named in Cyrillic); the files are not.
+    found = {
+        "media/" + unquote(name.decode("utf-8", "replace")) for name in MEDIA_LINK.findall(html)
+    }
+    return {rel for rel in found if rel.startswith(PUBLIC_MEDIA) and ".." not in rel.split("/")}

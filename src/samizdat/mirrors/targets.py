@@ -298,7 +298,8 @@ def content_type(rel: str) -> str:
 def cache_control(rel: str) -> str:
     """How long readers' browsers and caches may keep a file."""
     # Images never change under the same name, and pages link to assets with ?v=<hash>.
-    if rel.startswith(("static/", "media/")):
+    # Documents may be replaced or taken down under the same name: kept as briefly as pages.
+    if rel.startswith(("static/", "media/")) and not rel.startswith("media/documents/"):
         return YEAR
     return FIVE_MINUTES
 

@@ -10,14 +10,16 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 
-from samizdat.core.paths import relative_html
+from samizdat.core.paths import link, relative_html
 from samizdat.publishing.renditions import image_tag
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul"]
@@ -77,6 +79,102 @@ class CaptionedImageBlock(blocks.StructBlock):
         icon = "image"
 
 
+class GalleryImageBlock(blocks.StructBlock):
+    image = ImageChooserBlock(label=_("Image"))
+    caption = blocks.CharBlock(label=_("Caption"), max_length=300, required=False)
+    credit = blocks.CharBlock(label=_("Credit"), max_length=120, required=False)
+    alt = blocks.CharBlock(
+        label=_("Alternative text"),
+        max_length=250,
+        required=False,
+        help_text=_("What the photo shows, for readers who cannot see it (else the caption)"),
+    )
+
+    class Meta:
+        icon = "image"
+
+
+# Two photos side by side from 36rem (site.css; the article column is 40rem wide).
+GALLERY_SIZES = "(min-width: 36rem) 20rem, 100vw"
+
+
+class GalleryBlock(blocks.StructBlock):
+    """Several photos, each with its caption and credit: a list of figures, read without
+    any script (stacked on phones, two to a row on wider screens)."""
+
+    title = blocks.CharBlock(label=_("Title"), max_length=200, required=False)
+    images = blocks.ListBlock(GalleryImageBlock(), min_num=2, max_num=60, label=_("Photos"))
+
+    def render_basic(self, value: Mapping[str, Any], context: Context = None) -> SafeString:
+        title = value.get("title") or ""
+        items = format_html_join(
+            "",
+            "<li><figure>{}{}</figure></li>",
+            (
+                (
+                    image_tag(
+                        context,
+                        item["image"],
+                        item.get("alt") or item.get("caption") or None,
+                        sizes=GALLERY_SIZES,
+                    ),
+                    caption(item.get("caption", ""), item.get("credit", "")),
+                )
+                for item in value["images"]
+                if item.get("image") is not None
+            ),
+        )
+        heading = format_html('<h2 class="gallery-title">{}</h2>', title) if title else ""
+        return format_html(
+            '<section class="gallery" aria-label="{}">{}<ol class="gallery-items">{}</ol></section>',
+            title or gettext("Photo gallery"),
+            heading,
+            items,
+        )
+
+    class Meta:
+        icon = "image"
+
+
+class DocumentBlock(blocks.StructBlock):
+    """A file published with the story (a ruling, a leaked paper): its title, type and size,
+    a description and a plain download link. Readers may fetch it once a live public page
+    links it (``publishing/documents.py``)."""
+
+    document = DocumentChooserBlock(label=_("Document"))
+    title = blocks.CharBlock(
+        label=_("Title"),
+        max_length=200,
+        required=False,
+        help_text=_("What readers see (else the document's own title)"),
+    )
+    description = blocks.TextBlock(label=_("Description"), required=False)
+
+    def render_basic(self, value: Mapping[str, Any], context: Context = None) -> SafeString:
+        document = value.get("document")
+        if document is None:
+            return mark_safe("")
+        description = (
+            format_html("<p>{}</p>", value["description"]) if value.get("description") else ""
+        )
+        return format_html(
+            '<aside class="document" aria-label="{}"><p class="document-title">{}</p>{}'
+            '<p class="document-file"><a href="{}" type="{}" download>{}</a> '
+            '<small class="document-meta">{}, {}</small></p></aside>',
+            gettext("Document"),
+            value.get("title") or document.title,
+            description,
+            link(context, document.file.url),
+            document.content_type,
+            gettext("Download"),
+            document.file_extension.upper() or gettext("File"),
+            filesizeformat(document.get_file_size() or 0),
+        )
+
+    class Meta:
+        icon = "doc-full"
+
+
 class LinkCardBlock(blocks.StructBlock):
     """An embed shown as a plain link card: nothing is loaded from the other site."""
 
@@ -119,6 +217,8 @@ class ArticleBodyBlock(blocks.StreamBlock):
     quote = QuoteBlock(label=_("Pull quote"))
     image = CaptionedImageBlock(label=_("Image"))
     link = LinkCardBlock(label=_("Embed (link card)"))
+    gallery = GalleryBlock(label=_("Gallery"))
+    document = DocumentBlock(label=_("Document"))
 
     def render_basic(self, value: Any, context: Context = None) -> SafeString:
         return format_html_join("\n", "{}", ((child.render(context=context),) for child in value))

@@ -1117,7 +1117,8 @@ TAG = re.compile(r"<[^>]*>")
 
 
 def body_text(page: ArticlePage) -> str:
-    """Every word a reader reads in the body: paragraphs, subheadings, quotes, captions."""
+    """Every word a reader reads in the body: paragraphs, subheadings, quotes, captions,
+    galleries and the documents' titles and descriptions."""
     parts = []
     for block in page.body.raw_data:
         kind, value = block["type"], block["value"]
@@ -1131,6 +1132,14 @@ def body_text(page: ArticlePage) -> str:
             parts.extend(
                 (value.get("caption", ""), value.get("title", ""), value.get("description", ""))
             )
+        elif kind == "gallery":
+            parts.append(value.get("title", ""))
+            for item in value.get("images", []):
+                # A ListBlock stores each item as {"type": "item", "value": …, "id": …}.
+                image = item.get("value", item) if isinstance(item, dict) else {}
+                parts.extend((image.get("caption", ""), image.get("credit", "")))
+        elif kind == "document":
+            parts.extend((value.get("title", ""), value.get("description", "")))
     return " ".join(part for part in parts if part)
 
 

@@ -67,10 +67,12 @@ def image_tag(
     alt: str | None = None,
     *,
     eager: bool = False,
+    sizes: str = SIZES,
 ) -> SafeString:
     """An ``<img>`` with WebP renditions in ``srcset``, every URL relative to the page.
 
-    ``alt=None`` uses the image's own description; ``alt=""`` marks it decorative.
+    ``alt=None`` uses the image's own description; ``alt=""`` marks it decorative; ``sizes``
+    is how wide the image is shown (the article column by default).
     """
     if image is None:
         return mark_safe("")
@@ -80,7 +82,7 @@ def image_tag(
         '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}"{}>',
         link(context, middle.url),
         ", ".join(f"{link(context, r.url)} {r.width}w" for r in renditions),
-        SIZES,
+        sizes,
         middle.width,
         middle.height,
         image.default_alt_text if alt is None else alt,

@@ -26,6 +26,7 @@ from samizdat.publishing.actions import (
     remove_upload_metadata,
     use_translated_authors,
 )
+from samizdat.publishing.documents import linked_by_public_page
 from samizdat.publishing.metadata import clean_document, clean_image
 from samizdat.publishing.models import (
     ArticlePage,
@@ -87,6 +88,20 @@ def _document_stored(sender: Any, instance: Any, raw: bool = False, **kwargs: An
 @receiver(post_delete, sender=get_image_model(), dispatch_uid="samizdat-public-image-deleted")
 def _image_deleted(sender: Any, **kwargs: Any) -> None:
     # A photo taken down (to protect a source, say) leaves every copy with its renditions.
+    announce_change(sender)
+
+
+@receiver(post_save, sender=get_document_model(), dispatch_uid="samizdat-public-document-saved")
+def _document_changed(sender: Any, instance: Any, created: bool, raw: bool, **kwargs: Any) -> None:
+    # A public document replaced (a name redacted, say): every copy follows. A new document
+    # is on no page yet.
+    if not created and not raw and linked_by_public_page(instance):
+        announce_change(sender)
+
+
+@receiver(post_delete, sender=get_document_model(), dispatch_uid="samizdat-public-document-gone")
+def _document_deleted(sender: Any, **kwargs: Any) -> None:
+    # Its row is gone, so which pages linked it cannot be asked: every copy is rebuilt.
     announce_change(sender)
 
 

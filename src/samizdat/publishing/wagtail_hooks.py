@@ -23,7 +23,7 @@ from samizdat.core.hooks import (
     URLS,
     Seeder,
 )
-from samizdat.publishing import actions, models, sitemaps, views
+from samizdat.publishing import actions, documents, models, sitemaps, views
 
 
 @hooks.register(PERIODIC_JOBS)
@@ -93,6 +93,11 @@ def urls() -> list[URLPattern]:
         ),
         path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),
         path("news-sitemap.xml", sitemaps.news_sitemap, name="news_sitemap"),
+        path(
+            f"media/{documents.UPLOAD_FOLDER}<path:name>",
+            documents.serve_document,
+            name="public_document",
+        ),
     ]
 
 
@@ -136,3 +141,6 @@ class StoryListing(PageListingViewSet):
 @hooks.register("register_admin_viewset")
 def story_listing() -> StoryListing:
     return StoryListing("stories")
+
+
+hooks.register("before_serve_document", documents.refuse_unpublished)

@@ -27,6 +27,7 @@ from samizdat.publishing.actions import ensure_site_tree
 from samizdat.publishing.demo.articles_a import ARTICLES_A
 from samizdat.publishing.demo.articles_b import ARTICLES_B
 from samizdat.publishing.demo.front_page import label_stories_and_choose_front_pages
+from samizdat.publishing.demo.galleries_documents import seed_galleries_and_documents
 from samizdat.publishing.demo.outlet_pages import seed_outlet_pages
 from samizdat.publishing.demo.tag_names import name_demo_tags
 from samizdat.publishing.models import (
@@ -342,6 +343,7 @@ def seed_demo(now: Any = None) -> dict[str, int]:
     created["information pages"] = seed_outlet_pages(home, ru)
     label_stories_and_choose_front_pages()
     name_demo_tags()
+    seed_galleries_and_documents(now, created)
     return created
 
 
