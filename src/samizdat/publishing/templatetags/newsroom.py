@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import html
 import json
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import is_aware, localtime
 from wagtail.images.models import AbstractImage
@@ -169,7 +170,39 @@ def article_json_ld(context: template.Context) -> SafeString:
     }
     if page.lead_image is not None:
         data["image"] = [absolute_image_url(page.lead_image)]
+    if live_updates := context.get("live_updates"):
+        # A story with live updates is a live blog, whatever its label says.
+        data["@type"] = "LiveBlogPosting"
+        data["coverageStartTime"] = min(
+            filter(None, [page.first_published_at, *(item["time"] for item in live_updates)])
+        ).isoformat()
+        if page.live_coverage_ended:
+            data["coverageEndTime"] = page.live_coverage_ended.isoformat()
+        data["liveBlogUpdate"] = [
+            {
+                "@type": "BlogPosting",
+                "headline": (item["headline"] or page.title)[:110],
+                "datePublished": item["time"].isoformat(),
+                "url": f"{canonical}#{item['anchor']}",
+                "articleBody": html_to_text(str(item["text"])),
+            }
+            for item in live_updates
+        ]
+    if notes := context.get("article_notes"):
+        data["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "text": note["text"],
+                "datePublished": note["date"].isoformat(),
+            }
+            for note in notes
+        ]
     return json_ld(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Rich text as plain text, for structured data."""
+    return " ".join(html.unescape(strip_tags(markup)).split())
 
 
 @register.simple_tag
