@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html, format_html_join, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -157,12 +157,14 @@ class LiveUpdateBlock(blocks.StructBlock):
 
     def clean(self, value: Any) -> Any:
         value = super().clean(value)
+        errors = {}
+        # The editor's empty box arrives as an empty paragraph, which "required" lets through.
+        if not strip_tags(str(value.get("text") or "")).strip():
+            errors["text"] = ValidationError(gettext("An update needs some text."))
         if value.get("time") and value["time"] > timezone.now() + FUTURE_TOLERANCE:
-            raise StructBlockValidationError(
-                block_errors={
-                    "time": ValidationError(gettext("An update cannot be dated in the future."))
-                }
-            )
+            errors["time"] = ValidationError(gettext("An update cannot be dated in the future."))
+        if errors:
+            raise StructBlockValidationError(block_errors=errors)
         return value
 
     class Meta:
