@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import feedparser
@@ -12,9 +13,11 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 from wagtail.rich_text import RichText
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
+from samizdat.mirrors import bundle
 from samizdat.publishing.models import ArticlePage
 from tests import factories
 from tests.logins import log_in
@@ -260,3 +263,57 @@ def test_feed_entries_carry_the_updates(client: Client, newsroom: dict[str, Any]
         assert "Turnout at noon: 31 percent." in content and "Polls open across Tessel." in content
         assert f'href="{SITE}/en/news/live-feed/#{anchors[0]}"' in content
         assert "live.js" not in content, "feed readers get no script"
+
+
+def test_a_new_update_rebakes_the_story_and_its_listings_only(
+    client: Client, newsroom: dict[str, Any], settings: Settings, tmp_path: Path
+) -> None:
+    settings.ARTICLES_PER_PAGE = 2
+    settings.BUNDLE_DIR = root = tmp_path / "bundle"
+    story = live_story(
+        newsroom["culture"], an_hour_ago(30), slug="live-bundle", authors=[newsroom["anna"]]
+    )
+    later = [
+        factories.ArticlePageFactory(parent=newsroom["news"], slug=f"later-{n}") for n in range(3)
+    ]
+    bundle.build_bundle(root)
+
+    story = ArticlePage.objects.get(pk=story.pk)
+    story.live_updates.append(
+        (
+            "update",
+            {"time": timezone.now(), "headline": "", "text": RichText("<p>Count begins.</p>")},
+        )
+    )
+    story.save_revision().publish()
+    paths = ArticlePage.objects.get(pk=story.pk).touched_paths()
+    assert paths is not None, "an update is no full build"
+    assert path_of(story) in paths and "/en/culture/" in paths and "/en/" in paths
+    assert not {path_of(page) for page in later} & set(paths), "their Read more is as it was"
+    report = bundle.rebake(paths, root=root)
+    assert report.pages <= 20, report.pages
+    assert "Count begins." in (root / "en/culture/live-bundle/index.html").read_text()
+    assert "Count begins." in (root / "en/culture/feed/atom/index.xml").read_text()
+
+    # A new headline changes the story's card: then "Read more" of later stories follows.
+    story = ArticlePage.objects.get(pk=story.pk)
+    story.title = "Tessel votes: the count"
+    story.save_revision().publish()
+    paths = ArticlePage.objects.get(pk=story.pk).touched_paths()
+    assert paths is not None and {path_of(page) for page in later} <= set(paths)
+    bundle.rebake(paths, root=root)
+    same_as_full_build(root, tmp_path / "full")
+
+
+def same_as_full_build(root: Path, other: Path) -> None:
+    def files(where: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(where)): path.read_bytes()
+            for path in where.rglob("*")
+            if path.is_file() and path.name != "manifest.json"
+        }
+
+    bundle.build_bundle(other)
+    mine, full = files(root), files(other)
+    assert sorted(mine) == sorted(full)
+    assert [name for name in mine if mine[name] != full[name]] == []

@@ -704,7 +704,8 @@ class ArticlePage(NewsroomPage):
         return sorted(items, key=lambda item: item["time"] or EPOCH, reverse=True)
 
     def note_items(self) -> list[dict[str, Any]]:
-        """The corrections and updates, newest first, each with its anchor (``note-…``)."""
+        """The corrections and updates, newest first (of one day, the last added first), each
+        with its anchor (``note-…``)."""
         items = [
             {
                 "anchor": anchor_of("note", child.id),
@@ -712,10 +713,11 @@ class ArticlePage(NewsroomPage):
                 "kind_label": NOTE_LABELS.get(child.value["kind"], child.value["kind"]),
                 "date": child.value["date"] or timezone.localdate(),
                 "text": child.value["text"],
+                "position": position,
             }
-            for child in self.notes
+            for position, child in enumerate(self.notes)
         ]
-        return sorted(items, key=lambda item: item["date"], reverse=True)
+        return sorted(items, key=lambda item: (item["date"], item["position"]), reverse=True)
 
     def body_text(self) -> str:
         """The body as plain text, for the search index and the reading time (computed once)."""
@@ -972,7 +974,12 @@ def corrections(locale_id: int, roots: list[tuple[str, str]] | None = None) -> l
                     **note,
                     "story_title": story.title,
                     "story_path": story_path,
-                    "order": (note["date"], story.last_published_at or EPOCH, story.pk),
+                    "order": (
+                        note["date"],
+                        story.last_published_at or EPOCH,
+                        story.pk,
+                        note["position"],
+                    ),
                 }
             )
     return sorted(found, key=lambda item: item["order"], reverse=True)
