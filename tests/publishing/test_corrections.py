@@ -46,14 +46,18 @@ def correct(story: ArticlePage, *notes: tuple[str, Any]) -> ArticlePage:
 def notes_on(html: str) -> list[dict[str, str]]:
     aside = parse_html(html).find(".//aside[@id='notes']")
     assert aside is not None
-    return [
-        {
-            "id": item.get("id") or "",
-            "text": text_of(item),
-            "datetime": item.find(".//time").get("datetime") or "",
-        }  # type: ignore[union-attr]
-        for item in aside.iter("li")
-    ]
+    found = []
+    for item in aside.iter("li"):
+        time = item.find(".//time")
+        assert time is not None
+        found.append(
+            {
+                "id": item.get("id") or "",
+                "text": text_of(item),
+                "datetime": time.get("datetime") or "",
+            }
+        )
+    return found
 
 
 def listed(html: str, page_path: str) -> list[tuple[str, str]]:
@@ -92,7 +96,8 @@ def test_a_correction_is_shown_dated_and_marked_on_the_story(
     [everything] = [a for a in root.iter("a") if text_of(a) == "All corrections and updates"]
     assert resolve(page, everything.get("href") or "") == "/en/corrections/"
     # The notes are page content: the revision that was published carries them.
-    content = story.live_revision.content  # type: ignore[union-attr]
+    assert story.live_revision is not None
+    content = story.live_revision.content
     stored = (
         content["notes"] if isinstance(content["notes"], list) else json.loads(content["notes"])
     )
