@@ -242,7 +242,6 @@ def test_json_ld_is_a_live_blog_with_each_update(client: Client, newsroom: dict[
         "Observers report buses",
         "Polls open",
     ]
-    assert updates[2]["articleBody"] == "Polls open across Tessel."
     anchors = [item["id"] for item in updates_on(page_html(client, page))]
     assert [item["url"] for item in updates] == [f"{SITE}{page}#{anchor}" for anchor in anchors]
     assert datetime.fromisoformat(updates[0]["datePublished"]) == start + timedelta(hours=4)

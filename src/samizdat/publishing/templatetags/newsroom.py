@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
-import html
 import json
 from typing import Any
 
@@ -14,7 +13,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.utils.formats import date_format
-from django.utils.html import format_html, strip_tags
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import is_aware, localtime
 from wagtail.images.models import AbstractImage
@@ -184,7 +183,6 @@ def article_json_ld(context: template.Context) -> SafeString:
                 "headline": (item["headline"] or page.title)[:110],
                 "datePublished": item["time"].isoformat(),
                 "url": f"{canonical}#{item['anchor']}",
-                "articleBody": html_to_text(str(item["text"])),
             }
             for item in live_updates
         ]
@@ -198,11 +196,6 @@ def article_json_ld(context: template.Context) -> SafeString:
             for note in notes
         ]
     return json_ld(data)
-
-
-def html_to_text(markup: str) -> str:
-    """Rich text as plain text, for structured data."""
-    return " ".join(html.unescape(strip_tags(markup)).split())
 
 
 @register.simple_tag

@@ -5,8 +5,8 @@
   var section = document.querySelector("[data-live-refresh]");
   if (!section || !window.fetch || !window.DOMParser) return;
   var known = {};
-  section.querySelectorAll("[data-update]").forEach(function (item) {
-    known[item.getAttribute("data-update")] = true;
+  section.querySelectorAll(".live-update").forEach(function (item) {
+    known[item.id] = true;
   });
   var notice = null;
   function check() {
@@ -16,8 +16,8 @@
       .then(function (text) {
         var page = new DOMParser().parseFromString(text, "text/html");
         var fresh = 0;
-        page.querySelectorAll("[data-update]").forEach(function (item) {
-          if (!known[item.getAttribute("data-update")]) fresh += 1;
+        page.querySelectorAll(".live-update").forEach(function (item) {
+          if (!known[item.id]) fresh += 1;
         });
         if (!fresh) return;
         if (!notice) {
