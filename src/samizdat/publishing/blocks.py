@@ -7,15 +7,19 @@ blocks and a template per block would copy the whole page context each time.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
-from django.utils.html import format_html, format_html_join
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 
@@ -24,6 +28,11 @@ from samizdat.publishing.renditions import image_tag
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 Context = Mapping[str, Any] | None
+NOTE_KINDS = [
+    ("correction", _("Correction")),
+    ("update", _("Update")),
+    ("clarification", _("Clarification")),
+]
 
 
 def caption(text: str, credit: str) -> SafeString:
@@ -252,3 +261,86 @@ class InfoBodyBlock(blocks.StreamBlock):
 
     def render_basic(self, value: Any, context: Context = None) -> SafeString:
         return format_html_join("\n", "{}", ((child.render(context=context),) for child in value))
+
+
+# Live updates and editors' notes: each block's Wagtail id (a UUID kept across revisions and
+# reordering) gives it a stable anchor on the page.
+LIVE_UPDATE_FEATURES = [*RICH_TEXT_FEATURES, "blockquote"]
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of editors' machines drift
+
+
+def anchor_of(prefix: str, block_id: str | None) -> str:
+    """The page anchor of a block: ``update-1a2b3c4d`` from its UUID's first 8 hex digits."""
+    return f"{prefix}-{(block_id or '').replace('-', '')[:8]}"
+
+
+class LiveUpdateBlock(blocks.StructBlock):
+    """One timestamped update of a live story; an empty time is filled in when it is saved."""
+
+    time = blocks.DateTimeBlock(
+        label=_("Time"), required=False, help_text=_("Empty: the time it is saved.")
+    )
+    headline = blocks.CharBlock(label=_("Headline"), max_length=160, required=False)
+    text = blocks.RichTextBlock(features=LIVE_UPDATE_FEATURES, label=_("Text"))
+    image = ImageChooserBlock(label=_("Image"), required=False)
+    caption = blocks.CharBlock(label=_("Caption"), max_length=300, required=False)
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        errors = {}
+        # The editor's empty box arrives as an empty paragraph, which "required" lets through.
+        if not strip_tags(str(value.get("text") or "")).strip():
+            errors["text"] = ValidationError(gettext("An update needs some text."))
+        if value.get("time") and value["time"] > timezone.now() + FUTURE_TOLERANCE:
+            errors["time"] = ValidationError(gettext("An update cannot be dated in the future."))
+        if errors:
+            raise StructBlockValidationError(block_errors=errors)
+        return value
+
+    class Meta:
+        icon = "time"
+        label = _("Update")
+
+
+class ArticleNoteBlock(blocks.StructBlock):
+    """A dated note on a published story: a correction, an update or a clarification."""
+
+    kind = blocks.ChoiceBlock(choices=NOTE_KINDS, default="correction", label=_("Kind"))
+    date = blocks.DateBlock(
+        label=_("Date"), required=False, help_text=_("Empty: the day it is saved.")
+    )
+    text = blocks.TextBlock(
+        label=_("Text"), help_text=_("What was wrong and what the story says now.")
+    )
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        if value.get("date") and value["date"] > timezone.localdate() + timedelta(days=1):
+            raise StructBlockValidationError(
+                block_errors={
+                    "date": ValidationError(gettext("A note cannot be dated in the future."))
+                }
+            )
+        return value
+
+    class Meta:
+        icon = "warning"
+        label = _("Correction or update")
+
+
+class OptionalStreamBlock(blocks.StreamBlock):
+    """A stream that a form may leave out altogether (a post made by a script, not the
+    admin's own form): empty, rather than an error."""
+
+    def value_from_datadict(self, data: Any, files: Any, prefix: str) -> Any:
+        if f"{prefix}-count" not in data:
+            return self.to_python([])
+        return super().value_from_datadict(data, files, prefix)
+
+
+class LiveUpdatesBlock(OptionalStreamBlock):
+    update = LiveUpdateBlock()
+
+
+class ArticleNotesBlock(OptionalStreamBlock):
+    note = ArticleNoteBlock()

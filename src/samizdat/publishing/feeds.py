@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import feedgenerator, translation
+from django.utils.html import escape
 
 from samizdat.core.paths import absolute, public_path, roots_for
 
@@ -110,3 +111,32 @@ def respond(
     body = build(kind, title=title, path=path, items=items, request=request)
     content_type = "application/rss+xml" if kind == "rss" else "application/atom+xml"
     return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+
+
+def respond_notes(
+    kind: str, request: HttpRequest, *, title: str, path: str, notes: list[dict[str, Any]]
+) -> HttpResponse:
+    """A feed of corrections and updates (``models.corrections``), each linking to its note on
+    the story; ``path`` is the corrections page."""
+    feed = FEED_CLASSES[kind](
+        title=title,
+        link=absolute(path),
+        description=title,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        feed_url=absolute(f"{path}feed/{kind}/"),
+        feed_guid=absolute(f"{path}feed/{kind}/"),
+    )
+    for note in notes[:FEED_LENGTH]:
+        link = absolute(note["story_path"]) + "#" + note["anchor"]
+        dated = datetime.combine(note["date"], datetime.min.time(), tzinfo=UTC)
+        feed.add_item(
+            title=f"{note['kind_label']}: {note['story_title']}",
+            link=link,
+            description=note["text"],
+            content=escape(note["text"]),
+            pubdate=dated,
+            unique_id=link,
+            unique_id_is_permalink=True,
+        )
+    content_type = "application/rss+xml" if kind == "rss" else "application/atom+xml"
+    return HttpResponse(feed.writeString("utf-8"), content_type=f"{content_type}; charset=utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 from collections import Counter
@@ -41,12 +42,19 @@ from wagtail.models import (
     PageLogEntry,
     PageQuerySet,
     PageViewRestriction,
+    Revision,
 )
 from wagtail.search import index
 
 from samizdat.core.paths import absolute, language_roots, public_path, roots_for
 from samizdat.publishing import feeds
-from samizdat.publishing.blocks import ArticleBodyBlock, InfoBodyBlock
+from samizdat.publishing.blocks import (
+    ArticleBodyBlock,
+    ArticleNotesBlock,
+    InfoBodyBlock,
+    LiveUpdatesBlock,
+    anchor_of,
+)
 from samizdat.publishing.openpgp import validate_public_key
 from samizdat.publishing.secure_contact import validate_securedrop, validate_signal
 
@@ -79,6 +87,9 @@ FEATURED_LIMIT = 6  # featured stories an editor may put beside the lead
 LATEST_COUNT = 6  # stories in the front page's "Latest" list
 SECTION_BLOCK_COUNT = 4  # stories in each section block of the front page
 EARLIER_REVISIONS = 10  # revisions whose tags and authors a correction may have changed
+# What a story card (listings, "Read more") shows of a story, as its revisions store it: a
+# publication that changes none of these leaves the "Read more" of later stories as it was.
+CARD_CONTENT = ("title", "standfirst", "lead_image", "label")
 # A page that was never published counts as the oldest: everything after it may change.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -513,8 +524,10 @@ class HomePage(RoutablePageMixin, NewsroomPage):
         return articles().filter(locale_id=self.locale_id, tags=tag)
 
     def get_cached_paths(self) -> list[str]:
-        """The front page, its feeds, and every tag's listing and feeds."""
+        """The front page, its feeds, every tag's listing and feeds, and the corrections."""
         paths = ["/", *feed_paths("/")]
+        total = len(corrections(self.locale_id))
+        paths += listing_paths(CORRECTIONS_PATH, total) + feed_paths(CORRECTIONS_PATH)
         in_locale = articles().filter(locale_id=self.locale_id)
         for tag in Tag.objects.filter(pk__in=in_locale.values("tags")).order_by("slug"):
             base = f"/tags/{tag.slug}/"
@@ -559,6 +572,43 @@ class HomePage(RoutablePageMixin, NewsroomPage):
         items = articles().filter(locale_id=self.locale_id)
         return feeds.respond(
             kind, request, title=settings.SITE_NAME, path=self.public_path(request), items=items
+        )
+
+    @path("corrections/", name="corrections")
+    @path("corrections/page/<int:number>/", name="corrections_page")
+    def corrections_listing(self, request: HttpRequest, number: int | None = None) -> HttpResponse:
+        """Every correction and update of the language's stories, newest first."""
+        entries = Entries(corrections(self.locale_id, roots_for(request)))
+        context = self.get_context(request)
+        translations = [
+            {"language": item["language"], "path": item["path"] + CORRECTIONS_PATH.lstrip("/")}
+            for item in context["translations"]
+        ]
+        return self.render(
+            request,
+            context_overrides={
+                "page_obj": paginate(entries, number, request),
+                "corrections_path": self.public_path(request) + CORRECTIONS_PATH.lstrip("/"),
+                "translations": translations if number is None else [],
+                "language_links": [
+                    {**link, "path": link["path"] + CORRECTIONS_PATH.lstrip("/")}
+                    if link["translated"]
+                    else link
+                    for link in context["language_links"]
+                ],
+            },
+            template="publishing/corrections_page.html",
+        )
+
+    @re_path(r"^corrections/feed/(?P<kind>rss|atom)/$", name="corrections_feed")
+    def corrections_feed(self, request: HttpRequest, kind: str) -> HttpResponse:
+        base = self.public_path(request) + CORRECTIONS_PATH.lstrip("/")
+        return feeds.respond_notes(
+            kind,
+            request,
+            title=f"{settings.SITE_NAME}: {_('Corrections and updates')}",
+            path=base,
+            notes=corrections(self.locale_id, roots_for(request)),
         )
 
     @path("search/", name="search")
@@ -920,6 +970,25 @@ class ArticlePage(NewsroomPage):
         help_text=_("What kind of story this is. Empty: plain news."),
     )
     reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
+    live_updates = StreamField(
+        LiveUpdatesBlock(),
+        blank=True,
+        verbose_name=_("live updates"),
+        help_text=_("Newest first on the page, each with its own link. Publish to post them."),
+    )
+    live_coverage_ended = models.DateTimeField(
+        _("live coverage ended"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the story stops being updated."),
+    )
+    notes = StreamField(
+        ArticleNotesBlock(),
+        blank=True,
+        verbose_name=_("corrections and updates"),
+        help_text=_("Dated notes shown on the story and on the corrections page."),
+    )
+    has_notes = models.BooleanField(default=False, editable=False)
 
     content_panels = [
         # Fills the slug (Promote tab) from the headline as it is typed, as for every page.
@@ -933,6 +1002,11 @@ class ArticlePage(NewsroomPage):
         FieldPanel("body"),
         InlinePanel("article_authors", label=_("Authors"), min_num=1),
         FieldPanel("tags"),
+        MultiFieldPanel(
+            [FieldPanel("live_updates"), FieldPanel("live_coverage_ended")],
+            heading=_("Live updates"),
+        ),
+        FieldPanel("notes", heading=_("Corrections and updates")),
     ]
     search_fields = [
         *Page.search_fields,
@@ -949,7 +1023,46 @@ class ArticlePage(NewsroomPage):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.__dict__.pop("_body_text", None)
         self.reading_minutes = reading_minutes(self)
+        self.date_undated_entries()
+        self.has_notes = len(self.notes) > 0
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        # Editors' forms are cleaned before the revision is saved: the times go into it.
+        self.date_undated_entries()
+
+    def date_undated_entries(self) -> None:
+        """Give live updates without a time the present, and notes without a date today."""
+        for child in self.live_updates:
+            if not child.value.get("time"):
+                child.value["time"] = timezone.now()
+        for child in self.notes:
+            if not child.value.get("date"):
+                child.value["date"] = timezone.localdate()
+
+    def live_update_items(self) -> list[dict[str, Any]]:
+        """The live updates, newest first, each with its anchor (``update-…``)."""
+        items = [
+            {"anchor": anchor_of("update", child.id), **child.value} for child in self.live_updates
+        ]
+        return sorted(items, key=lambda item: item["time"] or EPOCH, reverse=True)
+
+    def note_items(self) -> list[dict[str, Any]]:
+        """The corrections and updates, newest first (of one day, the last added first), each
+        with its anchor (``note-…``)."""
+        items = [
+            {
+                "anchor": anchor_of("note", child.id),
+                "kind": child.value["kind"],
+                "kind_label": NOTE_LABELS.get(child.value["kind"], child.value["kind"]),
+                "date": child.value["date"] or timezone.localdate(),
+                "text": child.value["text"],
+                "position": position,
+            }
+            for position, child in enumerate(self.notes)
+        ]
+        return sorted(items, key=lambda item: (item["date"], item["position"]), reverse=True)
 
     def body_text(self) -> str:
         """The body as plain text, for the search index and the reading time (computed once)."""
@@ -983,7 +1096,13 @@ class ArticlePage(NewsroomPage):
         ]
         tag_list = [{"name": name, "slug": slug} for name, slug, _pk in tag_rows]
         section_path = self.section_path()
+        language_path = next(
+            (prefix for root, prefix in roots if self.url_path.startswith(root)), "/"
+        )
         context.update(
+            live_updates=self.live_update_items(),
+            article_notes=self.note_items(),
+            corrections_path=language_path + CORRECTIONS_PATH.lstrip("/"),
             authors=authors,
             tag_list=tag_list,
             related=self.related_articles([pk for _name, _slug, pk in tag_rows]),
@@ -1024,11 +1143,18 @@ class ArticlePage(NewsroomPage):
                 listings.append((author_path, author.authored_articles()))
         for base, queryset in listings:
             paths += position_paths(base, queryset, self) + feed_paths(base)
+        if home_path is not None and (self.has_notes or self._had_notes()):
+            # Corrections are few: every page of their listing, and one past the last.
+            base = home_path + CORRECTIONS_PATH.lstrip("/")
+            total = len(corrections(self.locale_id, roots))
+            last = archive_pages(total, settings.ARTICLES_PER_PAGE)
+            paths += [*listing_paths(base, total), f"{base}page/{last + 1}/", *feed_paths(base)]
         translations = Page.objects.live().filter(translation_key=self.translation_key)
         for url_path in translations.exclude(pk=self.pk).values_list("url_path", flat=True):
             if (path_ := public_path(url_path, roots)) is not None:
                 paths.append(path_)
-        paths += self._later_stories(roots)
+        if not self._card_unchanged():
+            paths += self._later_stories(roots)
         paths += ["/sitemap.xml", "/news-sitemap.xml", *article_sitemap_paths(self)]
         return list(dict.fromkeys(paths))
 
@@ -1045,6 +1171,42 @@ class ArticlePage(NewsroomPage):
                 item["author"] for item in content.get("article_authors", []) if item.get("author")
             }
         return tags, authors
+
+    def _had_notes(self) -> bool:
+        """Whether one of the story's recent revisions had corrections (since taken away)."""
+        revisions = self.revisions.order_by("-created_at", "-pk")
+        for content in revisions.values_list("content", flat=True)[:EARLIER_REVISIONS]:
+            notes = content.get("notes") or []
+            if isinstance(notes, str):
+                notes = json.loads(notes or "[]")
+            if notes:
+                return True
+        return False
+
+    def _card_unchanged(self) -> bool:
+        """Whether the publication before this one showed the same story card: same
+        headline, standfirst, photo, label, tags and authors (a new live update, a
+        correction of the body). "Read more" of later stories then keeps its bytes."""
+        publications = (
+            PageLogEntry.objects.filter(page_id=self.pk, action="wagtail.publish")
+            .order_by("-timestamp", "-pk")
+            .values_list("revision_id", flat=True)[:2]
+        )
+        if len(publications) < 2 or publications[1] is None:
+            return False
+        before = Revision.objects.filter(pk=publications[1]).values_list("content", flat=True)
+        previous = before.first()
+        if previous is None:
+            return False
+        current = self.serializable_data()
+
+        def related(content: dict[str, Any], relation: str, name: str) -> set[Any]:
+            return {item.get(name) for item in content.get(relation, [])}
+
+        return all(current.get(name) == previous.get(name) for name in CARD_CONTENT) and all(
+            related(current, relation, name) == related(previous, relation, name)
+            for relation, name in (("tagged_items", "tag"), ("article_authors", "author"))
+        )
 
     def _later_stories(self, roots: list[tuple[str, str]]) -> list[str]:
         """The later stories of the language whose "Read more" candidates include this one:
@@ -1111,6 +1273,61 @@ class ArticlePage(NewsroomPage):
             row["pk"]: row for row in ArticlePage.objects.filter(pk__in=chosen).values(*CARD_FIELDS)
         }
         return with_bylines([cards[pk] for pk in chosen if pk in cards])
+
+
+CORRECTIONS_PATH = "/corrections/"  # below each language's front page
+NOTE_LABELS = {
+    "correction": _("Correction"),
+    "update": _("Update"),
+    "clarification": _("Clarification"),
+}
+
+
+class Entries:
+    """A list that ``paginate`` pages like a queryset (the corrections, gathered in Python)."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def reverse(self) -> Entries:
+        return Entries(self.items[::-1])
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.items[key]
+
+
+def corrections(locale_id: int, roots: list[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Every note on the language's live stories, newest first, with its story's title and
+    public path: one query over the few stories that have notes."""
+    roots = roots or language_roots()
+    stories = (
+        articles()
+        .filter(locale_id=locale_id, has_notes=True)
+        .only("title", "url_path", "notes", "last_published_at")
+    )
+    found = []
+    for story in stories:
+        story_path = public_path(story.url_path, roots)
+        if story_path is None:
+            continue
+        for note in story.note_items():
+            found.append(
+                {
+                    **note,
+                    "story_title": story.title,
+                    "story_path": story_path,
+                    "order": (
+                        note["date"],
+                        story.last_published_at or EPOCH,
+                        story.pk,
+                        note["position"],
+                    ),
+                }
+            )
+    return sorted(found, key=lambda item: item["order"], reverse=True)
 
 
 TAG = re.compile(r"<[^>]*>")

@@ -24,6 +24,7 @@ from wagtail.rich_text import RichText
 
 from samizdat.core.languages import codes
 from samizdat.publishing.actions import ensure_site_tree
+from samizdat.publishing.demo import live_coverage
 from samizdat.publishing.demo.articles_a import ARTICLES_A
 from samizdat.publishing.demo.articles_b import ARTICLES_B
 from samizdat.publishing.demo.front_page import label_stories_and_choose_front_pages
@@ -344,6 +345,7 @@ def seed_demo(now: Any = None) -> dict[str, int]:
     label_stories_and_choose_front_pages()
     name_demo_tags()
     seed_galleries_and_documents(now, created)
+    created["articles"] += live_coverage.seed_live_coverage(now)
     return created
 
 

@@ -182,6 +182,32 @@ def article_json_ld(context: template.Context) -> SafeString:
     }
     if page.lead_image is not None:
         data["image"] = [absolute_image_url(page.lead_image)]
+    if live_updates := context.get("live_updates"):
+        # A story with live updates is a live blog, whatever its label says.
+        data["@type"] = "LiveBlogPosting"
+        data["coverageStartTime"] = min(
+            filter(None, [page.first_published_at, *(item["time"] for item in live_updates)])
+        ).isoformat()
+        if page.live_coverage_ended:
+            data["coverageEndTime"] = page.live_coverage_ended.isoformat()
+        data["liveBlogUpdate"] = [
+            {
+                "@type": "BlogPosting",
+                "headline": (item["headline"] or page.title)[:110],
+                "datePublished": item["time"].isoformat(),
+                "url": f"{canonical}#{item['anchor']}",
+            }
+            for item in live_updates
+        ]
+    if notes := context.get("article_notes"):
+        data["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "text": note["text"],
+                "datePublished": note["date"].isoformat(),
+            }
+            for note in notes
+        ]
     return json_ld(data)
 
 
