@@ -235,6 +235,9 @@ def _clean_element(element: ET.Element) -> None:
                 )
             element.remove(child)
             continue
+        if name.lower() == "metadata":  # the drawing program's notes: nothing is drawn
+            element.remove(child)
+            continue
         reason = REFUSED_ELEMENTS.get(name.lower())
         if reason is not None:
             raise ValidationError(
