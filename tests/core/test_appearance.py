@@ -277,3 +277,34 @@ def test_the_content_security_policy_still_forbids_inline_style_and_other_origin
     # Nothing from elsewhere: the only absolute addresses are the app's own (its forms).
     absolute = re.findall(r'(?:href|src)="((?:https?:)?//[^"]*)"', page.split("<body>", 1)[1])
     assert absolute and all(url.startswith(settings.SITE_URL + "/") for url in absolute)
+
+
+def test_an_article_with_logo_accent_and_fonts_stays_within_60_kb(
+    client: Client, newsroom: dict[str, Any]
+) -> None:
+    """HTML + CSS + JS of an article with the demo's look; the fonts are budgeted apart."""
+    from samizdat.publishing.demo.appearance import seed_appearance
+
+    seed_appearance()
+    html = client.get(ARTICLE).content.decode()
+    assets = re.findall(r'<(?:link rel="stylesheet"|script)[^>]+(?:href|src)="([^"]+)"', html)
+    assert any("appearance.css" in asset for asset in assets)
+    weight = len(html.encode())
+    for asset in assets:
+        if "appearance.css" in asset:
+            weight += len(client.get("/appearance.css").content)
+            continue
+        found = finders.find(asset.split("static/", 1)[1].split("?", 1)[0])
+        assert found, asset
+        weight += Path(found).stat().st_size
+    assert weight <= 60 * 1024, weight
+
+
+def test_the_newsroom_name_of_the_setting_reaches_feeds_and_structured_data(
+    client: Client, newsroom: dict[str, Any]
+) -> None:
+    Appearance.objects.create(site_name="The Evening Lamp")
+    feed = client.get("/en/feed/rss/").content.decode()
+    assert "<title>The Evening Lamp</title>" in feed
+    page = client.get(ARTICLE).content.decode()
+    assert '"publisher":{"@type":"Organization","name":"The Evening Lamp"' in page

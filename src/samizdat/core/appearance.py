@@ -370,6 +370,11 @@ def forget() -> None:
     cache.delete(CACHE_KEY)
 
 
+def site_name() -> str:
+    """The newsroom's name as the public site shows it (pages, feeds, structured data)."""
+    return load().name
+
+
 def _css_family(name: str, fallback: str) -> str:
     return f'"{name}", {fallback}' if name else fallback
 

@@ -21,6 +21,7 @@ from wagtail.models import Locale
 from wagtail.templatetags.wagtailcore_tags import richtext
 
 from samizdat.core import paths
+from samizdat.core.appearance import site_name
 from samizdat.publishing.models import navigation
 from samizdat.publishing.renditions import image_tag, webp_renditions
 
@@ -162,7 +163,7 @@ def article_json_ld(context: template.Context) -> SafeString:
         ],
         "publisher": {
             "@type": "Organization",
-            "name": settings.SITE_NAME,
+            "name": site_name(),
             "url": settings.SITE_URL + "/",
         },
         "keywords": [tag["name"] for tag in context["tag_list"]],
