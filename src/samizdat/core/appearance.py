@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -311,7 +311,6 @@ class Look:
     fonts: str = SYSTEM_FONTS
     logo_svg: str = ""
     logo: Logo | None = None
-    files: tuple[str, ...] = field(default=())
 
     @property
     def name(self) -> str:
