@@ -6,13 +6,15 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 
+from samizdat.core import appearance
 from samizdat.core.languages import og_locale
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
     language = translation.get_language() or settings.LANGUAGE_CODE
     return {
-        "SITE_NAME": settings.SITE_NAME,
+        # Settings → Appearance may name the newsroom differently from its setup.
+        "SITE_NAME": appearance.load().name,
         "SITE_URL": settings.SITE_URL,
         "LANG": language,
         "DEFAULT_LANGUAGE": settings.LANGUAGE_CODE,

@@ -21,8 +21,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 from wagtail.models import Site
 
-from samizdat.core import crypto
+from samizdat.core import appearance, crypto
 from samizdat.core.middleware import forget_cached_sites
+from samizdat.core.models import Appearance
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +80,10 @@ def _site_changed(**kwargs: Any) -> None:
 def _data_keys_changed(*, setting: str, **kwargs: Any) -> None:
     if setting in {"DATA_KEY", "DATA_KEYS_OLD", "LOOKUP_KEY"}:
         crypto.forget_keys()
+
+
+@receiver(post_save, sender=Appearance, dispatch_uid="samizdat-appearance-saved")
+@receiver(post_delete, sender=Appearance, dispatch_uid="samizdat-appearance-deleted")
+def _appearance_changed(sender: Any, **kwargs: Any) -> None:
+    appearance.forget()
+    announce_change(sender)  # every page shows the masthead and uses the stylesheet

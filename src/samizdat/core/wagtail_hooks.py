@@ -1,5 +1,5 @@
-"""What core adds to the Wagtail admin (Settings → Erase a person, its audit log entry) and
-does on the worker's schedule."""
+"""What core adds to the Wagtail admin (Settings → Erase a person, its audit log entry), does
+on the worker's schedule, and serves to readers (the appearance's stylesheet)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import LogActionRegistry, LogFormatter
 
-from samizdat.core import actions, admin_views
-from samizdat.core.hooks import PERIODIC_JOBS
+from samizdat.core import actions, admin_views, appearance, views
+from samizdat.core.hooks import FORGET_CACHED, PERIODIC_JOBS, PUBLIC_PATHS, URLS
 from samizdat.core.public_forms import forget_expired_counts
 from samizdat.core.task_results import prune_finished
 
@@ -58,3 +58,24 @@ def forget_rate_counts(now: datetime.datetime) -> None:
 @hooks.register(PERIODIC_JOBS)
 def prune_finished_tasks(now: datetime.datetime) -> None:
     prune_finished(now=now)
+
+
+@hooks.register(URLS)
+def appearance_urls() -> list[URLPattern]:
+    return [
+        path(
+            appearance.STYLESHEET_PATH.lstrip("/"),
+            views.appearance_stylesheet,
+            name="appearance_stylesheet",
+        )
+    ]
+
+
+@hooks.register(PUBLIC_PATHS)
+def appearance_paths() -> list[str]:
+    return [appearance.STYLESHEET_PATH]
+
+
+@hooks.register(FORGET_CACHED)
+def forget_appearance() -> None:
+    appearance.forget()

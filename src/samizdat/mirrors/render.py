@@ -19,6 +19,7 @@ from django.test import RequestFactory
 from wagtail.models import Page
 
 from samizdat.core import hooks
+from samizdat.core.appearance import site_name
 from samizdat.core.paths import language_roots, public_path
 
 # The uploads a copy may hold, by folder: renditions, and the documents the public pages link
@@ -72,7 +73,7 @@ def root_page() -> bytes:
         {
             "languages": settings.LANGUAGES,
             "default": settings.LANGUAGE_CODE,
-            "SITE_NAME": settings.SITE_NAME,
+            "SITE_NAME": site_name(),
         },
     )
     return html.encode()

@@ -46,6 +46,7 @@ from wagtail.models import (
 )
 from wagtail.search import index
 
+from samizdat.core.appearance import site_name
 from samizdat.core.paths import absolute, language_roots, public_path, roots_for
 from samizdat.publishing import feeds
 from samizdat.publishing.blocks import (
@@ -359,7 +360,7 @@ class NewsroomPage(Page):
             value = getattr(self, name, "")
             if value:
                 return str(value)
-        return str(settings.SITE_NAME)
+        return site_name()
 
     def live_translations(self, request: HttpRequest | None) -> list[dict[str, str]]:
         """Every live language version of this page (itself included) with its public path."""
@@ -562,7 +563,7 @@ class HomePage(RoutablePageMixin, NewsroomPage):
         return feeds.respond(
             kind,
             request,
-            title=f"{settings.SITE_NAME}: #{tag_obj.name}",
+            title=f"{site_name()}: #{tag_obj.name}",
             path=self.public_path(request) + f"tags/{tag_obj.slug}/",
             items=items,
         )
@@ -571,7 +572,7 @@ class HomePage(RoutablePageMixin, NewsroomPage):
     def feed(self, request: HttpRequest, kind: str) -> HttpResponse:
         items = articles().filter(locale_id=self.locale_id)
         return feeds.respond(
-            kind, request, title=settings.SITE_NAME, path=self.public_path(request), items=items
+            kind, request, title=site_name(), path=self.public_path(request), items=items
         )
 
     @path("corrections/", name="corrections")
@@ -606,7 +607,7 @@ class HomePage(RoutablePageMixin, NewsroomPage):
         return feeds.respond_notes(
             kind,
             request,
-            title=f"{settings.SITE_NAME}: {_('Corrections and updates')}",
+            title=f"{site_name()}: {_('Corrections and updates')}",
             path=base,
             notes=corrections(self.locale_id, roots_for(request)),
         )
@@ -673,7 +674,7 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
         return feeds.respond(
             kind,
             request,
-            title=f"{settings.SITE_NAME}: {self.title}",
+            title=f"{site_name()}: {self.title}",
             path=public_path(self.url_path, roots_for(request)) or "/",
             items=self.stories(),
         )
@@ -905,7 +906,7 @@ class AuthorPage(RoutablePageMixin, NewsroomPage):
         return feeds.respond(
             kind,
             request,
-            title=f"{settings.SITE_NAME}: {self.title}",
+            title=f"{site_name()}: {self.title}",
             path=public_path(self.url_path, roots_for(request)) or "/",
             items=self.authored_articles(),
         )

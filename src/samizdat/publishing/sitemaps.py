@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from wagtail.models import Page
 
+from samizdat.core.appearance import site_name
 from samizdat.core.paths import absolute, language_roots, public_path
 from samizdat.publishing.models import EPOCH, ArticlePage
 
@@ -125,7 +126,7 @@ def news_sitemap(request: HttpRequest) -> HttpResponse:
         for url_path, title, date, language in rows
     ]
     body = render_to_string(
-        "publishing/news_sitemap.xml", {"entries": entries, "name": settings.SITE_NAME}
+        "publishing/news_sitemap.xml", {"entries": entries, "name": site_name()}
     )
     return HttpResponse(body, content_type="application/xml; charset=utf-8")
 

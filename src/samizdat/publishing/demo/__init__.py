@@ -25,6 +25,7 @@ from wagtail.rich_text import RichText
 from samizdat.core.languages import codes
 from samizdat.publishing.actions import ensure_site_tree
 from samizdat.publishing.demo import live_coverage
+from samizdat.publishing.demo.appearance import seed_appearance
 from samizdat.publishing.demo.articles_a import ARTICLES_A
 from samizdat.publishing.demo.articles_b import ARTICLES_B
 from samizdat.publishing.demo.front_page import label_stories_and_choose_front_pages
@@ -346,6 +347,7 @@ def seed_demo(now: Any = None) -> dict[str, int]:
     name_demo_tags()
     seed_galleries_and_documents(now, created)
     created["articles"] += live_coverage.seed_live_coverage(now)
+    created["appearance"] = seed_appearance()
     return created
 
 

@@ -22,6 +22,7 @@ from wagtail.models import Locale
 from wagtail.templatetags.wagtailcore_tags import richtext
 
 from samizdat.core import paths
+from samizdat.core.appearance import site_name
 from samizdat.publishing.models import STORY_LABELS, navigation
 from samizdat.publishing.models import site_links as links_of_locale
 from samizdat.publishing.renditions import image_tag, thumbnail_tag, webp_renditions
@@ -175,7 +176,7 @@ def article_json_ld(context: template.Context) -> SafeString:
         ],
         "publisher": {
             "@type": "Organization",
-            "name": settings.SITE_NAME,
+            "name": site_name(),
             "url": settings.SITE_URL + "/",
         },
         "keywords": [tag["name"] for tag in context["tag_list"]],
