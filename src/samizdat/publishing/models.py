@@ -239,8 +239,8 @@ def paginate(
 
 
 def bylines_of(items: list[Any]) -> list[Any]:
-    """Card rows with their bylines; page objects (search results) as they are."""
-    if items and all(isinstance(item, dict) for item in items):
+    """Card rows with their bylines; other entries (corrections) as they are."""
+    if items and all(isinstance(item, dict) and "pk" in item for item in items):
         return with_bylines(items)
     return items
 

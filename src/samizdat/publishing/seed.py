@@ -373,7 +373,9 @@ def _insert_article_rows(
         # Fields the synthetic archive does not fill (a story's label…) take their default.
         rows.append(
             [
-                values[field.name] if field.name in values else field.get_default()
+                values[field.name]
+                if field.name in values
+                else field.get_db_prep_value(field.get_default(), connection)
                 for field in fields
             ]
         )
