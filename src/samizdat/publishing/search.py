@@ -1,0 +1,164 @@
+"""Search that knows the language: words indexed with their stems, results by relevance and age.
+
+Each story's text is indexed as written, followed by the Snowball stem of every word whose stem
+differs from the word ("courts court", "суде суд"), and a query is reduced to stems with the
+stemmer of the language searched. A stemmed query therefore finds every form of its words, on
+SQLite and PostgreSQL alike, while the index still answers queries of whole words (the admin's).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from functools import cache, lru_cache
+from typing import Any
+
+import snowballstemmer
+from django.db import connection
+from django.db.models import F, FloatField, Func, Value
+from django.db.models.functions import Greatest
+from wagtail.models import PageQuerySet
+from wagtail.search import index
+
+# The Snowball algorithm for each language code. A language missing here (or an algorithm the
+# installed Snowball lacks) is searched by whole words: nothing breaks, forms just differ.
+SNOWBALL_ALGORITHMS = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "et": "estonian",
+    "eu": "basque",
+    "fa": "persian",
+    "fi": "finnish",
+    "fr": "french",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "nb": "norwegian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
+}
+# A story this many days old needs twice the relevance of today's to rank beside it.
+RECENCY_DAYS = 365.0
+WORD = re.compile(r"\w+(?:['’]\w+)*")
+APOSTROPHES = str.maketrans({"’": "'"})
+STEM_CACHE_SIZE = 200_000  # distinct words remembered per process
+# A Snowball stemmer keeps state while it works: one word at a time per process.
+_stemming = threading.Lock()
+
+
+@cache
+def stemmer_for(language: str) -> Any:
+    """The Snowball stemmer of ``language`` (``pt-br`` uses ``pt``'s), or None."""
+    algorithm = SNOWBALL_ALGORITHMS.get(language.lower().split("-")[0])
+    if algorithm is None or algorithm not in snowballstemmer.algorithms():
+        return None
+    return snowballstemmer.stemmer(algorithm)
+
+
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def _stem(language: str, word: str) -> str:
+    # A newsroom's vocabulary is small next to its archive: each word is stemmed once.
+    stemmer = stemmer_for(language)
+    if stemmer is None:
+        return word.replace("'", "")
+    with _stemming:
+        stem = stemmer.stemWord(word)
+    return str(stem).replace("'", "")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, lower-cased, apostrophes inside words kept ("court's")."""
+    return WORD.findall(text.translate(APOSTROPHES).lower())
+
+
+def stems(text: str, language: str) -> list[str]:
+    """The stem of each word of ``text`` in ``language``."""
+    return [_stem(language, word) for word in words(text)]
+
+
+def added_stems(text: str, language: str) -> str:
+    """The stems of the words of ``text`` that differ from their word, for the search index."""
+    return " ".join(
+        stem for word in words(text) if (stem := _stem(language, word)) and stem != word
+    )
+
+
+def language_of(page: Any) -> str:
+    """The language a page is written in (its locale's)."""
+    return str(page.locale.language_code)
+
+
+class StemmedSearchField(index.SearchField):
+    """A searchable field indexed as written followed by the stems of its words that differ
+    (in the language of its page). With ``written=False`` only those stems: for ``title``,
+    which Wagtail's own search fields index as written already (both fill the title column)."""
+
+    def __init__(self, field_name: str, *, written: bool = True, **kwargs: Any) -> None:
+        super().__init__(field_name, **kwargs)
+        self.written = written
+
+    def get_value(self, obj: Any) -> Any:
+        value = super().get_value(obj)
+        if not value:
+            return value
+        stems = added_stems(str(value), language_of(obj))
+        if not self.written:
+            return stems
+        return f"{value}\n{stems}" if stems else value
+
+
+class PublishedDay(Func):
+    """Days since 1970-01-01 of a timestamp, as a float (SQLite and PostgreSQL)."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="(julianday(%(expressions)s) - 2440587.5)"
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="(EXTRACT(EPOCH FROM %(expressions)s) / 86400.0)"
+        )
+
+
+def search_stories(stories: PageQuerySet, query: str, *, language: str) -> Any:
+    """The ``stories`` matching every word of ``query`` in any form, best first.
+
+    Score: relevance / (1 + age in days / RECENCY_DAYS), where relevance is the database's
+    full-text rank (SQLite FTS5's BM25, PostgreSQL's ts_rank; the headline counts double) and
+    age is the time since first publication. Equal scores: the newer story first.
+    """
+    terms = stems(query, language)
+    if not terms:
+        return stories.none()
+    # Ranked by relevance alone in the search backend; the score below then orders them.
+    results = stories.order_by().search(" ".join(terms), operator="and")
+    matching = results.annotate_score("relevance").get_queryset()
+    # SQLite's BM25 is negative, lower for a better match; PostgreSQL's rank is positive.
+    relevance = -F("relevance") if connection.vendor == "sqlite" else F("relevance")
+    today = Value(time.time() / 86400.0, output_field=FloatField())
+    age = Greatest(today - PublishedDay("first_published_at"), Value(0.0))
+    score = relevance / (Value(1.0) + age / Value(RECENCY_DAYS))
+    return matching.order_by(score.desc(), "-first_published_at", "-pk")
