@@ -217,6 +217,24 @@ def test_newer_story_comes_first_among_equally_relevant(
     ]
 
 
+def test_results_page_through_in_rank_order(
+    client: Client, newsroom: dict[str, Any], settings: Settings
+) -> None:
+    settings.ARTICLES_PER_PAGE = 2
+    for days, title in enumerate(["Ferry one", "Ferry two", "Ferry three"]):
+        article = factories.ArticlePageFactory(
+            parent=newsroom["news"], title=title, body=body("The ferries run again.")
+        )
+        published_days_ago(article, days + 1)
+    first = search(client, "en", "ferry")
+    assert "3 results for “ferry”" in first
+    assert card_titles(parse_html(first)) == ["Ferry one", "Ferry two"]
+    assert "Page 1 of 2" in first and "q=ferry&amp;page=2" in first
+    second = page_html(client, "/en/search/?q=ferry&page=2")
+    assert card_titles(parse_html(second)) == ["Ferry three"]
+    assert "Page 2 of 2" in second
+
+
 def test_an_edit_replaces_the_stems_in_the_index(client: Client, newsroom: dict[str, Any]) -> None:
     lead = ArticlePage.objects.get(pk=newsroom["lead"].pk)
     lead.body = body("Two saxophonists testified for the defence.")

@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 import snowballstemmer
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import F, FloatField, Func, Value
 from django.db.models.functions import Greatest
@@ -128,23 +129,15 @@ class StemmedSearchField(index.SearchField):
 
 
 class PublishedDay(Func):
-    """Days since 1970-01-01 of a timestamp, as a float (SQLite and PostgreSQL)."""
+    """Days since 1970-01-01 of a timestamp, as a float (PostgreSQL)."""
 
     output_field = FloatField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler, connection, template="(julianday(%(expressions)s) - 2440587.5)"
-        )
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler, connection, template="(EXTRACT(EPOCH FROM %(expressions)s) / 86400.0)"
-        )
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) / 86400.0)"
 
 
 def search_stories(stories: PageQuerySet, query: str, *, language: str) -> Any:
-    """The ``stories`` matching every word of ``query`` in any form, best first.
+    """The ``stories`` matching every word of ``query`` in any form, best first, as card rows
+    a paginator pages through.
 
     Score: relevance / (1 + age in days / RECENCY_DAYS), where relevance is the database's
     full-text rank (SQLite FTS5's BM25, PostgreSQL's ts_rank; the headline counts double) and
@@ -152,13 +145,76 @@ def search_stories(stories: PageQuerySet, query: str, *, language: str) -> Any:
     """
     terms = stems(query, language)
     if not terms:
-        return stories.none()
-    # Ranked by relevance alone in the search backend; the score below then orders them.
+        return listing(stories.none())
+    today = time.time() / 86400.0
+    if connection.vendor == "sqlite":
+        return RankedStories(stories, terms, today)
+    # Matched and ranked by Wagtail's backend (joins, no query per story); ordered by score.
     results = stories.order_by().search(" ".join(terms), operator="and")
     matching = results.annotate_score("relevance").get_queryset()
-    # SQLite's BM25 is negative, lower for a better match; PostgreSQL's rank is positive.
-    relevance = -F("relevance") if connection.vendor == "sqlite" else F("relevance")
-    today = Value(time.time() / 86400.0, output_field=FloatField())
-    age = Greatest(today - PublishedDay("first_published_at"), Value(0.0))
-    score = relevance / (Value(1.0) + age / Value(RECENCY_DAYS))
-    return matching.order_by(score.desc(), "-first_published_at", "-pk")
+    age = Greatest(Value(today) - PublishedDay("first_published_at"), Value(0.0))
+    score = F("relevance") / (Value(1.0) + age / Value(RECENCY_DAYS))
+    return listing(matching.order_by(score.desc(), "-first_published_at", "-pk"))
+
+
+def listing(stories: Any) -> Any:
+    from samizdat.publishing.models import listing
+
+    return listing(stories)
+
+
+class RankedStories:
+    """SQLite: the stories matching every term, best first, one page at a time.
+
+    Wagtail's SQLite backend ranks with a subquery per matching story, each running the
+    full-text match again: seconds to minutes for a common word in a large archive. Here one
+    full-text pass ranks every match, joined to ``stories`` in a single query.
+    """
+
+    def __init__(self, stories: PageQuerySet, terms: list[str], today: float) -> None:
+        # Defined only when the database is SQLite.
+        from wagtail.search.models import IndexEntry, SQLiteFTSIndexEntry
+
+        fts, entries = SQLiteFTSIndexEntry._meta.db_table, IndexEntry._meta.db_table
+        phrases = " AND ".join(f'"{term}"' for term in terms)  # words only: nothing to escape
+        match = "{title body} : (" + phrases + ")"
+        content_type = ContentType.objects.get_for_model(stories.model)
+        # Columns of the full-text table: autocomplete, body, title (the headline counts double).
+        matches = (
+            f"SELECT CAST(e.object_id AS INTEGER) AS story_id,"  # noqa: S608
+            f" -bm25({fts}, 0.0, 1.0, 2.0) AS relevance"
+            f" FROM {fts} JOIN {entries} e ON e.id = {fts}.rowid"
+            f" WHERE {fts} MATCH %s AND e.content_type_id = %s"
+        )
+        candidates, params = (
+            stories.order_by()
+            .annotate(story_id=F("pk"), published=F("first_published_at"))
+            .values("story_id", "published")
+            .query.sql_with_params()
+        )
+        self.joined = f"({candidates}) s JOIN ({matches}) m ON m.story_id = s.story_id"
+        self.params = [*params, match, content_type.pk]
+        self.order = (
+            "m.relevance / (1.0 + MAX(%s - (julianday(s.published) - 2440587.5), 0.0) / %s)"
+            " DESC, s.published DESC, s.story_id DESC"
+        )
+        self.order_params = [today, RECENCY_DAYS]
+        self.model = stories.model
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {self.joined}", self.params)  # noqa: S608
+            return int(cursor.fetchone()[0])
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        start = window.start or 0
+        limit = -1 if window.stop is None else window.stop - start
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.story_id FROM {self.joined} ORDER BY {self.order}"  # noqa: S608
+                " LIMIT %s OFFSET %s",
+                [*self.params, *self.order_params, limit, start],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        rows = {row["pk"]: row for row in listing(self.model.objects.filter(pk__in=ids))}
+        return [rows[pk] for pk in ids if pk in rows]
