@@ -18,6 +18,7 @@ import snowballstemmer
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import F, FloatField, Func, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Greatest
 from wagtail.models import PageQuerySet
 from wagtail.search import index
@@ -149,12 +150,27 @@ def search_stories(stories: PageQuerySet, query: str, *, language: str) -> Any:
     today = time.time() / 86400.0
     if connection.vendor == "sqlite":
         return RankedStories(stories, terms, today)
-    # Matched and ranked by Wagtail's backend (joins, no query per story); ordered by score.
-    results = stories.order_by().search(" ".join(terms), operator="and")
-    matching = results.annotate_score("relevance").get_queryset()
+    return listing(postgres_ranked(stories, terms, today))
+
+
+def postgres_ranked(stories: PageQuerySet, terms: list[str], today: float) -> PageQuerySet:
+    """PostgreSQL: ``stories`` matching every term in the index's headline or text, best
+    first (ranked here, not by Wagtail's backend, whose headline weight depends on when each
+    story was indexed)."""
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+
+    # Quoted lexemes: the terms are words only, so nothing in them is tsquery syntax.
+    query = SearchQuery(
+        " & ".join(f"'{term}'" for term in terms), search_type="raw", config="simple"
+    )
+    title, body = F("index_entries__title"), F("index_entries__body")
+    matching = stories.annotate(
+        indexed=CombinedExpression(title, "||", body, output_field=SearchVectorField())
+    ).filter(indexed=query)
+    relevance = Value(2.0) * SearchRank(title, query) + SearchRank(body, query)
     age = Greatest(Value(today) - PublishedDay("first_published_at"), Value(0.0))
-    score = F("relevance") / (Value(1.0) + age / Value(RECENCY_DAYS))
-    return listing(matching.order_by(score.desc(), "-first_published_at", "-pk"))
+    score = relevance / (Value(1.0) + age / Value(RECENCY_DAYS))
+    return matching.order_by(score.desc(), "-first_published_at", "-pk")
 
 
 def listing(stories: Any) -> Any:
