@@ -199,7 +199,7 @@ class RankedStories:
         matches = (
             f"SELECT CAST(e.object_id AS INTEGER) AS story_id,"  # noqa: S608
             f" -bm25({fts}, 0.0, 1.0, 2.0) AS relevance"
-            f" FROM {fts} JOIN {entries} e ON e.id = {fts}.rowid"
+            f" FROM {fts} CROSS JOIN {entries} e ON e.id = {fts}.rowid"
             f" WHERE {fts} MATCH %s AND e.content_type_id = %s"
         )
         candidates, params = (
@@ -208,8 +208,10 @@ class RankedStories:
             .values("story_id", "published")
             .query.sql_with_params()
         )
-        self.joined = f"({candidates}) s JOIN ({matches}) m ON m.story_id = s.story_id"
-        self.params = [*params, match, content_type.pk]
+        # CROSS JOIN keeps SQLite's order: the full-text match once, then each match's story.
+        # (Left to itself it walks every story and matches again for each.)
+        self.joined = f"({matches}) m CROSS JOIN ({candidates}) s ON s.story_id = m.story_id"
+        self.params = [match, content_type.pk, *params]
         self.order = (
             "m.relevance / (1.0 + MAX(%s - (julianday(s.published) - 2440587.5), 0.0) / %s)"
             " DESC, s.published DESC, s.story_id DESC"
