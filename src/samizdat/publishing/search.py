@@ -3,7 +3,7 @@
 Each story's text is indexed as written, followed by the Snowball stem of every word whose stem
 differs from the word ("courts court", "суде суд"), and a query is reduced to stems with the
 stemmer of the language searched. A stemmed query therefore finds every form of its words, on
-SQLite and PostgreSQL alike, while the index still answers queries of whole words (the admin's).
+SQLite and PostgreSQL alike, while the index still answers Wagtail's own whole-word queries.
 """
 
 from __future__ import annotations
@@ -174,6 +174,7 @@ def postgres_ranked(stories: PageQuerySet, terms: list[str], today: float) -> Pa
 
 
 def listing(stories: Any) -> Any:
+    """Card rows of ``stories`` (``models.listing``, imported late: models imports this)."""
     from samizdat.publishing.models import listing
 
     return listing(stories)
