@@ -57,6 +57,7 @@ from samizdat.publishing.blocks import (
     anchor_of,
 )
 from samizdat.publishing.openpgp import validate_public_key
+from samizdat.publishing.search import StemmedSearchField, search_stories
 from samizdat.publishing.secure_contact import validate_securedrop, validate_signal
 
 WORDS_PER_MINUTE = 200
@@ -618,8 +619,10 @@ class HomePage(RoutablePageMixin, NewsroomPage):
         query = SEARCH_NOISE.sub(" ", request.GET.get("q", ""))[:200].strip()
         page_obj = None
         if query:
-            results = (
-                articles().filter(locale_id=self.locale_id).search(query, order_by_relevance=True)
+            results = search_stories(
+                articles().filter(locale_id=self.locale_id),
+                query,
+                language=self.locale.language_code,
             )
             try:
                 number = max(1, int(request.GET.get("page", "1")))
@@ -1009,10 +1012,12 @@ class ArticlePage(NewsroomPage):
         ),
         FieldPanel("notes", heading=_("Corrections and updates")),
     ]
+    # Headline, standfirst and body are indexed with the stems of their words (search.py).
     search_fields = [
         *Page.search_fields,
-        index.SearchField("standfirst"),
-        index.SearchField("body_text"),
+        StemmedSearchField("title", boost=2, written=False),
+        StemmedSearchField("standfirst"),
+        StemmedSearchField("body_text"),
     ]
     parent_page_types = ["publishing.SectionPage"]
     subpage_types: list[str] = []
@@ -1020,6 +1025,11 @@ class ArticlePage(NewsroomPage):
 
     class Meta:
         verbose_name = _("article")
+
+    @classmethod
+    def get_indexed_objects(cls) -> Any:
+        # Indexing reads each story's language (search.StemmedSearchField): in the same query.
+        return super().get_indexed_objects().select_related("locale")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.__dict__.pop("_body_text", None)

@@ -239,7 +239,9 @@ def seed_articles(
 
 
 def index_articles(pks: list[int]) -> None:
-    get_search_backend().add_bulk(ArticlePage, ArticlePage.objects.filter(pk__in=pks))
+    get_search_backend().add_bulk(
+        ArticlePage, ArticlePage.objects.filter(pk__in=pks).select_related("locale")
+    )
 
 
 def _index_from_queue(queue: multiprocessing.Queue[list[int] | None]) -> None:

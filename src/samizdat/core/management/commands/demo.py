@@ -105,6 +105,9 @@ def seed_demo_content() -> dict[str, int]:
     with paused():
         for seed in hooks.registered(hooks.DEMO_CONTENT):
             created.update(seed())
+    # Each page saved above queued its search indexing as a task, behind hundreds of others:
+    # index everything now, so that search answers as soon as the site does.
+    call_command("update_index", verbosity=0)
     return created
 
 
