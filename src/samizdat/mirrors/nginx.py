@@ -35,6 +35,7 @@ HTML_CACHE = "public, max-age=300"
 ASSET_CACHE = "public, max-age=31536000, immutable"
 # The only uploads readers get: renditions (never an original or a document's file).
 PUBLIC_MEDIA = "/media/images/"
+BUNDLE_ONLY_MEDIA = ("/media/media/", "/media/documents/")
 # Files the bundle does not hold (the admin's assets, renditions not on any public page).
 COLLECTED_CACHE = "public, max-age=86400"
 # What core.middleware.security_headers adds besides the CSP.
@@ -195,6 +196,16 @@ def nginx_conf(
             f"    location ^~ {prefix} {{",
             f"        try_files $uri {fallback};",
             f'        add_header Cache-Control "{ASSET_CACHE}";',
+            *headers,
+            "    }",
+        ]
+    # Audio, video and subtitles: only the files the bundle holds (those public stories link);
+    # nginx answers byte ranges itself, which players need to seek.
+    for prefix in BUNDLE_ONLY_MEDIA:
+        lines += [
+            f"    location ^~ {prefix} {{",
+            "        try_files $uri =404;",
+            f'        add_header Cache-Control "{HTML_CACHE}";',
             *headers,
             "    }",
         ]

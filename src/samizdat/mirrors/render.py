@@ -21,9 +21,11 @@ from wagtail.models import Page
 from samizdat.core import hooks
 from samizdat.core.paths import language_roots, public_path
 
-# The uploads a copy may hold: renditions. Originals (with whatever the camera or the editor's
-# program wrote) and documents (served by the app, with their privacy rules) stay on the server.
-PUBLIC_MEDIA = "media/images/"
+# The uploads a copy may hold: renditions, and the audio, video and subtitle files (tags
+# removed on upload) that its pages link. Original images (with whatever the camera or the
+# editor's program wrote) and other documents (served by the app, with their privacy rules)
+# stay on the server.
+PUBLIC_MEDIA = ("media/images/", "media/media/", "media/documents/")
 MEDIA_LINK = re.compile(rb'(?:\.\./|\./)*media/([^\s"\',?#<>]+)')
 
 
@@ -86,7 +88,8 @@ def not_found_page(renderer: Renderer) -> bytes:
 
 
 def media_links(html: bytes) -> set[str]:
-    """The renditions a page links: ``media/images/…`` paths (``PUBLIC_MEDIA``)."""
+    """The uploads a page links that a copy holds: ``media/images/…`` renditions and the
+    other ``PUBLIC_MEDIA`` paths."""
     if b"media/" not in html:
         return set()
     found = {"media/" + name.decode("utf-8", "replace") for name in MEDIA_LINK.findall(html)}

@@ -95,7 +95,7 @@ def remove_file(root: Path, rel: str) -> list[str]:
 
 
 def copy_media(root: Path, names: Iterable[str]) -> list[str]:
-    """Copy the renditions the pages link (``media/images/…``) into the bundle."""
+    """Copy the uploads the pages link (renditions, audio, video, subtitles) into the bundle."""
     written = []
     media_root = Path(settings.MEDIA_ROOT).resolve()
     for rel in sorted(names):

@@ -26,6 +26,7 @@ from samizdat.core.languages import codes
 from samizdat.publishing.actions import ensure_site_tree
 from samizdat.publishing.demo.articles_a import ARTICLES_A
 from samizdat.publishing.demo.articles_b import ARTICLES_B
+from samizdat.publishing.demo.audio_video import seed_audio_video
 from samizdat.publishing.models import (
     ArticlePage,
     ArticlePageAuthor,
@@ -336,6 +337,7 @@ def seed_demo(now: Any = None) -> dict[str, int]:
             translated_at = published + timedelta(hours=5)
             backdate(translated, translated_at, updated=translated_at, now=now)
             created["translations"] += 1
+    created["audio and video stories"] = seed_audio_video(now)
     return created
 
 
