@@ -357,7 +357,7 @@ WAGTAILDOCS_DOCUMENT_FORM_BASE = "samizdat.publishing.forms.DocumentForm"
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 # Audio and video (wagtailmedia): only what browsers play with their own controls; the form
-# checks the content too and strips tags (publishing/forms.py, publishing/media.py).
+# checks the content too and strips tags (publishing/forms.py, publishing/audio_video.py).
 WAGTAILMEDIA = {
     "MEDIA_FORM_BASE": "samizdat.publishing.forms.MediaForm",
     "AUDIO_EXTENSIONS": ["m4a", "mp3", "oga", "ogg", "opus"],

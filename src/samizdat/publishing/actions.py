@@ -25,7 +25,7 @@ from wagtail.utils.file import hash_filelike
 
 from samizdat.core.files import write_atomic
 from samizdat.core.signals import announce_change
-from samizdat.publishing.media import strip_tags
+from samizdat.publishing.audio_video import strip_tags
 from samizdat.publishing.metadata import CleanedUpload, clean_document, clean_image
 from samizdat.publishing.models import (
     ArticlePage,
@@ -284,7 +284,7 @@ def remove_upload_metadata(*, instance: Any, clean: Callable[[bytes], bytes]) ->
 
 def remove_media_tags(*, instance: Any) -> None:
     """Before an audio or video file is first stored (or replaced): its file without tags
-    (``media.strip_tags``), its length filled in when the editor gave none. Uploads through
+    (``audio_video.strip_tags``), its length filled in when the editor gave none. Uploads through
     the admin's form are already clean; this catches every other way in."""
     pending = instance.file
     if not pending or pending._committed:

@@ -23,7 +23,7 @@ from wagtail.images.blocks import ImageChooserBlock
 from wagtailmedia.blocks import AudioChooserBlock, VideoChooserBlock
 
 from samizdat.core.paths import link, relative_html
-from samizdat.publishing.media import duration_text, mime_type
+from samizdat.publishing.audio_video import duration_text, mime_type
 from samizdat.publishing.renditions import image_tag, webp_renditions
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul"]

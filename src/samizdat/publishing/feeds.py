@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import feedgenerator, translation
 
 from samizdat.core.paths import absolute, public_path, roots_for
-from samizdat.publishing.media import mime_type
+from samizdat.publishing.audio_video import mime_type
 
 if TYPE_CHECKING:
     from wagtail.models import PageQuerySet

@@ -14,7 +14,7 @@ from wagtail.documents.forms import BaseDocumentForm
 from wagtail.images.forms import BaseImageForm
 from wagtailmedia.forms import BaseMediaForm
 
-from samizdat.publishing.media import (
+from samizdat.publishing.audio_video import (
     SNIFF_BYTES,
     MediaFileError,
     check_media,

@@ -28,7 +28,7 @@ from wagtail.url_routing import RouteResult
 
 from samizdat.core.languages import known
 from samizdat.core.paths import root_for_language, roots_for
-from samizdat.publishing.media import mime_type
+from samizdat.publishing.audio_video import mime_type
 from samizdat.publishing.models import ArticlePage, public_media_names
 
 
