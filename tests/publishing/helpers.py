@@ -114,13 +114,16 @@ def stored_subtitles(language: str, text: str) -> Any:
 def media_story(parent: Page, kind: str, media: Any, **fields: Any) -> ArticlePage:
     """A published story whose body holds ``media`` (audio or video) between two paragraphs;
     ``fields`` may give the block's ``subtitles``, ``poster_image``, ``transcript``…"""
-    block_fields = {
-        name: fields.pop(name)
-        for name in ("subtitles", "poster_image", "transcript", "caption", "credit")
-        if name in fields
+    value: dict[str, Any] = {
+        "media": media,
+        "caption": "",
+        "credit": "",
+        "transcript": "",
+        "subtitles": [],
     }
-    value = {"media": media, "caption": "", "credit": "", "transcript": "", "subtitles": []}
-    value.update(block_fields)
+    for name in ("subtitles", "poster_image", "transcript", "caption", "credit"):
+        if name in fields:
+            value[name] = fields.pop(name)
     body = [
         ("paragraph", RichText("<p>Before the player.</p>")),
         (kind, value),
