@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from wagtail.models import PageViewRestriction
 
+from tests.logins import log_in
 from tests.publishing.helpers import draft_article, media_story, stored_media, stored_subtitles
 from tests.publishing.media_files import WEBVTT, demo_mp3, demo_webm
 
@@ -101,3 +102,15 @@ def test_files_no_live_public_story_links_are_not_reachable(
     assert client.get(film["video"].file.url).status_code == 404
     assert client.get(film["subtitles"].file.url).status_code == 404
     assert Path(film["video"].file.path).exists()  # kept for the editors, not for readers
+
+
+def test_staff_signed_in_with_their_second_factor_play_what_they_preview(
+    client: Client, newsroom: dict[str, Any], admin_user: Any
+) -> None:
+    in_draft = stored_media("audio", "draft.mp3", demo_mp3())
+    assert client.get(in_draft.file.url).status_code == 404
+    client.force_login(admin_user)  # a password alone: not yet signed in to the admin
+    assert client.get(in_draft.file.url).status_code == 404
+    log_in(client, admin_user)
+    response = client.get(in_draft.file.url, HTTP_RANGE="bytes=0-9")
+    assert response.status_code == 206 and body(response) == demo_mp3()[:10]

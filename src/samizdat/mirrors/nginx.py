@@ -199,12 +199,14 @@ def nginx_conf(
             *headers,
             "    }",
         ]
-    # Audio, video and subtitles: only the files the bundle holds (those public stories link);
-    # nginx answers byte ranges itself, which players need to seek.
+    # Audio, video and subtitles: the files the bundle holds (those public stories link), with
+    # the byte ranges players seek with. The app answers for other audio and video (to staff
+    # previewing a draft); no document file ever reaches it here.
     for prefix in BUNDLE_ONLY_MEDIA:
+        to_app = app is not None and prefix == "/media/media/"
         lines += [
             f"    location ^~ {prefix} {{",
-            "        try_files $uri =404;",
+            f"        try_files $uri {'@app' if to_app else '=404'};",
             f'        add_header Cache-Control "{HTML_CACHE}";',
             *headers,
             "    }",
