@@ -256,6 +256,12 @@ def test_a_section_with_audio_has_a_podcast_that_podcast_apps_accept(
     assert [item.findtext("guid") for item in again.iter("item")] == guids  # stable
 
 
+def test_a_section_with_audio_links_its_podcast(client: Client, programme: dict[str, Any]) -> None:
+    news = get_ok(client, "/en/news/").content.decode()
+    assert '<a href="feed/podcast/">Podcast</a>' in news
+    assert "feed/podcast/" not in get_ok(client, "/en/culture/").content.decode()
+
+
 def test_a_section_without_audio_has_no_podcast(client: Client, programme: dict[str, Any]) -> None:
     assert client.get("/en/culture/feed/podcast/").status_code == 404
     assert "/feed/podcast/" not in programme["culture"].get_cached_paths()

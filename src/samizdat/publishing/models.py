@@ -399,8 +399,12 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
         return articles().filter(url_path__startswith=self.url_path)
 
     def get_cached_paths(self) -> list[str]:
-        podcast = [PODCAST_PATH] if self.episodes() else []
+        podcast = [PODCAST_PATH] if self.has_podcast() else []
         return listing_paths("/", self.stories().count()) + feed_paths("/") + podcast
+
+    def has_podcast(self) -> bool:
+        """Whether the section's podcast has episodes (one query when it has none)."""
+        return with_media_blocks(self.stories(), ("audio",)).exists() and bool(self.episodes())
 
     def episodes(self) -> list[tuple[ArticlePage, Any]]:
         """The section's stories with audio, newest first, each with its first audio block's
@@ -420,6 +424,7 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
             request,
             context_overrides={
                 "page_obj": paginate(listing(self.stories()), number, request),
+                "has_podcast": self.has_podcast(),
                 **sub_page_alternates(number),
             },
         )
