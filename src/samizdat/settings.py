@@ -353,7 +353,8 @@ WAGTAILDOCS_EXTENSIONS.append("vtt")
 WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILIMAGES_IMAGE_FORM_BASE = "samizdat.publishing.forms.ImageForm"
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "samizdat.publishing.forms.DocumentForm"
-# Documents only through Wagtail's view (privacy rules apply); never /media/documents/.
+# Documents only through Wagtail's view (privacy rules apply); never /media/documents/, but
+# for the subtitles public stories play (publishing/views.py media_file).
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 # Audio and video (wagtailmedia): only what browsers play with their own controls; the form

@@ -7,8 +7,12 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
+from wagtail.blocks.struct_block import StructBlockValidationError
+from wagtail.documents import get_document_model
 
+from samizdat.publishing.blocks import SubtitlesBlock
 from tests import factories
 from tests.publishing.helpers import (
     media_story,
@@ -141,3 +145,15 @@ def test_the_search_finds_a_story_by_its_transcript(
 ) -> None:
     html = page_html(client, "/en/search/?q=lanterns")
     assert "Episode one" in html
+
+
+def test_only_a_webvtt_file_can_be_chosen_as_subtitles(newsroom: dict[str, Any]) -> None:
+    ruling = get_document_model()(title="Ruling")
+    ruling.file = ContentFile(b"The ruling, as text.", name="ruling.txt")
+    ruling.save()
+    block = SubtitlesBlock()
+    with pytest.raises(StructBlockValidationError) as refused:
+        block.clean({"file": ruling, "language": "en", "kind": "subtitles"})
+    assert "Choose a WebVTT file (.vtt)." in str(refused.value.block_errors["file"])
+    vtt = stored_subtitles("en", WEBVTT)
+    assert block.clean({"file": vtt, "language": "en", "kind": "subtitles"})["file"] == vtt

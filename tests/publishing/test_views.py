@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
+from wagtail.documents import get_document_model
 from wagtail.models import PageViewRestriction
 
 from tests.logins import log_in
@@ -114,3 +116,16 @@ def test_staff_signed_in_with_their_second_factor_play_what_they_preview(
     log_in(client, admin_user)
     response = client.get(in_draft.file.url, HTTP_RANGE="bytes=0-9")
     assert response.status_code == 206 and body(response) == demo_mp3()[:10]
+
+
+def test_a_document_that_is_no_webvtt_file_is_never_served_as_subtitles(
+    client: Client, newsroom: dict[str, Any]
+) -> None:
+    ruling = get_document_model()(title="Ruling")
+    ruling.file = ContentFile(b"The ruling: the app serves it with its rules", name="ruling.txt")
+    ruling.save()
+    video = stored_media("video", "clip.webm", demo_webm())
+    subtitles = [{"file": ruling, "language": "en", "kind": "subtitles"}]
+    media_story(newsroom["news"], "video", video, slug="clip", subtitles=subtitles)
+    assert client.get(video.file.url).status_code == 200
+    assert client.get(ruling.file.url).status_code == 404

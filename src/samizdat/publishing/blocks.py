@@ -12,12 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 from wagtailmedia.blocks import AudioChooserBlock, VideoChooserBlock
@@ -136,6 +138,15 @@ class SubtitlesBlock(blocks.StructBlock):
         default="subtitles",
         label=_("Kind"),
     )
+
+    def clean(self, value: Any) -> Any:
+        cleaned = super().clean(value)
+        document = cleaned.get("file")
+        if document is not None and not document.file.name.lower().endswith(".vtt"):
+            raise StructBlockValidationError(
+                {"file": ValidationError(gettext("Choose a WebVTT file (.vtt)."))}
+            )
+        return cleaned
 
     class Meta:
         icon = "doc-full"

@@ -862,10 +862,8 @@ def public_media_names() -> set[str]:
         media |= found_media
         documents |= found_documents
     names = set(get_media_model().objects.filter(pk__in=media).values_list("file", flat=True))
-    names |= set(
-        get_document_model().objects.filter(pk__in=documents).values_list("file", flat=True)
-    )
-    return names
+    subtitles = get_document_model().objects.filter(pk__in=documents, file__iendswith=".vtt")
+    return names | set(subtitles.values_list("file", flat=True))
 
 
 def reading_minutes(page: ArticlePage) -> int:
