@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
+    "wagtailmedia",
     "wagtail.search",
     "wagtail.admin",
     "wagtail",
@@ -350,13 +351,23 @@ WAGTAILSEARCH_BACKENDS = {
 }
 WAGTAILIMAGES_FORMAT_CONVERSIONS = {"png": "webp", "jpeg": "webp", "gif": "webp"}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "rtf", "txt", "xlsx", "zip"]
+# Subtitles and captions of audio and video (WebVTT, checked by publishing/forms.py).
+WAGTAILDOCS_EXTENSIONS.append("vtt")
 # Uploads lose their identifying metadata (publishing/metadata.py): only formats it cleans.
 WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILIMAGES_IMAGE_FORM_BASE = "samizdat.publishing.forms.ImageForm"
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "samizdat.publishing.forms.DocumentForm"
-# Documents only through Wagtail's view (privacy rules apply); never /media/documents/.
+# Documents only through Wagtail's view (privacy rules apply); never /media/documents/, but
+# for the subtitles public stories play (publishing/views.py media_file).
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# Audio and video (wagtailmedia): only what browsers play with their own controls; the form
+# checks the content too and strips tags (publishing/forms.py, publishing/audio_video.py).
+WAGTAILMEDIA = {
+    "MEDIA_FORM_BASE": "samizdat.publishing.forms.MediaForm",
+    "AUDIO_EXTENSIONS": ["m4a", "mp3", "oga", "ogg", "opus"],
+    "VIDEO_EXTENSIONS": ["m4v", "mp4", "webm"],
+}
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_COMMENTS_ENABLED = True
 
@@ -380,6 +391,12 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # samizdat
 ARTICLES_PER_PAGE = int(env("ARTICLES_PER_PAGE", "20"))
+# Podcast feeds (each section's audio stories, ``<section>/feed/podcast/``): the show's cover
+# (a static file: a square PNG or JPEG of 1400 to 3000 px), its Apple Podcasts category and
+# whether its episodes are explicit.
+PODCAST_COVER = env("PODCAST_COVER", "samizdat/podcast-cover.png")
+PODCAST_CATEGORY = env("PODCAST_CATEGORY", "News")
+PODCAST_EXPLICIT = env("PODCAST_EXPLICIT", "false").strip().lower() in ("1", "true", "yes")
 
 # Newsletter
 NEWSLETTER_WEEKDAY = env("NEWSLETTER_WEEKDAY", "friday").strip().lower()

@@ -22,6 +22,10 @@ def _registered(name: str) -> list[URLPattern | URLResolver]:
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # Audio, video and their subtitles (with byte ranges); other documents: publishing.documents.
+    re_path(
+        r"^media/(?P<name>media/[^/]+|documents/[^/]+\.vtt)$", views.media_file, name="media_file"
+    ),
     *_registered(hooks.URLS),
     path(
         "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/",

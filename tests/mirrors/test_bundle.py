@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import html.parser
+import re
 import threading
 from datetime import timedelta
 from io import StringIO
@@ -27,6 +28,8 @@ from samizdat.newsletter.models import Edition, EditionItem
 from samizdat.publishing.models import ArticlePage, ArticlePageAuthor
 from tests import factories
 from tests.conftest import build_once
+from tests.publishing.helpers import media_story, stored_media, stored_subtitles
+from tests.publishing.media_files import WEBVTT, demo_mp3, demo_webm
 
 pytestmark = pytest.mark.django_db
 
@@ -607,3 +610,62 @@ def test_a_story_s_gallery_and_document_travel_with_it_and_leave_with_a_takedown
     assert not any(stem in rel for rel, _ in manifest.walk(root) for stem in photo_stems), (
         "the gallery's renditions leave with it"
     )
+
+
+def test_audio_video_subtitles_posters_and_podcast_travel_with_their_stories(
+    site: dict[str, Any],
+    tmp_path: Path,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The files a public story plays are in the bundle (with the poster's renditions and the
+    section's podcast), reachable from the page; an incremental build equals a full one; a
+    takedown removes every one of them."""
+    root = site["root"]
+    bundle.build_bundle(root)
+    assert not (root / "en/news/feed/podcast/index.xml").exists()
+    assert not [rel for rel, _ in manifest.walk(root) if rel.startswith("media/media/")]
+    audio = stored_media("audio", "episode.mp3", demo_mp3())
+    video = stored_media("video", "film.webm", demo_webm(), duration=12)
+    subtitles = stored_subtitles("en", WEBVTT)
+    unused = stored_media("audio", "unused.mp3", demo_mp3())
+    episode = media_story(site["news"], "audio", audio, title="Episode", slug="episode")
+    rebake(episode, root)
+    assert (root / "en/news/feed/podcast/index.xml").is_file()
+    film = media_story(
+        site["culture"],
+        "video",
+        video,
+        title="Film",
+        slug="film",
+        poster_image=factories.ImageFactory(title="Film poster"),
+        subtitles=[{"file": subtitles, "language": "en", "kind": "subtitles"}],
+    )
+    rebake(film, root)
+    files = {rel for rel, _ in manifest.walk(root)}
+    played = {f"media/{name}" for name in (audio.file.name, video.file.name, subtitles.file.name)}
+    assert played <= files
+    assert f"media/{unused.file.name}" not in files
+    assert (root / f"media/{audio.file.name}").read_bytes() == demo_mp3()
+    page = (root / "en/culture/film/index.html").read_text()
+    parser = Links()
+    parser.feed(page)
+    poster = re.findall(r'<video [^>]*poster="([^"]+)"', page)
+    assert len(poster) == 1 and "media/images/" in poster[0]
+    links = [link for link in [*parser.links, *poster] if "media/" in link]
+    assert len(links) >= 4  # the video, its download link, the subtitles, the poster
+    for link in links:
+        assert resolves(root, "/en/culture/film/", link), link
+    podcast = (root / "en/news/feed/podcast/index.xml").read_text()
+    assert f'url="http://testserver/media/{audio.file.name}"' in podcast
+    assert_same(root, full_build(tmp_path / "full"))
+
+    settings.BUNDLE_AUTO_BUILD = True  # the test settings run tasks at once
+    with django_capture_on_commit_callbacks(execute=True):
+        episode.unpublish()
+        film.unpublish()
+    files = {rel for rel, _ in manifest.walk(root)}
+    assert not [rel for rel in files if rel.startswith(("media/media/", "media/documents/"))]
+    poster_file = unquote(urljoin("/en/culture/film/", poster[0])).lstrip("/")
+    assert poster_file not in files
+    assert "en/news/feed/podcast/index.xml" not in files

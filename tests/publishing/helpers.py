@@ -9,11 +9,16 @@ from xml.etree.ElementTree import Element
 
 import html5lib
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.test import Client
+from wagtail.documents import get_document_model
 from wagtail.models import Locale, Page
+from wagtail.rich_text import RichText
+from wagtailmedia.models import get_media_model
 
 from samizdat.core.paths import language_roots, public_path
 from samizdat.publishing.models import ArticlePage
+from tests import factories
 
 if TYPE_CHECKING:
     from tests.responses import ClientResponse
@@ -89,3 +94,40 @@ def translate(page: Page, language: str = "ru", **fields: Any) -> Page:
     cache.clear()  # navigation is cached per language
     translated.refresh_from_db()
     return translated.specific
+
+
+def stored_media(kind: str, name: str, data: bytes, **fields: Any) -> Any:
+    """An audio or video file as the media library stores it."""
+    media = get_media_model()(title=name, type=kind, **fields)
+    media.file = ContentFile(data, name=name)
+    media.save()
+    return media
+
+
+def stored_subtitles(language: str, text: str) -> Any:
+    document = get_document_model()(title=f"Subtitles {language}")
+    document.file = ContentFile(text.encode(), name=f"film.{language}.vtt")
+    document.save()
+    return document
+
+
+def media_story(parent: Page, kind: str, media: Any, **fields: Any) -> ArticlePage:
+    """A published story whose body holds ``media`` (audio or video) between two paragraphs;
+    ``fields`` may give the block's ``subtitles``, ``poster_image``, ``transcript``…"""
+    value: dict[str, Any] = {
+        "media": media,
+        "caption": "",
+        "credit": "",
+        "transcript": "",
+        "subtitles": [],
+    }
+    for name in ("subtitles", "poster_image", "transcript", "caption", "credit"):
+        if name in fields:
+            value[name] = fields.pop(name)
+    body = [
+        ("paragraph", RichText("<p>Before the player.</p>")),
+        (kind, value),
+        ("paragraph", RichText("<p>After the player.</p>")),
+    ]
+    article: ArticlePage = factories.ArticlePageFactory(parent=parent, body=body, **fields)
+    return article

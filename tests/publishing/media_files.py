@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pikepdf
 from PIL import Image
+
+import samizdat.publishing.demo
 
 AUTHOR = "Oksana Informantova"
 SERIAL = "SN-4711-0815"
@@ -214,3 +217,33 @@ def readable(data: bytes) -> bytes:
                         parts.append(obj.read_raw_bytes())
         return b"\n".join(parts)
     return data
+
+
+DEMO_DIR = Path(samizdat.publishing.demo.__file__).resolve().parent
+
+
+def demo_mp3() -> bytes:
+    """32 seconds of the demo's own MP3 (no tags)."""
+    return (DEMO_DIR / "podcast-episode.mp3").read_bytes()
+
+
+def demo_webm() -> bytes:
+    """12 seconds of the demo's own WebM video (VP9 and Opus)."""
+    return (DEMO_DIR / "night-market.webm").read_bytes()
+
+
+def tagged_mp3() -> bytes:
+    """An MP3 as a recorder or an editing program leaves it: ID3 tags naming the author, the
+    program and a comment."""
+    from mutagen.id3 import COMM, ID3, TENC, TPE1
+
+    buffer = io.BytesIO(demo_mp3())
+    tags = ID3()
+    tags.add(TPE1(encoding=3, text=[AUTHOR]))
+    tags.add(TENC(encoding=3, text=[SOFTWARE]))
+    tags.add(COMM(encoding=3, lang="eng", desc="", text=[COMMENT]))
+    tags.save(buffer)
+    return buffer.getvalue()
+
+
+WEBVTT = "WEBVTT\n\n00:00:00.500 --> 00:00:03.000\nThe lanterns go up at dusk.\n"

@@ -35,9 +35,10 @@ HTML_CACHE = "public, max-age=300"
 ASSET_CACHE = "public, max-age=31536000, immutable"
 # Renditions: every one may be served (never an original; documents below).
 PUBLIC_MEDIA = "/media/images/"
-# Documents the public pages link, copied into the bundle (publishing/documents.py); only the
-# bundle's copy is served, and briefly cached: a takedown removes it.
+# Documents the public pages link, copied into the bundle (publishing/documents.py), and audio,
+# video and subtitles: only the bundle's copy is served, and briefly cached: a takedown removes it.
 PUBLIC_DOCUMENTS = "/media/documents/"
+BUNDLE_ONLY_MEDIA = ("/media/media/", PUBLIC_DOCUMENTS)
 # Files the bundle does not hold (the admin's assets, renditions not on any public page).
 COLLECTED_CACHE = "public, max-age=86400"
 # What core.middleware.security_headers adds besides the CSP.
@@ -202,13 +203,18 @@ def nginx_conf(
             *headers,
             "    }",
         ]
-    lines += [
-        f"    location ^~ {PUBLIC_DOCUMENTS} {{",
-        "        try_files $uri =404;",
-        f'        add_header Cache-Control "{HTML_CACHE}";',
-        *headers,
-        "    }",
-    ]
+    # Audio, video and subtitles: the files the bundle holds (those public stories link), with
+    # the byte ranges players seek with. The app answers for other audio and video (to staff
+    # previewing a draft); no document file ever reaches it here.
+    for prefix in BUNDLE_ONLY_MEDIA:
+        to_app = app is not None and prefix == "/media/media/"
+        lines += [
+            f"    location ^~ {prefix} {{",
+            f"        try_files $uri {'@app' if to_app else '=404'};",
+            f'        add_header Cache-Control "{HTML_CACHE}";',
+            *headers,
+            "    }",
+        ]
     lines.append("    location ^~ /media/ { return 404; }")
     if any(root is not None for root in collected.values()):
         lines += [

@@ -22,10 +22,11 @@ from samizdat.core import hooks
 from samizdat.core.appearance import site_name
 from samizdat.core.paths import language_roots, public_path
 
-# The uploads a copy may hold, by folder: renditions, and the documents the public pages link
-# (publishing/documents.py). Original images (with whatever the camera or the editor's program
-# wrote) stay on the server; a document no public page links is never copied.
-PUBLIC_MEDIA: tuple[str, ...] = ("media/images/", "media/documents/")
+# The uploads a copy may hold, by folder: renditions, the audio, video and subtitle files (tags
+# removed on upload) and the documents that the public pages link (publishing/documents.py).
+# Original images (with whatever the camera or the editor's program wrote) stay on the server;
+# a document or a media file no public page links is never copied.
+PUBLIC_MEDIA: tuple[str, ...] = ("media/images/", "media/media/", "media/documents/")
 MEDIA_LINK = re.compile(rb'(?:\.\./|\./)*media/([^\s"\',?#<>]+)')
 
 
@@ -88,7 +89,8 @@ def not_found_page(renderer: Renderer) -> bytes:
 
 
 def media_links(html: bytes) -> set[str]:
-    """The uploads a page links in the public folders (``PUBLIC_MEDIA``): ``media/images/…``."""
+    """The uploads a page links in the public folders (``PUBLIC_MEDIA``): renditions,
+    documents, audio, video and subtitles."""
     if b"media/" not in html:
         return set()
     # Links are percent-encoded (a document named in Cyrillic); the files are not.

@@ -96,7 +96,7 @@ def remove_file(root: Path, rel: str) -> list[str]:
 
 def copy_media(root: Path, names: Iterable[str]) -> list[str]:
     """Copy the uploads the pages link in the public folders (``PUBLIC_MEDIA``) into the
-    bundle: renditions and documents."""
+    bundle: renditions, documents, audio, video and subtitles."""
     written = []
     media_root = Path(settings.MEDIA_ROOT).resolve()
     for rel in sorted(names):

@@ -25,6 +25,7 @@ from wagtail.utils.file import hash_filelike
 
 from samizdat.core.files import write_atomic
 from samizdat.core.signals import announce_change
+from samizdat.publishing.audio_video import strip_tags
 from samizdat.publishing.metadata import CleanedUpload, clean_document, clean_image
 from samizdat.publishing.models import (
     ArticlePage,
@@ -279,6 +280,25 @@ def remove_upload_metadata(*, instance: Any, clean: Callable[[bytes], bytes]) ->
         instance.file = CleanedUpload(os.path.basename(pending.name), cleaned)
     instance.file_size = len(cleaned)
     instance.file_hash = hash_filelike(io.BytesIO(cleaned))
+
+
+def remove_media_tags(*, instance: Any) -> None:
+    """Before an audio or video file is first stored (or replaced): its file without tags
+    (``audio_video.strip_tags``), its length filled in when the editor gave none. Uploads through
+    the admin's form are already clean; this catches every other way in."""
+    pending = instance.file
+    if not pending or pending._committed:
+        return
+    upload = pending.file
+    if getattr(upload, "metadata_removed", False):
+        return
+    upload.seek(0)
+    data = upload.read()
+    cleaned = strip_tags(data)
+    if cleaned.data != data:
+        instance.file = CleanedUpload(os.path.basename(pending.name), cleaned.data)
+    if cleaned.duration and not instance.duration:
+        instance.duration = round(cleaned.duration, 2)
 
 
 def clean_stored_image(*, image_id: int) -> bool:

@@ -1,7 +1,9 @@
-"""RSS 2.0 and Atom feeds with the full text of each article."""
+"""RSS 2.0 and Atom feeds with the full text of each article (and its audio or video as an
+enclosure), and the podcast feeds of sections (RSS 2.0 with Apple's iTunes tags)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +14,7 @@ from django.utils import feedgenerator, translation
 from django.utils.html import escape
 
 from samizdat.core.paths import absolute, public_path, roots_for
+from samizdat.publishing.audio_video import mime_type
 
 if TYPE_CHECKING:
     from wagtail.models import PageQuerySet
@@ -64,6 +67,63 @@ FEED_CLASSES: dict[str, type[feedgenerator.SyndicationFeed]] = {
 }
 
 
+ITUNES_NAMESPACE = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+MEDIA_BLOCK_TYPES = ("audio", "video")
+
+
+class PodcastRss(StableDates, feedgenerator.Rss201rev2Feed):
+    """RSS 2.0 with the iTunes tags podcast apps read: the show's author, cover, category and
+    explicitness, each episode's duration and summary."""
+
+    def rss_attributes(self) -> dict[str, str]:
+        attrs = super().rss_attributes()
+        attrs["xmlns:itunes"] = ITUNES_NAMESPACE
+        return attrs
+
+    def add_root_elements(self, handler: Any) -> None:
+        super().add_root_elements(handler)
+        feed = self.feed
+        handler.startElement("image", {})
+        handler.addQuickElement("url", feed["cover"])
+        handler.addQuickElement("title", feed["title"])
+        handler.addQuickElement("link", feed["link"])
+        handler.endElement("image")
+        handler.addQuickElement("itunes:author", feed["show_author"])
+        handler.addQuickElement("itunes:summary", feed["description"])
+        handler.addQuickElement("itunes:type", "episodic")
+        handler.addQuickElement("itunes:image", None, {"href": feed["cover"]})
+        handler.addQuickElement("itunes:category", None, {"text": feed["category"]})
+        handler.addQuickElement("itunes:explicit", feed["explicit"])
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, item)
+        if item["duration"]:
+            handler.addQuickElement("itunes:duration", str(round(item["duration"])))
+        handler.addQuickElement("itunes:summary", item["description"])
+        handler.addQuickElement("itunes:explicit", self.feed["explicit"])
+        handler.addQuickElement("itunes:episodeType", "full")
+
+
+def enclosure_for(media: Any) -> feedgenerator.Enclosure | None:
+    """An audio or video file as an enclosure: its absolute address, size and type."""
+    try:
+        size = media.file.size
+    except OSError:
+        return None  # missing from storage: announce nothing a podcast app cannot fetch
+    return feedgenerator.Enclosure(absolute(media.file.url), str(size), mime_type(media.filename))
+
+
+def media_enclosure(article: Any) -> feedgenerator.Enclosure | None:
+    """The first audio or video file of an article's body, as an enclosure."""
+    raw = article.body.raw_data
+    if not any(block.get("type") in MEDIA_BLOCK_TYPES for block in raw):
+        return None
+    for item in article.body:
+        if item.block_type in MEDIA_BLOCK_TYPES and item.value.get("media") is not None:
+            return enclosure_for(item.value["media"])
+    return None
+
+
 def article_html(article: Any) -> str:
     return render_to_string(
         "publishing/feed_item.html", {"page": article, "absolute_urls": True}, request=None
@@ -101,8 +161,70 @@ def build(
             unique_id=link,
             unique_id_is_permalink=True,
             categories=[item.tag.name for item in article.tagged_items.all()],
+            enclosures=[enclosure] if (enclosure := media_enclosure(article)) else None,
         )
     return feed.writeString("utf-8")
+
+
+def episode_guid(article: Any, media: Any) -> str:
+    """A stable, never-reused episode id: the same story with the same file keeps it."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{settings.SITE_URL}/pages/{article.pk}/{media.pk}").urn
+
+
+def build_podcast(
+    *,
+    title: str,
+    summary: str,
+    path: str,
+    episodes: list[tuple[Any, Any]],
+    request: HttpRequest | None,
+) -> str:
+    """The podcast of a section: ``episodes`` are (article, audio block value) pairs."""
+    roots = roots_for(request)
+    feed = PodcastRss(
+        title=title,
+        link=absolute(path),
+        description=summary,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        feed_url=absolute(f"{path}feed/podcast/"),
+        author_name=settings.SITE_NAME,
+        show_author=settings.SITE_NAME,
+        cover=absolute(f"{settings.STATIC_URL}{settings.PODCAST_COVER}"),
+        category=settings.PODCAST_CATEGORY,
+        explicit="true" if settings.PODCAST_EXPLICIT else "false",
+    )
+    for article, audio in episodes:
+        media = audio["media"]
+        enclosure = enclosure_for(media)
+        if enclosure is None:
+            continue
+        link = absolute(public_path(article.url_path, roots) or "/")
+        feed.add_item(
+            title=article.title,
+            link=link,
+            description=article.standfirst,
+            pubdate=article.first_published_at,
+            updateddate=article.last_published_at,
+            unique_id=episode_guid(article, media),
+            unique_id_is_permalink=False,
+            enclosures=[enclosure],
+            duration=media.duration,
+        )
+    return feed.writeString("utf-8")
+
+
+def podcast_response(
+    request: HttpRequest,
+    *,
+    title: str,
+    summary: str,
+    path: str,
+    episodes: list[tuple[Any, Any]],
+) -> HttpResponse:
+    body = build_podcast(
+        title=title, summary=summary, path=path, episodes=episodes, request=request
+    )
+    return HttpResponse(body, content_type="application/rss+xml; charset=utf-8")
 
 
 def respond(

@@ -177,6 +177,7 @@ def archive_pages(total: int, size: int) -> int:
 
 
 FEED_KINDS = ("rss", "atom")
+PODCAST_PATH = "/feed/podcast/"  # below a section's address: its stories with audio
 
 
 def feed_paths(base: str) -> list[str]:
@@ -659,7 +660,23 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
         return articles().filter(url_path__startswith=self.url_path)
 
     def get_cached_paths(self) -> list[str]:
-        return listing_paths("/", self.stories().count()) + feed_paths("/")
+        podcast = [PODCAST_PATH] if self.has_podcast() else []
+        return listing_paths("/", self.stories().count()) + feed_paths("/") + podcast
+
+    def has_podcast(self) -> bool:
+        """Whether the section's podcast has episodes (one query when it has none)."""
+        return with_media_blocks(self.stories(), ("audio",)).exists() and bool(self.episodes())
+
+    def episodes(self) -> list[tuple[ArticlePage, Any]]:
+        """The section's stories with audio, newest first, each with its first audio block's
+        value: the episodes of its podcast."""
+        found = []
+        candidates = with_media_blocks(self.stories(), ("audio",)).select_related("locale")
+        for article in candidates[: feeds.FEED_LENGTH]:
+            audio = next((item.value for item in article.body if item.block_type == "audio"), None)
+            if audio is not None and audio.get("media") is not None:
+                found.append((article, audio))
+        return found
 
     @path("", name="index")
     @path("page/<int:number>/", name="page")
@@ -668,8 +685,22 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
             request,
             context_overrides={
                 "page_obj": paginate(listing(self.stories()), number, request),
+                "has_podcast": self.has_podcast(),
                 **sub_page_alternates(number),
             },
+        )
+
+    @path("feed/podcast/", name="podcast")
+    def podcast(self, request: HttpRequest) -> HttpResponse:
+        episodes = self.episodes()
+        if not episodes:
+            raise Http404("No episodes")
+        return feeds.podcast_response(
+            request,
+            title=f"{settings.SITE_NAME}: {self.title}",
+            summary=self.intro or self.title,
+            path=public_path(self.url_path, roots_for(request)) or "/",
+            episodes=episodes,
         )
 
     @re_path(r"^feed/(?P<kind>rss|atom)/$", name="feed")
@@ -1149,6 +1180,8 @@ class ArticlePage(NewsroomPage):
         for section in SectionPage.objects.live().filter(path=self.path[: -self.steplen]):
             if (section_path := public_path(section.url_path, roots)) is not None:
                 listings.append((section_path, section.stories()))
+                # Its podcast (a 404 without episodes: then it leaves the copies).
+                paths.append(section_path + PODCAST_PATH.lstrip("/"))
         for author in AuthorPage.objects.live().filter(pk__in=authors):
             if (author_path := public_path(author.url_path, roots)) is not None:
                 listings.append((author_path, author.authored_articles()))
@@ -1368,7 +1401,57 @@ def body_text(page: ArticlePage) -> str:
                 parts.extend((image.get("caption", ""), image.get("credit", "")))
         elif kind == "document":
             parts.extend((value.get("title", ""), value.get("description", "")))
+        elif kind in MEDIA_BLOCKS:
+            parts.extend((value.get("caption", ""), value.get("transcript", "")))
     return " ".join(part for part in parts if part)
+
+
+MEDIA_BLOCKS = ("audio", "video")
+
+
+def with_media_blocks(queryset: PageQuerySet, kinds: tuple[str, ...] = MEDIA_BLOCKS) -> Any:
+    """The articles of ``queryset`` whose body may hold a block of ``kinds`` (a text match on
+    the stored JSON, the same on SQLite and PostgreSQL: callers check the blocks)."""
+    condition = Q()
+    for kind in kinds:
+        condition |= Q(body__icontains=f'"type": "{kind}"')
+    return queryset.filter(condition)
+
+
+def media_in_body(raw_data: Any) -> tuple[set[int], set[int]]:
+    """The ids of the audio/video files and of the subtitle documents a body links."""
+    media: set[int] = set()
+    documents: set[int] = set()
+    for block in raw_data:
+        if block.get("type") not in MEDIA_BLOCKS:
+            continue
+        value = block.get("value") or {}
+        if isinstance(value.get("media"), int):
+            media.add(value["media"])
+        for item in value.get("subtitles") or []:
+            track = item.get("value", item) if isinstance(item, dict) else {}
+            if isinstance(track.get("file"), int):
+                documents.add(track["file"])
+    return media, documents
+
+
+def public_media_names() -> set[str]:
+    """The stored names (``media/…``, ``documents/…``) of the audio, video and subtitle files
+    that a live public article links: the only ones readers may fetch."""
+    from wagtail.documents import get_document_model
+    from wagtailmedia.models import get_media_model
+
+    media: set[int] = set()
+    documents: set[int] = set()
+    for body in with_media_blocks(ArticlePage.objects.live().public()).values_list(
+        "body", flat=True
+    ):
+        found_media, found_documents = media_in_body(getattr(body, "raw_data", body) or [])
+        media |= found_media
+        documents |= found_documents
+    names = set(get_media_model().objects.filter(pk__in=media).values_list("file", flat=True))
+    subtitles = get_document_model().objects.filter(pk__in=documents, file__iendswith=".vtt")
+    return names | set(subtitles.values_list("file", flat=True))
 
 
 def reading_minutes(page: ArticlePage) -> int:

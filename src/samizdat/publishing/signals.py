@@ -19,10 +19,12 @@ from wagtail.signals import (
     page_unpublished,
     post_page_move,
 )
+from wagtailmedia.models import get_media_model
 
 from samizdat.core.signals import announce_change
 from samizdat.publishing.actions import (
     ensure_site_tree,
+    remove_media_tags,
     remove_upload_metadata,
     use_translated_authors,
 )
@@ -85,7 +87,14 @@ def _document_stored(sender: Any, instance: Any, raw: bool = False, **kwargs: An
         remove_upload_metadata(instance=instance, clean=lambda data: clean_document(data, name))
 
 
+@receiver(pre_save, sender=get_media_model(), dispatch_uid="samizdat-media-tags")
+def _media_stored(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        remove_media_tags(instance=instance)
+
+
 @receiver(post_delete, sender=get_image_model(), dispatch_uid="samizdat-public-image-deleted")
+@receiver(post_delete, sender=get_media_model(), dispatch_uid="samizdat-public-media-deleted")
 def _image_deleted(sender: Any, **kwargs: Any) -> None:
     # A photo taken down (to protect a source, say) leaves every copy with its renditions.
     announce_change(sender)

@@ -1,9 +1,23 @@
-"""Reader-facing views: page serving with a one-query route, robots.txt, errors."""
+"""Reader-facing views: page serving with a one-query route, robots.txt, errors, and the
+audio, video and subtitle files of public stories."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseServerError
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotFound,
+    HttpResponseServerError,
+    StreamingHttpResponse,
+)
 from django.template import loader
 from django.utils import translation
 from django.utils.translation import gettext
@@ -14,7 +28,8 @@ from wagtail.url_routing import RouteResult
 
 from samizdat.core.languages import known
 from samizdat.core.paths import root_for_language, roots_for
-from samizdat.publishing.models import ArticlePage
+from samizdat.publishing.audio_video import mime_type
+from samizdat.publishing.models import ArticlePage, public_media_names
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:
@@ -84,3 +99,60 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def home_path(request: HttpRequest) -> str:
     return f"/{known(translation.get_language())}/"
+
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE_CHUNK = 64 * 1024
+
+
+def _file_part(path: Path, start: int, length: int) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while length > 0:
+            chunk = handle.read(min(RANGE_CHUNK, length))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+
+
+@require_safe
+def media_file(request: HttpRequest, name: str) -> HttpResponseBase:
+    """An audio, video or subtitle file a live public story links (any other: 404), with
+    byte ranges, which players need to seek: ``Range: bytes=a-b`` answers 206 with those
+    bytes, a range past the end 416. The static bundle's server (nginx) does the same. Staff
+    signed in with their second factor get any of them, to play what they preview."""
+    staff = request.user.is_staff and getattr(request.user, "is_verified", lambda: False)()
+    if not staff and name not in public_media_names():
+        raise Http404("No such file")
+    media_root = Path(settings.MEDIA_ROOT).resolve()
+    path = (media_root / name).resolve()
+    if not path.is_relative_to(media_root) or not path.is_file():
+        raise Http404("No such file")
+    size = path.stat().st_size
+    content_type = mime_type(name)
+    if content_type.startswith("text/"):
+        content_type += "; charset=utf-8"
+    match = RANGE.match(request.headers.get("Range", "").replace(" ", ""))
+    response: HttpResponseBase
+    if match is None or match.groups() == ("", ""):
+        response = FileResponse(path.open("rb"), content_type=content_type)
+    else:
+        first, last = match.groups()
+        if first:
+            start, end = int(first), min(int(last) if last else size - 1, size - 1)
+        else:  # the last N bytes
+            start, end = max(size - int(last), 0), size - 1
+        if start >= size or start > end:
+            response = HttpResponse(status=416, content_type=content_type)
+            response["Content-Range"] = f"bytes */{size}"
+            response["Accept-Ranges"] = "bytes"
+            return response
+        response = StreamingHttpResponse(
+            _file_part(path, start, end - start + 1), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -28,6 +28,7 @@ from samizdat.publishing.demo import live_coverage
 from samizdat.publishing.demo.appearance import seed_appearance
 from samizdat.publishing.demo.articles_a import ARTICLES_A
 from samizdat.publishing.demo.articles_b import ARTICLES_B
+from samizdat.publishing.demo.audio_video import seed_audio_video
 from samizdat.publishing.demo.front_page import label_stories_and_choose_front_pages
 from samizdat.publishing.demo.galleries_documents import seed_galleries_and_documents
 from samizdat.publishing.demo.outlet_pages import seed_outlet_pages
@@ -348,6 +349,7 @@ def seed_demo(now: Any = None) -> dict[str, int]:
     seed_galleries_and_documents(now, created)
     created["articles"] += live_coverage.seed_live_coverage(now)
     created["appearance"] = seed_appearance()
+    created["audio and video stories"] = seed_audio_video(now)
     return created
 
 
