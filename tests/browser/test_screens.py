@@ -55,6 +55,12 @@ class Story(NamedTuple):
 # A story format is one line here: its name (in test ids and screenshot names) and its story.
 STORY_FORMATS: dict[str, Story] = {
     "text": Story("ruzhno-court-opens-trial-of-reporter-oleg-varna", "main figure img"),
+    "gallery": Story("ruzhno-river-market-last-summer-in-pictures", ".gallery-items img"),
+    "document": Story("read-the-order-closing-the-varna-trial", ".document-file a"),
+    "audio": Story("lantern-weekly-trailer", "figure.media-audio audio"),
+    "video": Story("lanterns-over-the-night-market", "figure.media-video video"),
+    "live": Story("live-tessel-harbour-strike", ".live-update"),
+    "correction": Story("vpn-use-surges-as-inspectorate-blocks-more-sites", ".article-notes"),
 }
 
 
@@ -110,6 +116,7 @@ SCREENS = [
         Screen(f"article-{name}", _story(story.slug), ("main h1", story.shows), ARTICLE_TEXT_BUDGET)
         for name, story in STORY_FORMATS.items()
     ),
+    Screen("page-secure", _story("secure"), ("main h1", ".secure-contact pre")),
     Screen("donate", _donate, ("main h1", "main form")),
     Screen("newsletter", _newsletter, ("main h1", "main form")),
 ]

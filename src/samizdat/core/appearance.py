@@ -386,7 +386,7 @@ def stylesheet(look: Look) -> str:
     for family, stem, weight in choice.files:
         lines.append(
             f'@font-face{{font-family:"{family}";src:url({FONTS_DIR}{stem}.woff2) '
-            f'format("woff2");font-weight:{weight};font-style:normal;font-display:swap}}'
+            f'format("woff2");font-weight:{weight};font-style:normal;font-display:optional}}'
         )
     properties = []
     if look.accent:

@@ -22,11 +22,12 @@ WIDTHS = (400, 800, 1200)
 SIZES = "(min-width: 48rem) 46rem, 100vw"
 LAZY = mark_safe(' loading="lazy" decoding="async"')
 MEMO_LIMIT = 20_000
-# Card thumbnails: cropped to 3:2, 7.5rem wide on a phone, 10rem from 48rem on. A phone of
-# 375 px at two device pixels per CSS pixel needs 240 px and takes the 320 px file.
+# Card thumbnails: cropped to 3:2, 7.5rem wide beside the headline on a phone; from 48rem on,
+# above the headline across a grid column (at most about 20rem). A phone of 375 px at two
+# device pixels per CSS pixel needs 240 px and takes the 320 px file.
 THUMBNAIL_WIDTHS = (160, 320, 480)
 THUMBNAIL_RATIO = (3, 2)
-THUMBNAIL_SIZES = "(min-width: 48rem) 10rem, 7.5rem"
+THUMBNAIL_SIZES = "(min-width: 48rem) 20rem, 7.5rem"
 # AVIF where this Pillow can write it (browsers that read it take it first), WebP always.
 THUMBNAIL_FORMATS = ("avif", "webp") if features.check("avif") else ("webp",)
 MIME_TYPES = {"avif": "image/avif", "webp": "image/webp"}

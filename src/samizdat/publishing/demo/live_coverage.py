@@ -48,18 +48,6 @@ UPDATES: list[dict[str, Any]] = [
         ),
     },
     {
-        "hours": 19,
-        "photo": False,
-        "en": (
-            "",
-            "<p>The union counts 1,412 workers on strike out of roughly 1,600 on the port's payroll. We could not verify the figure independently.</p>",
-        ),
-        "ru": (
-            "",
-            "<p>Профсоюз насчитал 1412 бастующих из примерно 1600 работников порта. Независимо проверить эту цифру мы не смогли.</p>",
-        ),
-    },
-    {
         "hours": 17,
         "photo": False,
         "en": (
@@ -96,18 +84,6 @@ UPDATES: list[dict[str, Any]] = [
         ),
     },
     {
-        "hours": 12,
-        "photo": False,
-        "en": (
-            "",
-            "<p>Police vans have parked on the road to the south gate. Officers have not approached the pickets so far.</p>",
-        ),
-        "ru": (
-            "",
-            "<p>На дороге к южным воротам встали полицейские автобусы. К пикетам полицейские пока не подходили.</p>",
-        ),
-    },
-    {
         "hours": 10,
         "photo": True,
         "en": (
@@ -141,30 +117,6 @@ UPDATES: list[dict[str, Any]] = [
         "ru": (
             "",
             "<blockquote>Если на юристов деньги есть, то и на зарплаты найдутся.</blockquote><p>— докер, попросивший не называть его имени, у южных ворот</p>",
-        ),
-    },
-    {
-        "hours": 4,
-        "photo": False,
-        "en": (
-            "Shipping company diverts two vessels",
-            "<p>A shipping company has told its customers that two of its ships will unload in Orsk instead, two days' sail away.</p>",
-        ),
-        "ru": (
-            "Судоходная компания перенаправила два судна",
-            "<p>Судоходная компания сообщила клиентам, что два её судна будут разгружаться в Орске — в двух днях пути.</p>",
-        ),
-    },
-    {
-        "hours": 2,
-        "photo": False,
-        "en": (
-            "Night shift stays out",
-            "<p>The union says the night shift will not go in either. Pickets have set up braziers at the north gate.</p>",
-        ),
-        "ru": (
-            "Ночная смена тоже не вышла",
-            "<p>Профсоюз сообщает, что ночная смена на работу не выйдет. У северных ворот пикетчики развели костры в бочках.</p>",
         ),
     },
     {

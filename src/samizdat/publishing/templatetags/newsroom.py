@@ -194,7 +194,8 @@ def article_json_ld(context: template.Context) -> SafeString:
         data["liveBlogUpdate"] = [
             {
                 "@type": "BlogPosting",
-                "headline": (item["headline"] or page.title)[:110],
+                # An update without a headline of its own does not repeat the story's.
+                **({"headline": item["headline"][:110]} if item["headline"] else {}),
                 "datePublished": item["time"].isoformat(),
                 "url": f"{canonical}#{item['anchor']}",
             }
