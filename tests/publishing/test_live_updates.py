@@ -237,8 +237,8 @@ def test_json_ld_is_a_live_blog_with_each_update(client: Client, newsroom: dict[
     assert "coverageEndTime" not in data, "still live"
     updates = data["liveBlogUpdate"]
     assert [item["@type"] for item in updates] == ["BlogPosting"] * 3
-    assert [item["headline"] for item in updates] == [
-        "Tessel votes",  # an update without a headline takes the story's
+    assert [item.get("headline") for item in updates] == [
+        None,  # an update without a headline does not repeat the story's
         "Observers report buses",
         "Polls open",
     ]
