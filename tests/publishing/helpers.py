@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
@@ -17,6 +18,7 @@ from wagtail.rich_text import RichText
 from wagtailmedia.models import get_media_model
 
 from samizdat.core.paths import language_roots, public_path
+from samizdat.mirrors import bundle
 from samizdat.publishing.models import ArticlePage
 from tests import factories
 
@@ -131,3 +133,20 @@ def media_story(parent: Page, kind: str, media: Any, **fields: Any) -> ArticlePa
     ]
     article: ArticlePage = factories.ArticlePageFactory(parent=parent, body=body, **fields)
     return article
+
+
+def same_as_full_build(root: Path, other: Path) -> None:
+    """The bundle at ``root``, kept up to date by rebakes, holds the same files with the same
+    bytes as a full build into ``other`` (the manifest aside)."""
+
+    def files(where: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(where)): path.read_bytes()
+            for path in where.rglob("*")
+            if path.is_file() and path.name != "manifest.json"
+        }
+
+    bundle.build_bundle(other)
+    mine, full = files(root), files(other)
+    assert sorted(mine) == sorted(full)
+    assert [name for name in mine if mine[name] != full[name]] == []

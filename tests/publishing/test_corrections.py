@@ -21,7 +21,15 @@ from samizdat.mirrors import bundle
 from samizdat.publishing.models import ArticlePage
 from tests import factories
 from tests.logins import log_in
-from tests.publishing.helpers import SITE, page_html, parse_html, path_of, resolve, text_of
+from tests.publishing.helpers import (
+    SITE,
+    page_html,
+    parse_html,
+    path_of,
+    resolve,
+    same_as_full_build,
+    text_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -264,17 +272,3 @@ def test_a_correction_reaches_the_bundle_and_equals_a_full_build(
     bundle.rebake(paths, root=root)
     assert not (root / "en/corrections/page/1").exists()
     same_as_full_build(root, tmp_path / "full-2")
-
-
-def same_as_full_build(root: Path, other: Path) -> None:
-    def files(where: Path) -> dict[str, bytes]:
-        return {
-            str(path.relative_to(where)): path.read_bytes()
-            for path in where.rglob("*")
-            if path.is_file() and path.name != "manifest.json"
-        }
-
-    bundle.build_bundle(other)
-    mine, full = files(root), files(other)
-    assert sorted(mine) == sorted(full)
-    assert [name for name in mine if mine[name] != full[name]] == []

@@ -21,7 +21,14 @@ from samizdat.mirrors import bundle
 from samizdat.publishing.models import ArticlePage
 from tests import factories
 from tests.logins import log_in
-from tests.publishing.helpers import SITE, page_html, parse_html, path_of, text_of
+from tests.publishing.helpers import (
+    SITE,
+    page_html,
+    parse_html,
+    path_of,
+    same_as_full_build,
+    text_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -302,17 +309,3 @@ def test_a_new_update_rebakes_the_story_and_its_listings_only(
     assert paths is not None and {path_of(page) for page in later} <= set(paths)
     bundle.rebake(paths, root=root)
     same_as_full_build(root, tmp_path / "full")
-
-
-def same_as_full_build(root: Path, other: Path) -> None:
-    def files(where: Path) -> dict[str, bytes]:
-        return {
-            str(path.relative_to(where)): path.read_bytes()
-            for path in where.rglob("*")
-            if path.is_file() and path.name != "manifest.json"
-        }
-
-    bundle.build_bundle(other)
-    mine, full = files(root), files(other)
-    assert sorted(mine) == sorted(full)
-    assert [name for name in mine if mine[name] != full[name]] == []

@@ -262,22 +262,30 @@ def publish_scheduled_pages() -> bool:
     return True
 
 
+def _uncleaned_upload(instance: Any) -> bytes | None:
+    """The bytes of a file about to be stored that no admin form has cleaned yet, or None."""
+    pending = instance.file
+    if not pending or pending._committed:
+        return None
+    upload = pending.file
+    if getattr(upload, "metadata_removed", False):
+        return None
+    upload.seek(0)
+    data: bytes = upload.read()
+    return data
+
+
 def remove_upload_metadata(*, instance: Any, clean: Callable[[bytes], bytes]) -> None:
     """Before an image or document is first stored (or gets a new file): its file without
     identifying metadata, with its size and hash. Uploads through the admin's forms are
     already clean (``CleanedUpload``); this catches every other way in (the demo,
     scripts). Raises ``MetadataError`` for a file that cannot be cleaned."""
-    pending = instance.file
-    if not pending or pending._committed:
+    data = _uncleaned_upload(instance)
+    if data is None:
         return
-    upload = pending.file
-    if getattr(upload, "metadata_removed", False):
-        return
-    upload.seek(0)
-    data = upload.read()
     cleaned = clean(data)
     if cleaned != data:
-        instance.file = CleanedUpload(os.path.basename(pending.name), cleaned)
+        instance.file = CleanedUpload(os.path.basename(instance.file.name), cleaned)
     instance.file_size = len(cleaned)
     instance.file_hash = hash_filelike(io.BytesIO(cleaned))
 
@@ -286,17 +294,12 @@ def remove_media_tags(*, instance: Any) -> None:
     """Before an audio or video file is first stored (or replaced): its file without tags
     (``audio_video.strip_tags``), its length filled in when the editor gave none. Uploads through
     the admin's form are already clean; this catches every other way in."""
-    pending = instance.file
-    if not pending or pending._committed:
+    data = _uncleaned_upload(instance)
+    if data is None:
         return
-    upload = pending.file
-    if getattr(upload, "metadata_removed", False):
-        return
-    upload.seek(0)
-    data = upload.read()
     cleaned = strip_tags(data)
     if cleaned.data != data:
-        instance.file = CleanedUpload(os.path.basename(pending.name), cleaned.data)
+        instance.file = CleanedUpload(os.path.basename(instance.file.name), cleaned.data)
     if cleaned.duration and not instance.duration:
         instance.duration = round(cleaned.duration, 2)
 

@@ -23,7 +23,7 @@ from wagtail.templatetags.wagtailcore_tags import richtext
 
 from samizdat.core import paths
 from samizdat.core.appearance import site_name
-from samizdat.publishing.models import STORY_LABELS, navigation
+from samizdat.publishing.models import STORY_LABELS
 from samizdat.publishing.models import site_links as links_of_locale
 from samizdat.publishing.renditions import image_tag, thumbnail_tag, webp_renditions
 
@@ -51,18 +51,6 @@ def datetime_attr(value: datetime.date | None) -> str:
 def rel(context: template.Context, target: str) -> str:
     """A site-absolute path (``/en/news/``) written relative to the current page."""
     return paths.link(context, target)
-
-
-@register.simple_tag(takes_context=True)
-def sections(context: template.Context) -> list[tuple[str, str]]:
-    """The section links of the masthead: the page's own, or those of the language shown
-    (pages that are not Wagtail pages: the mirror list, forms' answers, 404)."""
-    given = context.get("navigation")
-    if given is not None:
-        return list(given)
-    language = context.get("LANG") or settings.LANGUAGE_CODE
-    locale = Locale.objects.filter(language_code=language).values_list("pk", flat=True).first()
-    return navigation(locale) if locale is not None else []
 
 
 @register.simple_tag(takes_context=True)
