@@ -243,10 +243,41 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The installation's S3-compatible object store (empty endpoint: AWS itself), shared by the
+# media bucket and the bundle bucket.
+S3_ENDPOINT_URL = env("S3_ENDPOINT_URL") or None
+S3_REGION = env("S3_REGION") or None
+S3_ACCESS_KEY_ID = env("S3_ACCESS_KEY_ID") or None
+S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY") or None
+# Uploads and renditions in a bucket (several machines): every node reads and writes the same
+# files; a node's MEDIA_ROOT is then unused. The bucket stays private: the app (and nginx,
+# `mirror nginx-conf`) serve /media/ from it, unless MEDIA_PUBLIC_URL names the address
+# (a CDN or the bucket's own) where readers fetch `<that URL>/<name>` themselves.
+MEDIA_BUCKET = env("MEDIA_BUCKET")
+MEDIA_PREFIX = env("MEDIA_PREFIX").strip("/")
+MEDIA_PUBLIC_URL = env("MEDIA_PUBLIC_URL").rstrip("/")
+if MEDIA_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "samizdat.core.storage.MediaStorage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_BUCKET,
+            "location": MEDIA_PREFIX,
+            "endpoint_url": S3_ENDPOINT_URL,
+            "region_name": S3_REGION,
+            "access_key": S3_ACCESS_KEY_ID,
+            "secret_key": S3_SECRET_ACCESS_KEY,
+            "addressing_style": "path" if S3_ENDPOINT_URL else None,
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": False,
+            # Uploads larger than this spool to a temporary file, not to memory.
+            "max_memory_size": 4 * 1024 * 1024,
+        },
+    }
 
 
 def email_settings(url: str) -> dict[str, Any]:

@@ -3,9 +3,7 @@ language prefix, ``hooks.LANGUAGE_URLS``), then every page of the site."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.conf.urls.static import static
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
@@ -26,6 +24,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(
         r"^media/(?P<name>media/[^/]+|documents/[^/]+\.vtt)$", views.media_file, name="media_file"
     ),
+    # Renditions, on every node from the uploads' storage (originals are never served as files).
+    re_path(r"^media/(?P<name>images/[^/]+)$", views.rendition_file, name="rendition_file"),
     *_registered(hooks.URLS),
     path(
         "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/",
@@ -33,12 +33,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="wagtailcore_authenticate_with_password",
     ),
 ]
-
-if settings.DEBUG:
-    # Only renditions: originals and documents are never served as files.
-    urlpatterns += static(
-        f"{settings.MEDIA_URL}images/", document_root=settings.MEDIA_ROOT / "images"
-    )
 
 urlpatterns += i18n_patterns(
     *_registered(hooks.LANGUAGE_URLS),

@@ -5,15 +5,16 @@ files keep their dates."""
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 
 import brotli
-from django.conf import settings
 from django.contrib.staticfiles import finders
 
+from samizdat.core import storage as uploads
 from samizdat.core.files import write_atomic
 from samizdat.mirrors.render import PUBLIC_MEDIA
 
@@ -23,6 +24,8 @@ COMPRESSED = (".gz", ".br")
 BROTLI_PAGE_QUALITY = 5
 BROTLI_ASSET_QUALITY = 11
 ASSET_NAMESPACE = "samizdat"
+
+logger = logging.getLogger(__name__)
 
 
 class BundleError(Exception):
@@ -96,16 +99,30 @@ def remove_file(root: Path, rel: str) -> list[str]:
 
 def copy_media(root: Path, names: Iterable[str]) -> list[str]:
     """Copy the uploads the pages link in the public folders (``PUBLIC_MEDIA``) into the
-    bundle: renditions, documents, audio, video and subtitles."""
+    bundle: renditions, documents, audio, video and subtitles, read through the uploads'
+    storage (this node's disk or the shared bucket) as streams; a file the bundle already
+    holds byte for byte is not copied again. A linked file the storage lacks is logged."""
     written = []
-    media_root = Path(settings.MEDIA_ROOT).resolve()
     for rel in sorted(names):
-        if not rel.startswith(PUBLIC_MEDIA):
+        name = rel.removeprefix("media/")
+        if not rel.startswith(PUBLIC_MEDIA) or ".." in name.split("/"):
             continue
-        source = (media_root / rel.removeprefix("media/")).resolve()
-        if not source.is_relative_to(media_root) or not source.is_file():
+        if Path(rel).suffix in COMPRESSIBLE:  # a text document, with its compressed siblings
+            if uploads.size(name) is None:
+                logger.warning("%s: a page links it, but the uploads have no such file", rel)
+                continue
+            with uploads.reader(name) as source:
+                written += write_file(root, rel, source.read(), asset=True)
             continue
-        written += write_file(root, rel, source.read_bytes(), asset=True)
+        target = safe_path(root, rel)
+        if uploads.same_bytes(name, target):
+            continue
+        if uploads.size(name) is None:
+            logger.warning("%s: a page links it, but the uploads have no such file", rel)
+            continue
+        with uploads.reader(name) as source:
+            write_atomic(target, source)
+        written.append(rel)
     return written
 
 

@@ -8,7 +8,6 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +22,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Locale, Page, Site
 from wagtail.utils.file import hash_filelike
 
-from samizdat.core.files import write_atomic
+from samizdat.core import storage
 from samizdat.core.signals import announce_change
 from samizdat.publishing.audio_video import strip_tags
 from samizdat.publishing.metadata import CleanedUpload, clean_document, clean_image
@@ -314,7 +313,8 @@ def clean_stored_image(*, image_id: int) -> bool:
         image = Image.objects.select_for_update().get(pk=image_id)
         changed = _clean_stored_file(image, clean_image)
         if changed:
-            with PILImage.open(image.file.path) as picture:
+            stored = image.file.storage.open(image.file.name, "rb")
+            with stored, PILImage.open(stored) as picture:
                 image.width, image.height = picture.size
             if image.focal_point_x is not None and (
                 image.focal_point_x >= image.width or image.focal_point_y >= image.height
@@ -346,7 +346,7 @@ def _clean_stored_file(instance: Any, clean: Callable[[bytes], bytes]) -> bool:
     cleaned = clean(data)
     if cleaned != data:
         # The same name: links to a document keep working, and no copy with metadata stays.
-        write_atomic(Path(instance.file.path), cleaned)
+        storage.replace(instance.file.name, cleaned, instance.file.storage)
     digest = hash_filelike(io.BytesIO(cleaned))
     if (instance.file_size, instance.file_hash) != (len(cleaned), digest):
         instance.file_size, instance.file_hash = len(cleaned), digest

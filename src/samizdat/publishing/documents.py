@@ -10,17 +10,17 @@ again with a takedown. Staff signed in to the admin (with the second factor) get
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import TextField
 from django.db.models.functions import Cast
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 from wagtail.documents import get_document_model
 from wagtail.documents.models import AbstractDocument
 from wagtail.fields import StreamField
 from wagtail.models import Page, get_page_models
+
+from samizdat.core import storage
 
 UPLOAD_FOLDER = "documents/"
 
@@ -73,7 +73,7 @@ def readable(document: AbstractDocument, request: HttpRequest) -> bool:
 
 
 @require_safe
-def serve_document(request: HttpRequest, name: str) -> FileResponse:
+def serve_document(request: HttpRequest, name: str) -> StreamingHttpResponse:
     """A public document's file at its uploads address (what pages and the bundle link)."""
     Document = get_document_model()
     document = Document.objects.filter(file=UPLOAD_FOLDER + name).first()
@@ -82,14 +82,18 @@ def serve_document(request: HttpRequest, name: str) -> FileResponse:
     return document_response(document)
 
 
-def document_response(document: AbstractDocument) -> FileResponse:
+def document_response(document: AbstractDocument) -> StreamingHttpResponse:
     """The file with its type, shown in the browser when it is safe to (PDF, plain text),
-    else downloaded; never sniffed, never running anything."""
-    try:
-        handle: Any = document.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("No such document") from error
-    response = FileResponse(handle, content_type=document.content_type)
+    else downloaded; never sniffed, never running anything. Streamed from the uploads'
+    storage (this node's disk or the shared bucket), never read whole into memory."""
+    size = storage.size(document.file.name, document.file.storage)
+    if size is None:
+        raise Http404("No such document")
+    response = StreamingHttpResponse(
+        storage.stream(document.file.name, storage=document.file.storage),
+        content_type=document.content_type,
+    )
+    response["Content-Length"] = str(size)
     # Wagtail's setting says which types are shown (WAGTAILDOCS_INLINE_CONTENT_TYPES).
     shown = document.content_disposition == "inline"
     disposition = content_disposition_header(not shown, document.filename)

@@ -3,13 +3,12 @@ audio, video and subtitle files of public stories."""
 
 from __future__ import annotations
 
+import mimetypes
 import re
-from collections.abc import Iterator
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -26,6 +25,7 @@ from wagtail import views as wagtail_views
 from wagtail.models import Site
 from wagtail.url_routing import RouteResult
 
+from samizdat.core import storage
 from samizdat.core.languages import known
 from samizdat.core.paths import root_for_language, roots_for
 from samizdat.publishing.audio_video import mime_type
@@ -102,41 +102,35 @@ def home_path(request: HttpRequest) -> str:
 
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-RANGE_CHUNK = 64 * 1024
+# Renditions the app serves itself (those no bundle holds, or every one when no web server
+# stands in front): a day, as nginx does for what the bundle lacks.
+RENDITION_CACHE = "public, max-age=86400"
+IMAGE_TYPES = {
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+}
 
 
-def _file_part(path: Path, start: int, length: int) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        handle.seek(start)
-        while length > 0:
-            chunk = handle.read(min(RANGE_CHUNK, length))
-            if not chunk:
-                return
-            length -= len(chunk)
-            yield chunk
-
-
-@require_safe
-def media_file(request: HttpRequest, name: str) -> HttpResponseBase:
-    """An audio, video or subtitle file a live public story links (any other: 404), with
-    byte ranges, which players need to seek: ``Range: bytes=a-b`` answers 206 with those
-    bytes, a range past the end 416. The static bundle's server (nginx) does the same. Staff
-    signed in with their second factor get any of them, to play what they preview."""
-    staff = request.user.is_staff and getattr(request.user, "is_verified", lambda: False)()
-    if not staff and name not in public_media_names():
+def _stored_response(
+    request: HttpRequest, name: str, content_type: str, cache_control: str
+) -> HttpResponseBase:
+    """``name`` from the uploads' storage (this node's disk or the shared bucket), streamed,
+    with its length and byte ranges: ``Range: bytes=a-b`` answers 206 with those bytes, a
+    range past the end 416. A 404 when there is no such file."""
+    if not name or any(part in ("", ".", "..") for part in name.split("/")):
         raise Http404("No such file")
-    media_root = Path(settings.MEDIA_ROOT).resolve()
-    path = (media_root / name).resolve()
-    if not path.is_relative_to(media_root) or not path.is_file():
+    size = storage.size(name)
+    if size is None:
         raise Http404("No such file")
-    size = path.stat().st_size
-    content_type = mime_type(name)
-    if content_type.startswith("text/"):
-        content_type += "; charset=utf-8"
     match = RANGE.match(request.headers.get("Range", "").replace(" ", ""))
     response: HttpResponseBase
     if match is None or match.groups() == ("", ""):
-        response = FileResponse(path.open("rb"), content_type=content_type)
+        response = StreamingHttpResponse(storage.stream(name), content_type=content_type)
+        response["Content-Length"] = str(size)
     else:
         first, last = match.groups()
         if first:
@@ -149,10 +143,36 @@ def media_file(request: HttpRequest, name: str) -> HttpResponseBase:
             response["Accept-Ranges"] = "bytes"
             return response
         response = StreamingHttpResponse(
-            _file_part(path, start, end - start + 1), status=206, content_type=content_type
+            storage.stream(name, start, end - start + 1), status=206, content_type=content_type
         )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = "public, max-age=3600"
+    response["Cache-Control"] = cache_control
     return response
+
+
+@require_safe
+def media_file(request: HttpRequest, name: str) -> HttpResponseBase:
+    """An audio, video or subtitle file a live public story links (any other: 404), with
+    byte ranges, which players need to seek. The static bundle's server (nginx) does the
+    same. Staff signed in with their second factor get any of them, to play what they
+    preview."""
+    staff = request.user.is_staff and getattr(request.user, "is_verified", lambda: False)()
+    if not staff and name not in public_media_names():
+        raise Http404("No such file")
+    content_type = mime_type(name)
+    if content_type.startswith("text/"):
+        content_type += "; charset=utf-8"
+    return _stored_response(request, name, content_type, "public, max-age=3600")
+
+
+@require_safe
+def rendition_file(request: HttpRequest, name: str) -> HttpResponseBase:
+    """A rendition (``/media/images/<file>``), on every node from the shared storage: every
+    one may be served, never an original (Wagtail keeps those in ``original_images/``)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    content_type = IMAGE_TYPES.get(suffix) or mimetypes.guess_type(name)[0]
+    if content_type is None or not content_type.startswith("image/"):
+        raise Http404("No such file")
+    return _stored_response(request, name, content_type, RENDITION_CACHE)
