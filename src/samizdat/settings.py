@@ -260,24 +260,48 @@ S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY") or None
 MEDIA_BUCKET = env("MEDIA_BUCKET")
 MEDIA_PREFIX = env("MEDIA_PREFIX").strip("/")
 MEDIA_PUBLIC_URL = env("MEDIA_PUBLIC_URL").rstrip("/")
-if MEDIA_BUCKET:
-    STORAGES["default"] = {
+
+
+def media_bucket_storage(
+    bucket: str,
+    prefix: str,
+    *,
+    endpoint_url: str | None,
+    region: str | None,
+    access_key: str | None,
+    secret_key: str | None,
+) -> dict[str, Any]:
+    """``STORAGES["default"]`` for uploads in ``bucket`` under ``prefix``: a file never
+    overwrites another, no ACL is set (the bucket's policy rules) and URLs carry no
+    signature (they are the site's own, see ``core.storage.MediaStorage``)."""
+    return {
         "BACKEND": "samizdat.core.storage.MediaStorage",
         "OPTIONS": {
-            "bucket_name": MEDIA_BUCKET,
-            "location": MEDIA_PREFIX,
-            "endpoint_url": S3_ENDPOINT_URL,
-            "region_name": S3_REGION,
-            "access_key": S3_ACCESS_KEY_ID,
-            "secret_key": S3_SECRET_ACCESS_KEY,
-            "addressing_style": "path" if S3_ENDPOINT_URL else None,
+            "bucket_name": bucket,
+            "location": prefix,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "access_key": access_key,
+            "secret_key": secret_key,
+            "addressing_style": "path" if endpoint_url else None,
             "file_overwrite": False,
             "default_acl": None,
             "querystring_auth": False,
-            # Uploads larger than this spool to a temporary file, not to memory.
+            # Files larger than this spool to a temporary file, not to memory.
             "max_memory_size": 4 * 1024 * 1024,
         },
     }
+
+
+if MEDIA_BUCKET:
+    STORAGES["default"] = media_bucket_storage(
+        MEDIA_BUCKET,
+        MEDIA_PREFIX,
+        endpoint_url=S3_ENDPOINT_URL,
+        region=S3_REGION,
+        access_key=S3_ACCESS_KEY_ID,
+        secret_key=S3_SECRET_ACCESS_KEY,
+    )
 
 
 def email_settings(url: str) -> dict[str, Any]:

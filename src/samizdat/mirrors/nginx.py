@@ -63,6 +63,7 @@ def nginx_conf(
     media_root: Path | None = None,
     rewrite: tuple[str, str] | None = None,
     app_log: Path | None = None,
+    media_store: str | None = None,
 ) -> str:
     """The ``server`` block serving ``bundle_dir`` and proxying the dynamic paths to ``app``.
 
@@ -191,11 +192,16 @@ def nginx_conf(
         "    # Content-named or ?v=<hash> links: a new version is a new address.",
     ]
     collected = {"static": static_root, "media": media_root} if app is not None else {}
+    store = _media_store(media_store) if media_store is not None else None
+    if store is not None:
+        collected["media"] = None
     # Of the uploads only renditions are public: never an original (what the camera wrote)
     # or a document file (the app serves documents, with their privacy rules).
     for name, prefix in (("static", "/static/"), ("media", PUBLIC_MEDIA)):
         # try_files' last argument is a URI (an internal redirect), the others files.
         fallback = "/_collected$uri" if collected.get(name) is not None else "=404"
+        if name == "media" and store is not None:
+            fallback = "@media_store"
         lines += [
             f"    location ^~ {prefix} {{",
             f"        try_files $uri {fallback};",
@@ -216,6 +222,41 @@ def nginx_conf(
             "    }",
         ]
     lines.append("    location ^~ /media/ { return 404; }")
+    if store is not None:
+        origin, path = store
+        lines += [
+            "    # Renditions the bundle lacks, from the uploads' bucket: only images/, none of",
+            "    # the reader's headers (cookies, addresses) sent, nothing of the store's kept.",
+            "    location @media_store {",
+            f"        rewrite ^{PUBLIC_MEDIA}(.*)$ {path}/images/$1 break;",
+            f"        proxy_pass {origin};",
+            "        proxy_pass_request_headers off;",
+            "        proxy_pass_request_body off;",
+            f"        proxy_set_header Host {urlsplit(origin).netloc};",
+            '        proxy_set_header Cookie "";',
+            '        proxy_set_header Authorization "";',
+            *(["        proxy_ssl_server_name on;"] if origin.startswith("https:") else []),
+            "        proxy_method GET;",
+            "        proxy_intercept_errors on;",
+            "        error_page 403 404 =404 /404.html;",
+            *(
+                f"        proxy_hide_header {header};"
+                for header in (
+                    "Set-Cookie",
+                    "Cache-Control",
+                    "Expires",
+                    "x-amz-request-id",
+                    "x-amz-id-2",
+                    "x-amz-version-id",
+                    "x-amz-server-side-encryption",
+                    "Server",
+                )
+            ),
+            "        proxy_ignore_headers Set-Cookie Cache-Control Expires;",
+            f'        add_header Cache-Control "{COLLECTED_CACHE}";',
+            *headers,
+            "    }",
+        ]
     if any(root is not None for root in collected.values()):
         lines += [
             "    # What the bundle lacks: the admin's assets, renditions on no public page.",
@@ -276,9 +317,35 @@ def site_conf(
         listen=listen,
         brotli=brotli,
         static_root=Path(settings.STATIC_ROOT),
-        media_root=Path(settings.MEDIA_ROOT),
+        media_root=None if settings.MEDIA_BUCKET else Path(settings.MEDIA_ROOT),
         app_log=app_log,
+        media_store=media_store_url(),
     )
+
+
+def media_store_url() -> str | None:
+    """The uploads' bucket as nginx reaches it (path-style, with ``SAMIZDAT_MEDIA_PREFIX``):
+    ``SAMIZDAT_S3_ENDPOINT_URL/<bucket>[/<prefix>]``, AWS's regional endpoint when that is
+    empty; None when the uploads are on the disk."""
+    if not settings.MEDIA_BUCKET:
+        return None
+    endpoint = settings.S3_ENDPOINT_URL or (
+        f"https://s3.{settings.S3_REGION or 'us-east-1'}.amazonaws.com"
+    )
+    parts = [endpoint.rstrip("/"), settings.MEDIA_BUCKET, settings.MEDIA_PREFIX.strip("/")]
+    return "/".join(part for part in parts if part)
+
+
+def _media_store(url: str) -> tuple[str, str]:
+    """(origin, path) of the bucket's address, each safe to write into the configuration."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    if not _ORIGIN.fullmatch(origin) or parts.query or parts.fragment:
+        raise ValueError(f"{url!r} is not an object store address like http://host/bucket.")
+    if not path or not re.fullmatch(r"(/[\w.~-]+)+", path) or "/../" in path + "/":
+        raise ValueError(f"{url!r} names no bucket (path-style: http://host/bucket/prefix).")
+    return origin, path
 
 
 def standalone_conf(
