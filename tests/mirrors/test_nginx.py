@@ -19,6 +19,7 @@ from typing import Any
 
 import brotli
 import pytest
+import requests
 from django.core.management import CommandError, call_command
 
 from samizdat.mirrors import nginx
@@ -515,3 +516,61 @@ def test_audio_and_video_of_the_bundle_are_served_with_ranges_and_nothing_else(
     # alone), a document never does.
     assert fetch("/media/media/draft.mp3").body.startswith(b"app saw GET /media/media/draft.mp3")
     assert fetch("/media/documents/leak.pdf").status == 404
+
+
+def test_with_media_in_a_bucket_renditions_come_from_the_store_and_nothing_else(
+    serve: Callable[..., Fetch], settings: Any, tmp_path: Path
+) -> None:
+    """Uploads in an object store (moto's S3 server): nginx fetches the renditions the bundle
+    lacks from the bucket, path-style under its prefix, without the reader's cookies; the
+    originals and documents there stay out of reach."""
+    from tests.mirrors.s3_server import REGION, s3_server
+
+    with s3_server() as store:
+        client = store.client()
+        client.create_bucket(Bucket="lantern-media")
+        files = {
+            "images/harbour.width-800.webp": b"RIFF rendition from the bucket",
+            "original_images/harbour.jpg": b"JPEG as the camera wrote it",
+            "documents/leak.pdf": b"%PDF the app serves with its privacy rules",
+            "media/draft-interview.mp3": b"ID3 a draft's audio",
+        }
+        for name, data in files.items():
+            client.put_object(Bucket="lantern-media", Key=f"site/{name}", Body=data)
+        # The bucket is private; its policy lets anyone read the renditions alone (as
+        # docs/DEPLOY.md has it): nginx signs nothing.
+        policy = nginx.media_bucket_policy("lantern-media", "site")
+        client.put_bucket_policy(Bucket="lantern-media", Policy=policy)
+        assert (
+            requests.get(f"{store.url}/lantern-media/site/original_images/harbour.jpg").status_code
+            == 403
+        )
+        settings.S3_ENDPOINT_URL = store.url
+        settings.S3_REGION = REGION
+        settings.MEDIA_BUCKET = "lantern-media"
+        settings.MEDIA_PREFIX = "site"
+        settings.MEDIA_ROOT = tmp_path / "empty-media"
+        fetch = serve()
+        store.requests.clear()
+        rendition = fetch("/media/images/harbour.width-800.webp", Cookie="sessionid=secret")
+        assert rendition.status == 200
+        assert rendition.body == b"RIFF rendition from the bucket"
+        assert rendition.header("Cache-Control") == nginx.COLLECTED_CACHE
+        assert rendition.header("X-Content-Type-Options") == "nosniff"
+        assert rendition.header("Set-Cookie") is None
+        assert not [name for name in rendition.headers if name.lower().startswith("x-amz")]
+        assert store.requests == [("GET", "/lantern-media/site/images/harbour.width-800.webp")]
+        missing = fetch("/media/images/nothing.webp")
+        assert missing.status == 404 and b"Nothing here" in missing.body  # the bundle's page
+        for path in (
+            "/media/original_images/harbour.jpg",
+            "/media/documents/leak.pdf",
+            "/media/images/../original_images/harbour.jpg",
+            "/_collected/media/images/harbour.width-800.webp",
+        ):
+            answer = fetch(path)
+            assert answer.status == 404, path
+            assert b"camera" not in answer.body and b"PDF" not in answer.body
+        assert [path for _method, path in store.requests if "images/" not in path] == []
+        # A draft's audio is the app's to refuse or to play to staff, never the store's.
+        assert fetch("/media/media/draft-interview.mp3").body.startswith(b"app saw GET")

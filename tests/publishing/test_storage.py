@@ -87,7 +87,9 @@ def nodes(settings: Settings, tmp_path: Path, site_tree: Any) -> Iterator[Nodes]
                 secret_key=SECRET,
             ),
         }
-        found = Nodes(server, settings, tmp_path / "node-a" / "media", tmp_path / "node-b" / "media")
+        found = Nodes(
+            server, settings, tmp_path / "node-a" / "media", tmp_path / "node-b" / "media"
+        )
         found.on(found.a)
         yield found
 

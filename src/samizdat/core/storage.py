@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import ClientError
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.utils.encoding import filepath_to_uri
@@ -26,6 +27,7 @@ from storages.utils import clean_name
 from samizdat.core.files import write_atomic
 
 CHUNK = 64 * 1024
+SIZE_TIMEOUT = 24 * 3600
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
@@ -65,6 +67,23 @@ def size(name: str, storage: Storage | None = None) -> int | None:
         if str(error.response.get("Error", {}).get("Code")) in _MISSING:
             return None
         raise
+
+
+def known_size(name: str, storage: Storage | None = None) -> int | None:
+    """``size``, remembered for a day in the shared cache when the file is in a bucket (where
+    asking costs a request): pages that state a file's size render without one. A stored
+    name never gets other bytes (``file_overwrite`` is off) but through ``replace``, which
+    forgets it."""
+    storage = storage or media_storage()
+    if not isinstance(storage, S3Storage):
+        return size(name, storage)
+    key = f"media-size:{name}"
+    found = cache.get(key)
+    if found is None:
+        found = size(name, storage)
+        if found is not None:
+            cache.set(key, found, SIZE_TIMEOUT)
+    return int(found) if found is not None else None
 
 
 def stream(
@@ -149,5 +168,6 @@ def replace(name: str, data: bytes, storage: Storage | None = None) -> None:
     storage = storage or media_storage()
     if isinstance(storage, S3Storage):
         storage._save(name, ContentFile(data))
+        cache.delete(f"media-size:{name}")
         return
     write_atomic(Path(storage.path(name)), data)

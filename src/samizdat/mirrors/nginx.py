@@ -9,6 +9,7 @@ every file in one directory (tests, benchmarks, trying a bundle out).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -41,6 +42,26 @@ PUBLIC_DOCUMENTS = "/media/documents/"
 BUNDLE_ONLY_MEDIA = ("/media/media/", PUBLIC_DOCUMENTS)
 # Files the bundle does not hold (the admin's assets, renditions not on any public page).
 COLLECTED_CACHE = "public, max-age=86400"
+# What the object store answers that readers need not see: its cookies, caching (ours is
+# added), and what says which store and which request it was.
+STORE_HEADERS = (
+    "Set-Cookie",
+    "Cache-Control",
+    "Expires",
+    "Server",
+    "x-amz-request-id",
+    "x-amz-id-2",
+    "x-amzn-requestid",
+    "x-amz-version-id",
+    "x-amz-server-side-encryption",
+    "x-amz-storage-class",
+    "x-amz-expiration",
+    "x-amz-replication-status",
+    "x-amz-content-sha256",
+    "x-amz-sdk-checksum-algorithm",
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc64nvme",
+)
 # What core.middleware.security_headers adds besides the CSP.
 PERMISSIONS_POLICY = "interest-cohort=(), browsing-topics=()"
 BROTLI_STATIC_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
@@ -239,19 +260,7 @@ def nginx_conf(
             "        proxy_method GET;",
             "        proxy_intercept_errors on;",
             "        error_page 403 404 =404 /404.html;",
-            *(
-                f"        proxy_hide_header {header};"
-                for header in (
-                    "Set-Cookie",
-                    "Cache-Control",
-                    "Expires",
-                    "x-amz-request-id",
-                    "x-amz-id-2",
-                    "x-amz-version-id",
-                    "x-amz-server-side-encryption",
-                    "Server",
-                )
-            ),
+            *(f"        proxy_hide_header {header};" for header in STORE_HEADERS),
             "        proxy_ignore_headers Set-Cookie Cache-Control Expires;",
             f'        add_header Cache-Control "{COLLECTED_CACHE}";',
             *headers,
@@ -334,6 +343,21 @@ def media_store_url() -> str | None:
     )
     parts = [endpoint.rstrip("/"), settings.MEDIA_BUCKET, settings.MEDIA_PREFIX.strip("/")]
     return "/".join(part for part in parts if part)
+
+
+def media_bucket_policy(bucket: str, prefix: str = "") -> str:
+    """The uploads' bucket policy for nginx (JSON): anyone may read the renditions, nothing
+    else; originals, documents, audio and video stay private (the app reads them with its
+    keys). Add a ``Condition`` on ``aws:SourceIp`` to let only the nginx nodes read."""
+    folder = f"{prefix.strip('/')}/images/*" if prefix.strip("/") else "images/*"
+    statement = {
+        "Sid": "RenditionsAreReadByTheWebServers",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/{folder}",
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, indent=2)
 
 
 def _media_store(url: str) -> tuple[str, str]:

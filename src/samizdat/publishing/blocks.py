@@ -7,7 +7,6 @@ blocks and a template per block would copy the whole page context each time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +25,7 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 from wagtailmedia.blocks import AudioChooserBlock, VideoChooserBlock
 
+from samizdat.core import storage
 from samizdat.core.paths import link, relative_html
 from samizdat.publishing.audio_video import duration_text, mime_type
 from samizdat.publishing.renditions import image_tag, webp_renditions
@@ -287,8 +287,9 @@ def media_facts(media: Any, kind_label: str) -> str:
     parts = [f"{media.file_extension.upper()} {kind_label}"]
     if length := duration_text(media.duration):
         parts.append(length)
-    with suppress(OSError):  # a file missing from storage: the player says so itself
-        parts.append(str(filesizeformat(media.file.size)))
+    # A file missing from storage: the player says so itself.
+    if (size := storage.known_size(media.file.name, media.file.storage)) is not None:
+        parts.append(str(filesizeformat(size)))
     return " · ".join(parts)
 
 

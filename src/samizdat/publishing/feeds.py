@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import feedgenerator, translation
 from django.utils.html import escape
 
+from samizdat.core import storage
 from samizdat.core.paths import absolute, public_path, roots_for
 from samizdat.publishing.audio_video import mime_type
 
@@ -106,9 +107,8 @@ class PodcastRss(StableDates, feedgenerator.Rss201rev2Feed):
 
 def enclosure_for(media: Any) -> feedgenerator.Enclosure | None:
     """An audio or video file as an enclosure: its absolute address, size and type."""
-    try:
-        size = media.file.size
-    except OSError:
+    size = storage.known_size(media.file.name, media.file.storage)
+    if size is None:
         return None  # missing from storage: announce nothing a podcast app cannot fetch
     return feedgenerator.Enclosure(absolute(media.file.url), str(size), mime_type(media.filename))
 
