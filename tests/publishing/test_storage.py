@@ -6,6 +6,9 @@ would have, and checks that neither ever receives a file."""
 from __future__ import annotations
 
 import io
+import json
+import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import StringIO
@@ -26,11 +29,13 @@ from wagtail.rich_text import RichText
 
 from samizdat.core import storage
 from samizdat.mirrors import bundle
+from samizdat.mirrors.nginx import media_bucket_policy
 from samizdat.mirrors.render import media_links
 from samizdat.publishing import renditions
 from samizdat.publishing.models import ArticlePage
 from samizdat.settings import media_bucket_storage
 from tests import factories
+from tests.core.test_settings import run
 from tests.mirrors.s3_server import KEY_ID, REGION, SECRET, S3Server, s3_server
 from tests.publishing.helpers import media_story, path_of, resolve, stored_media
 from tests.publishing.media_files import demo_mp3, leaks, phone_photo, two_halves
@@ -262,3 +267,44 @@ def test_stream_reads_ranges_of_what_is_stored(nodes: Nodes) -> None:
     assert b"".join(storage.stream(name, 70_000, 100_000)) == data[70_000:170_000]
     assert max(len(chunk) for chunk in storage.stream(name)) <= storage.CHUNK
     nodes.disks_untouched()
+
+
+def test_the_environment_puts_the_uploads_in_the_bucket(tmp_path: Path) -> None:
+    """``SAMIZDAT_MEDIA_BUCKET`` and the ``SAMIZDAT_S3_*`` settings, read by a process of its own
+    as a node would: what it stores lands in the bucket under the prefix, at the site's own
+    address; without them, uploads stay on the disk."""
+    code = (
+        "import django; django.setup(); "
+        "from django.core.files.base import ContentFile; "
+        "from django.core.files.storage import default_storage as d; "
+        "name = d.save('images/harbour.width-400.webp', ContentFile(b'RIFF')); "
+        "print(type(d._wrapped).__name__, d.url(name))"
+    )
+    base = {"SAMIZDAT_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "samizdat.settings"}
+    with s3_server() as server:
+        server.client().create_bucket(Bucket=BUCKET)
+        bucket = {
+            "SAMIZDAT_MEDIA_BUCKET": BUCKET,
+            "SAMIZDAT_MEDIA_PREFIX": PREFIX,
+            "SAMIZDAT_S3_ENDPOINT_URL": server.url,
+            "SAMIZDAT_S3_REGION": REGION,
+            "SAMIZDAT_S3_ACCESS_KEY_ID": KEY_ID,
+            "SAMIZDAT_S3_SECRET_ACCESS_KEY": SECRET,
+        }
+        done = run([sys.executable, "-c", code], base | bucket, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == ["MediaStorage", "/media/images/harbour.width-400.webp"]
+        assert server.keys(BUCKET) == {f"{PREFIX}/images/harbour.width-400.webp"}
+        assert not (tmp_path / "media").exists()
+        on_disk = run([sys.executable, "-c", code], base, tmp_path)
+        assert on_disk.returncode == 0, on_disk.stderr
+        assert on_disk.stdout.split()[0] == "FileSystemStorage"
+        assert (tmp_path / "media" / "images" / "harbour.width-400.webp").read_bytes() == b"RIFF"
+
+
+def test_the_documented_bucket_policy_is_the_one_nginx_is_tested_with() -> None:
+    deploy = (Path(__file__).resolve().parents[2] / "docs" / "DEPLOY.md").read_text()
+    section = deploy.split("### Media in an object store", 1)[1]
+    documented = re.search(r"```json\n(.*?)```", section, re.S)
+    assert documented is not None
+    assert json.loads(documented.group(1)) == json.loads(media_bucket_policy(BUCKET, PREFIX))
