@@ -29,7 +29,7 @@ from pytest_django import DjangoDbBlocker
 from samizdat.mirrors import manifest
 from samizdat.mirrors.manifest import MANIFEST, MARKER, SIGNATURE
 from samizdat.mirrors.models import MirrorTarget
-from samizdat.mirrors.targets import sync_targets
+from samizdat.mirrors.targets import sync_pending, sync_targets
 from tests.databases import create_postgres, drop_postgres
 from tests.mirrors.s3_server import KEY_ID, REGION, SECRET, S3Server, s3_server
 
@@ -363,3 +363,25 @@ def test_saving_a_target_in_the_admin_keeps_a_sync_s_claim(db: Any, tmp_path: Pa
     target.refresh_from_db()
     assert target.name == "Lantern copy"
     assert (target.claimed_by, target.claimed_until) == ("node-b:1:ab", until)
+
+
+def test_a_run_asked_of_a_claimer_that_died_is_done_by_the_next_periodic_pass(
+    db: Any, small_bundle: Path, tmp_path: Path
+) -> None:
+    target = directory_target(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    untouched = MirrorTarget.objects.create(
+        name="other copy", kind=MirrorTarget.Kind.DIRECTORY, path=str(other)
+    )
+    lapsed = {"claimed_by": "node-b:4242:0a1b2c3d", "claimed_until": Now() - timedelta(seconds=1)}
+    MirrorTarget.objects.filter(pk=target.pk).update(sync_pending=True, **lapsed)
+
+    [result] = sync_pending(small_bundle, retry_delays=FAST)
+
+    assert result.name == "dir copy" and result.ok
+    assert manifest.verify(tmp_path / "copy", public_key_pem=None) == []
+    assert list(other.iterdir()) == []  # nobody asked for it: left to the next build
+    untouched.refresh_from_db()
+    assert untouched.last_status == MirrorTarget.Status.NEVER
+    assert sync_pending(small_bundle, retry_delays=FAST) == []  # done: nothing pending

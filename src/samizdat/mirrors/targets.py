@@ -41,6 +41,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Literal, Protocol, cast
 
 from django.conf import settings
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from samizdat.core.files import write_atomic
@@ -786,10 +787,11 @@ def _until(lease: float) -> Any:
     return Now() + timedelta(seconds=lease)
 
 
-def _claim(pk: int, token: str, lease: float) -> bool | None:
+def _claim(pk: int, token: str, lease: float) -> bool | Literal["held", "gone"]:
     """Claim the target for ``lease`` seconds (by the database's clock): whether it must get
     every file (asked for, or taken over from a claimer that stopped renewing: what that one
-    did is unknown); None when another process holds it, which is then asked to run again."""
+    did is unknown); "held" when another process holds it, which is then asked to run again;
+    "gone" when it was deleted or switched off meanwhile."""
     targets = MirrorTarget.objects.filter(pk=pk, enabled=True)
     while True:
         if targets.filter(claimed_until__isnull=True).update(
@@ -805,9 +807,9 @@ def _claim(pk: int, token: str, lease: float) -> bool | None:
         # One statement, so the claimer's release (which requires no pending run) cannot
         # slip between a failed claim and the request.
         if targets.filter(claimed_until__gte=Now()).update(sync_pending=True):
-            return None
+            return "held"
         if not targets.exists():
-            return None  # deleted or switched off meanwhile
+            return "gone"
 
 
 def _take_full(pk: int, token: str) -> bool:
@@ -867,6 +869,13 @@ def _deferred(pk: int) -> TargetResult:
     return TargetResult(pk, name, True, False, 0, 0, 0, report, deferred=True)
 
 
+def sync_pending(bundle_dir: Path, **options: Any) -> list[TargetResult]:
+    """Sync the targets a sync asked to run again whose claimer is gone (its claim lapsed):
+    what a periodic job calls, so that a crashed claimer's targets catch up without waiting
+    for the next build."""
+    return sync_targets(bundle_dir, changed=[], removed=[], pending_only=True, **options)
+
+
 def sync_targets(
     bundle_dir: Path,
     *,
@@ -875,12 +884,19 @@ def sync_targets(
     now: datetime | None = None,
     retry_delays: Sequence[float] = RETRY_DELAYS,
     lease: float | None = None,
+    pending_only: bool = False,
 ) -> list[TargetResult]:
     """Bring every enabled target to the bundle's manifest (a command gets ``changed`` and
     ``removed``, or everything); never raises for a target's failure. A target another process
     is syncing is left to it (its result is ``deferred``); one that others asked to sync again
-    while this process held it is synced again before it is let go."""
-    pks = list(MirrorTarget.objects.filter(enabled=True).values_list("pk", flat=True))
+    while this process held it is synced again before it is let go. ``pending_only``: only
+    the targets asked to run again and claimed by nobody now."""
+    enabled = MirrorTarget.objects.filter(enabled=True)
+    if pending_only:
+        enabled = enabled.filter(sync_pending=True).filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=Now())
+        )
+    pks = list(enabled.values_list("pk", flat=True))
     if not pks:
         return []
     seconds = float(settings.MIRROR_SYNC_LEASE if lease is None else lease)
@@ -895,13 +911,17 @@ def sync_targets(
         def start(pk: int, run: int, full: bool | None) -> None:
             held = Lease(seconds)  # its deadline is taken before the claim is sent
             if full is None:
-                full = _claim(pk, token, seconds)
-                if full is None:
+                claimed = _claim(pk, token, seconds)
+                if claimed == "held":
                     results[pk] = _deferred(pk)
+                if not isinstance(claimed, bool):
                     return
+                full = claimed
             else:
                 full = full or _take_full(pk, token)
-            target = MirrorTarget.objects.get(pk=pk)
+            target = MirrorTarget.objects.filter(pk=pk).first()
+            if target is None:
+                return  # deleted meanwhile
             # A run asked for by another sync cannot know what that one's build changed: a
             # command gets everything; a directory or bucket is compared with the manifest.
             full = full or (run > 0 and target.kind == MirrorTarget.Kind.COMMAND)
