@@ -515,6 +515,9 @@ ONION_URL = env("ONION_URL").rstrip("/")
 TOR_PROXY = env("TOR_PROXY")
 MIRROR_CHECK_HOURS = float(env("MIRROR_CHECK_HOURS", "6"))
 MIRROR_CHECK_SAMPLE = int(env("MIRROR_CHECK_SAMPLE", "20"))
+# Seconds a sync of a mirror target holds its claim without renewing it (it renews it every
+# third of that while it runs): after a crash, another process takes the target over then.
+MIRROR_SYNC_LEASE = max(1.0, float(env("MIRROR_SYNC_LEASE", "120")))
 
 
 def _origin(url: str) -> str:

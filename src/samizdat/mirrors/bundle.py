@@ -209,17 +209,17 @@ def _finish(root: Path, report: BuildReport, *, full: bool, started: float) -> B
 
 
 def sync(root: Path, report: BuildReport) -> None:
-    """Send a build's changes to the mirror targets, one sync at a time but outside the
-    build's lock: a slow target never holds up the next publication. Also with nothing
-    changed: a target that missed earlier changes gets every file."""
+    """Send a build's changes to the mirror targets outside the build's lock: a slow target
+    never holds up the next publication. Each target is claimed in the database, so one
+    process at a time syncs it; one that another process is syncing gets this build from it.
+    Also with nothing changed: a target that missed earlier changes gets what it lacks."""
     from samizdat.mirrors import targets
 
-    with bundle_lock(root, "sync"):
-        targets.sync_targets(
-            root,
-            changed=[*report.written, manifest.MANIFEST, *_signature(root)],
-            removed=report.removed,
-        )
+    targets.sync_targets(
+        root,
+        changed=[*report.written, manifest.MANIFEST, *_signature(root)],
+        removed=report.removed,
+    )
 
 
 def _signature(root: Path) -> list[str]:

@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -79,6 +80,9 @@ class Mirror(models.Model):
             raise ValidationError({"url": _("The address of a copy has no query or fragment.")})
         if not self.url.endswith("/"):
             self.url += "/"
+
+
+SYNC_CLAIM = frozenset({"claimed_by", "claimed_until", "sync_pending"})
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -161,6 +165,11 @@ class MirrorTarget(models.Model):
         help_text=_("Set for a new target, when its place changes or it is switched back "
                     "on, and after a failed sync: it may lack files."),
     )  # fmt: skip
+    # Who syncs the target now, until when by the database's clock (renewed while it runs),
+    # and whether another sync asked meanwhile for a run with the newest bundle (targets.py).
+    claimed_by = models.CharField(max_length=100, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_pending = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("mirror target")
@@ -169,6 +178,16 @@ class MirrorTarget(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A form saving the whole row (the admin) must not undo a sync's claim taken meanwhile.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in SYNC_CLAIM
+            ]
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.kind == self.Kind.DIRECTORY:

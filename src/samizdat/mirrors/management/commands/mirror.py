@@ -148,12 +148,11 @@ class Command(BaseCommand):
             raise CommandError(f"No bundle in {root} yet: run `samizdat mirror build` first.")
         if full:
             MirrorTarget.objects.update(needs_full_sync=True)
-        with bundle.bundle_lock(root, "sync"):
-            results = targets.sync_targets(root, changed=[], removed=[])
+        results = targets.sync_targets(root, changed=[], removed=[])
         if not results:
             self.stdout.write("No mirror targets are enabled (Settings → Mirror targets).")
         for result in results:
-            state = "ok" if result.ok else "FAILED"
+            state = "deferred" if result.deferred else "ok" if result.ok else "FAILED"
             self.stdout.write(f"{result.name}: {state}: {result.report}")
         if any(not result.ok for result in results):
             raise CommandError("Some mirror targets failed; they get every file next time.")
