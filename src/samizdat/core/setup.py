@@ -203,7 +203,7 @@ def settings_for(
             "email-url", email, ("smtp", "smtps", "submission", "esp"),
             "submission://user:password@smtp.example.org:587 or esp://postmark",
         )  # fmt: skip
-    if database := values.get("SAMIZDAT_DATABASE_URL"):
+    if database := values.get("SAMIZDAT_DATABASE_URL", ""):
         _check_scheme(
             "database-url", database, ("postgres", "postgresql", "sqlite"),
             "postgres://samizdat:password@db.example.org:5432/samizdat",
