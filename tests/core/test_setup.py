@@ -29,6 +29,7 @@ from samizdat.core import setup
 from samizdat.core.keys import secret_key_problem
 from samizdat.mirrors import nginx
 from tests.databases import copy_sqlite, create_postgres, drop_postgres
+from tests.test_docs import samizdat_invocations, shell_command
 
 SAMIZDAT = str(Path(sys.executable).with_name("samizdat"))
 SITE = "https://news.example.org"
@@ -109,17 +110,30 @@ def machine(
             drop_postgres(admin_url, name)
 
 
-def setup_arguments(machine: dict[str, str], *extra: str) -> list[str]:
+def documented_setup(containing: str) -> list[str]:
+    """The arguments of a `samizdat setup` command of docs/DEPLOY.md."""
+    (arguments,) = samizdat_invocations(shell_command(containing))
+    assert arguments[0] == "setup"
+    return arguments[1:]
+
+
+def setup_arguments(
+    machine: dict[str, str], *extra: str, documented: str = "setup --site-url"
+) -> list[str]:
+    """DEPLOY.md's command for one machine, for this test machine: its root, data directory,
+    certificate and database (the last of repeated options wins)."""
     arguments = [
+        *documented_setup(documented),
         "--root", machine["root"],
-        "--site-url", SITE,
-        "--email-url", "submission://newsroom:secret@smtp.example.org",
         "--data-dir", machine["data_dir"],
         "--certificate", machine["certificate"],
         "--certificate-key", machine["certificate_key"],
     ]  # fmt: skip
     if machine["database_url"]:
         arguments += ["--database-url", machine["database_url"]]
+    else:  # SQLite in the data directory
+        index = arguments.index("--database-url")
+        del arguments[index : index + 2]
     return [*arguments, *extra]
 
 
@@ -152,7 +166,7 @@ def test_setup_writes_an_installation_that_passes_every_check(machine: dict[str,
     values = setup.read_env_file(env_file)
     assert values["SAMIZDAT_SITE_URL"] == SITE
     assert values["SAMIZDAT_ALLOWED_HOSTS"] == "news.example.org"
-    assert values["SAMIZDAT_EMAIL_URL"] == "submission://newsroom:secret@smtp.example.org"
+    assert values["SAMIZDAT_EMAIL_URL"].startswith("submission://newsroom:password@")
     assert secret_key_problem(values["SAMIZDAT_SECRET_KEY"]) is None
     for name in ("SAMIZDAT_DATA_KEY", "SAMIZDAT_LOOKUP_KEY"):
         assert len(base64.urlsafe_b64decode(values[name])) == 32
@@ -171,6 +185,10 @@ def test_setup_writes_an_installation_that_passes_every_check(machine: dict[str,
     assert "identified no issues" in checked.stdout
     migrations = loaded(env_file, machine["home"], SAMIZDAT, "migrate", "--check")
     assert migrations.returncode == 0, migrations.stdout + migrations.stderr
+    # DEPLOY.md's look at the queues works on that database.
+    queues = shell_command("| samizdat dbshell")
+    watched = loaded(env_file, machine["home"], "sh", "-c", queues.replace("samizdat", SAMIZDAT))
+    assert watched.returncode == 0, watched.stderr
 
     # nginx accepts the site (with Debian's http block around it).
     nginx_binary = nginx.nginx_binary()
@@ -197,6 +215,26 @@ def test_setup_writes_an_installation_that_passes_every_check(machine: dict[str,
     )
     assert tested.returncode == 0, tested.stderr
     assert "test is successful" in tested.stderr
+
+
+def test_an_app_machine_of_several_gets_the_shared_settings(machine: dict[str, str]) -> None:
+    """DEPLOY.md's command for a machine of several: the app's unit and site, no worker, and
+    the buckets in the settings every machine shares."""
+    if not machine["database_url"]:
+        pytest.skip("machines of several share PostgreSQL: set SAMIZDAT_TEST_DATABASE_URL")
+    root = Path(machine["root"])
+    arguments = setup_arguments(machine, "--no-migrate", documented="--role app")
+    done = run_setup(Path(machine["home"]), *arguments)
+    assert done.returncode == 0, done.stderr
+    assert (root / setup.UNIT_DIR / setup.SERVE_UNIT).exists()
+    assert (root / setup.NGINX_SITE).exists()
+    assert not (root / setup.UNIT_DIR / setup.WORKER_UNIT).exists()
+    assert "systemctl enable --now samizdat-serve.service\n" in done.stdout
+    values = setup.read_env_file(root / setup.ENV_FILE)
+    assert values["SAMIZDAT_MEDIA_BUCKET"] == "lantern-media"
+    assert values["SAMIZDAT_BUNDLE_BUCKET"] == "lantern-bundle"
+    assert values["SAMIZDAT_S3_ENDPOINT_URL"] == "https://s3.example.net"
+    assert values["SAMIZDAT_REDIS_URL"].startswith("redis://")
 
 
 def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
@@ -241,9 +279,9 @@ def test_a_second_run_keeps_the_keys_and_changes_the_rest(machine: dict[str, str
     with env_file.open("a") as handle:  # the operator adds a setting of their own
         handle.write("SAMIZDAT_NEWSLETTER_TASKS='4'\n")
     signing_key = (Path(machine["root"]) / setup.SIGNING_KEY).read_bytes()
-    arguments = setup_arguments(machine, "--no-migrate")
-    arguments[arguments.index(SITE)] = "https://lantern.example.net"
-    second = run_setup(home, *arguments)
+    second = run_setup(
+        home, *setup_arguments(machine, "--no-migrate", "--site-url", "https://lantern.example.net")
+    )
     assert second.returncode == 0, second.stderr
     assert "Kept from the existing file: SAMIZDAT_SECRET_KEY, SAMIZDAT_DATA_KEY" in second.stdout
     after = setup.read_env_file(env_file)
