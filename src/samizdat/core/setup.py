@@ -34,7 +34,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from samizdat.core.keys import secret_key_problem
@@ -97,6 +97,12 @@ HARDENING = (
     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
     "UMask=0027",
 )
+
+
+class Output(Protocol):
+    """Where setup says what it does: a stream, or a command's ``self.stdout``."""
+
+    def write(self, text: str, /) -> Any: ...
 
 
 class SetupError(Exception):
@@ -373,7 +379,7 @@ def set_up(
     certificate: Path | None = None,
     certificate_key: Path | None = None,
     migrate: bool = True,
-    out: TextIO = sys.stdout,
+    out: Output = sys.stdout,
 ) -> Report:
     """Write the installation's settings, units and nginx site under ``root`` and prepare its
     database and data directory; see the module's docstring."""
@@ -528,7 +534,7 @@ def _optional_path(value: object) -> Path | None:
     return None if value is None else Path(str(value))
 
 
-def run(options: Mapping[str, object], out: TextIO) -> Report:
+def run(options: Mapping[str, object], out: Output) -> Report:
     """``set_up`` from parsed options; prints what it wrote and what to run next."""
     given = {option: options.get(option) for option in OPTION_VARIABLES}
     report = set_up(
