@@ -157,9 +157,9 @@ def test_setup_writes_an_installation_that_passes_every_check(machine: dict[str,
     assert done.returncode == 0, done.stderr
     env_file = root / setup.ENV_FILE
     assert f"  {env_file}\n" in done.stdout
-    assert "systemctl enable --now samizdat-serve.service samizdat-worker@mail.service" in (
-        done.stdout
-    )
+    # What it says to run next is what DEPLOY.md says.
+    enable = shell_command("systemctl enable --now samizdat-serve.service samizdat-worker@mail")
+    assert f"  {enable}\n" in done.stdout
 
     # The settings: only root reads them; the keys are fresh secrets, not a demo's.
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
@@ -189,6 +189,30 @@ def test_setup_writes_an_installation_that_passes_every_check(machine: dict[str,
     queues = shell_command("| samizdat dbshell")
     watched = loaded(env_file, machine["home"], "sh", "-c", queues.replace("samizdat", SAMIZDAT))
     assert watched.returncode == 0, watched.stderr
+
+    # DEPLOY.md's backup of the database, made as it says, holds the site.
+    backups = Path(machine["home"]) / "backups"
+    backups.mkdir()
+    if machine["database_url"]:
+        backup = shell_command("pg_dump --format=custom samizdat").replace(
+            " samizdat >", f" '{machine['database_url']}' >"
+        )
+        read_back = "pg_restore --list samizdat-*.dump | grep -c 'TABLE DATA'"
+    else:
+        backup = shell_command("sqlite3 /srv/samizdat/data/samizdat.sqlite3").replace(
+            "/srv/samizdat/data", machine["data_dir"]
+        )
+        read_back = "sqlite3 samizdat-*.sqlite3 'SELECT count(*) FROM wagtailcore_page'"
+    made = subprocess.run(
+        ["sh", "-c", f"{backup} && {read_back}"],
+        cwd=backups,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert int(made.stdout.split()[-1]) > 0
 
     # nginx accepts the site (with Debian's http block around it).
     nginx_binary = nginx.nginx_binary()
