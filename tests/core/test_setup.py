@@ -204,7 +204,7 @@ def test_setup_writes_an_installation_that_passes_every_check(machine: dict[str,
         )
         read_back = "sqlite3 samizdat-*.sqlite3 'SELECT count(*) FROM wagtailcore_page'"
     made = subprocess.run(
-        ["sh", "-c", f"{backup} && {read_back}"],
+        ["sh", "-ec", f"{backup}\n{read_back}"],  # the line ends with a comment
         cwd=backups,
         capture_output=True,
         text=True,
