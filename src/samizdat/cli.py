@@ -1,4 +1,4 @@
-"""``samizdat``: this project's manage.py, plus demo, seed, serve and worker."""
+"""``samizdat``: this project's manage.py, plus demo, seed, serve, worker and setup."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) > 1 and argv[1] == "demo":
         # The demo is a local, single-machine run: debug mode, demo payment provider, outbox.
         os.environ.setdefault("SAMIZDAT_DEBUG", "1")
+    if len(argv) > 1 and argv[1] == "setup":
+        # A fresh machine has no settings yet: setup writes them, and needs none itself.
+        from samizdat.core.setup import main as set_up
+
+        sys.exit(set_up(argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samizdat.settings")
     try:
         compile_catalogues()

@@ -137,3 +137,21 @@ def test_the_demos_data_folder_is_refused_without_debug(installation: dict[str, 
         cwd=installation["HOME"], check=False,
     )  # fmt: skip
     assert done.returncode == 1 and "was made by `samizdat demo`" in done.stderr
+
+
+def test_several_machines_without_a_mail_server_are_warned(installation: dict[str, str]) -> None:
+    """The outbox is per machine: with a shared cache (several machines) and no mail server, a
+    reader's confirmation would stay on whichever node sent it."""
+    add_account(installation, "chief", "a long and private staff password")
+    several = installation | {"SAMIZDAT_REDIS_URL": "redis://127.0.0.1:6379/7"}
+    assert check(several).returncode == 0  # with SAMIZDAT_EMAIL_URL: nothing to say
+    del several["SAMIZDAT_EMAIL_URL"]
+    done = check(several)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert "samizdat.core.W001" in output
+    assert "SAMIZDAT_REDIS_URL is set" in output and "SAMIZDAT_EMAIL_URL is not" in output
+    one_machine = installation.copy()
+    del one_machine["SAMIZDAT_EMAIL_URL"]
+    alone = check(one_machine)  # one machine reads its own outbox (another check warns)
+    assert "samizdat.core.W001" not in alone.stdout + alone.stderr

@@ -1,6 +1,7 @@
 """Deployment checks (``samizdat check --deploy``) of what would open the site to anyone:
 accounts that still have the demo's published password, a guessable secret key, and keys of
-the encrypted personal data kept beside it (``core/crypto.py``)."""
+the encrypted personal data kept beside it (``core/crypto.py``); and mail that would stay in
+one machine's outbox while the installation runs on several."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
 
 from samizdat.core.keys import HOW_TO_MAKE_ONE, secret_key_problem
@@ -96,3 +97,25 @@ def data_keys(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+# Settings that mean the installation runs on several machines (a shared cache, a shared store).
+SEVERAL_MACHINES = ("REDIS_URL", "MEDIA_BUCKET", "BUNDLE_BUCKET")
+
+
+@register(Tags.security, deploy=True)
+def outbox_on_several_machines(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Without SAMIZDAT_EMAIL_URL letters go to the local outbox, which is per machine: on
+    several, a confirmation lands on whichever node sent it, where nobody looks."""
+    shared = [name for name in SEVERAL_MACHINES if getattr(settings, name, "")]
+    if getattr(settings, "EMAIL_URL", "") or not shared:
+        return []
+    return [
+        Warning(
+            f"SAMIZDAT_{shared[0]} is set, so this installation may run on several machines, "
+            "but SAMIZDAT_EMAIL_URL is not: letters go to the outbox of whichever machine "
+            "sent them and never reach readers.",
+            hint="Set SAMIZDAT_EMAIL_URL to a mail server or service (docs/DEPLOY.md, Mail).",
+            id="samizdat.core.W001",
+        )
+    ]
