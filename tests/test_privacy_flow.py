@@ -99,7 +99,12 @@ def every_row() -> dict[str, str]:
 def test_the_address_and_the_links_stay_out_of_logs_and_tables(
     settings: Any, every_log_record: Everything
 ) -> None:
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": list(settings.TASK_QUEUES),
+        }
+    }
     settings.DEBUG = True  # the demo provider, which takes the gift, exists only in debug mode
     settings.DONATIONS_DEMO = True
     reader = Client(enforce_csrf_checks=True)
