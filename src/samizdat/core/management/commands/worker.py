@@ -186,7 +186,9 @@ class Command(BaseCommand):
         self.run_until_stopped(queues, options["interval"], stop)
 
     def run_batch(self, queues: list[str], interval: float) -> None:
-        """Run the queues, each in its thread, until none has a task ready."""
+        """Run the queues, each in its thread, until none has a task ready (first taking
+        back the tasks of workers that died)."""
+        leases.recover_abandoned()
         while True:
             workers = [QueueWorker(queue_name=name, batch=True, interval=0) for name in queues]
             threads = [
