@@ -76,7 +76,7 @@ def every_log_record() -> Iterator[Everything]:
 
 def run_tasks() -> None:
     """What `samizdat worker` does with queued tasks, until none is left."""
-    call_command("db_worker", batch=True, startup_delay=False, interval=0.01, verbosity=0)
+    call_command("worker", batch=True, no_periodic_jobs=True, verbosity=0)
 
 
 def link(pattern: str) -> re.Match[str]:
