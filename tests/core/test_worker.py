@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from wagtail import hooks
 
-from samizdat.core import leases
+from samizdat.core import leases, setup
 from samizdat.core.hooks import PERIODIC_JOBS
-from samizdat.core.management.commands.worker import run_due_jobs
+from samizdat.core.management.commands.worker import parse_queues, run_due_jobs
 from samizdat.core.models import WorkerLease
 from tests.core import worker_tasks
 
@@ -117,3 +118,11 @@ def test_an_unknown_queue_is_refused_with_the_names_of_the_queues() -> None:
     with pytest.raises(CommandError) as refused:
         call_command("worker", "--queues", "mail,newsletters", "--batch")
     assert str(refused.value) == "Unknown queue newsletters: the queues are mail, default, bundle."
+
+
+def test_the_systemd_units_of_samizdat_setup_run_one_known_queue_each() -> None:
+    unit = setup.worker_unit(command=["samizdat"], user="samizdat", data_dir=Path("/srv/data"))
+    assert "ExecStart=samizdat worker --queues %i" in unit
+    assert tuple(settings.TASK_QUEUES) == setup.QUEUES
+    for queue in setup.QUEUES:  # samizdat-worker@mail.service …
+        assert parse_queues(queue) == [queue]
