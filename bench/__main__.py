@@ -1,4 +1,4 @@
-"""``python -m bench [pages|newsletter|donations|mirrors] [options]``: figures for a seeded samizdat site.
+"""``python -m bench [pages|newsletter|donations|mirrors|queues] [options]``: figures for a seeded samizdat site.
 
 ``python -m bench pages [--articles N] [--duration S]``: page figures (rendering, HTTP load).
 ``python -m bench newsletter [--subscribers N] [--workers 2]``: newsletter sending figures
@@ -6,6 +6,8 @@
 ``python -m bench donations [--events N]``: webhook and donate-page figures (``bench.donations``).
 ``python -m bench mirrors [--articles N]``: static bundle builds, nginx serving it, page weight
 (``bench.mirrors``).
+``python -m bench queues [--articles N]``: signup confirmation latency while a full bundle
+build runs (``bench.queues``).
 ``python -m bench [pages options]`` (what ``make bench`` runs): the pages benchmark with those
 options, then the newsletter, donations and mirrors benchmarks with their defaults.
 """
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
-from bench import donations, load, mirrors, newsletter, pages
+from bench import donations, load, mirrors, newsletter, pages, queues
 
 # The targets and the reference figures quoted in the performance issue.
 TARGET_QUERIES = 10
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         donations.main(argv[1:])
     elif argv[:1] == ["mirrors"]:
         mirrors.main(argv[1:])
+    elif argv[:1] == ["queues"]:
+        queues.main(argv[1:])
     elif argv[:1] == ["pages"]:
         pages_main(argv[1:])
     elif argv[:1] in (["-h"], ["--help"]):

@@ -83,6 +83,8 @@ def main() -> None:
         {"email": "reader@example.net", "language": "uk", "consent": "yes", "form": "article"},
     )
     found["signup_status"] = signup.status_code
+    # The worker sends the confirmation (the mail queue, then whatever it queued).
+    call_command("worker", "--batch", "--no-periodic-jobs", verbosity=0)
     subscriber = Subscriber.objects.get(email="reader@example.net")
     found["subscriber_language"] = subscriber.language
     found["consent_language"] = subscriber.consents.get().language

@@ -19,7 +19,7 @@ import dj_database_url
 
 from samizdat.cli import compile_catalogues
 from samizdat.settings import *  # noqa: F403
-from samizdat.settings import DATA_DIR
+from samizdat.settings import DATA_DIR, TASK_QUEUES
 
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 SESSION_COOKIE_SECURE = False
@@ -55,6 +55,11 @@ CACHES = {
         "KEY_PREFIX": "rend",
     },
 }
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": list(TASK_QUEUES),
+    }
+}
 BUNDLE_AUTO_BUILD = False  # tests of the bundle switch it on
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -53,7 +53,6 @@ def site(
         SAMIZDAT_SSL_REDIRECT="0",
         SAMIZDAT_BUNDLE_AUTO_BUILD="0",
         SAMIZDAT_BUNDLE_JOBS="1",
-        SAMIZDAT_TASK_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         SAMIZDAT_LOG_LEVEL="ERROR",
     )
     if admin_url:

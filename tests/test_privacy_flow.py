@@ -76,7 +76,7 @@ def every_log_record() -> Iterator[Everything]:
 
 def run_tasks() -> None:
     """What `samizdat worker` does with queued tasks, until none is left."""
-    call_command("db_worker", batch=True, startup_delay=False, interval=0.01, verbosity=0)
+    call_command("worker", batch=True, no_periodic_jobs=True, verbosity=0)
 
 
 def link(pattern: str) -> re.Match[str]:
@@ -99,7 +99,12 @@ def every_row() -> dict[str, str]:
 def test_the_address_and_the_links_stay_out_of_logs_and_tables(
     settings: Any, every_log_record: Everything
 ) -> None:
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": list(settings.TASK_QUEUES),
+        }
+    }
     settings.DEBUG = True  # the demo provider, which takes the gift, exists only in debug mode
     settings.DONATIONS_DEMO = True
     reader = Client(enforce_csrf_checks=True)

@@ -198,7 +198,18 @@ CACHES["renditions"] = {
     "KEY_PREFIX": "rend",
 }
 
-TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Background work runs from the database queue (django-tasks-db), on separate queues so that
+# work never waits on unrelated work: `samizdat worker` runs each queue in a thread of its own.
+TASK_QUEUES = {
+    "mail": "mail to readers: signup confirmations, receipts, manage links, newsletter batches",
+    "default": "publishing: search indexing, image renditions, anything not named elsewhere",
+    "bundle": "the static bundle: re-rendering what a change touched, and full builds",
+}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": list(TASK_QUEUES)}}
+# A worker proves it is alive every few seconds (core/leases.py); a task RUNNING on a worker
+# silent for TASK_LEASE seconds is run again, up to TASK_MAX_ATTEMPTS times in all.
+TASK_LEASE = float(env("TASK_LEASE", "60"))
+TASK_MAX_ATTEMPTS = int(env("TASK_MAX_ATTEMPTS", "3"))
 # Finished tasks (their arguments are ids, their results counts) are deleted after this long.
 TASK_RETENTION_HOURS = float(env("TASK_RETENTION_HOURS", "24"))
 

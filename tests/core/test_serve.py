@@ -80,7 +80,6 @@ def server(
         SAMIZDAT_SITE_URL="http://testserver",
         SAMIZDAT_SSL_REDIRECT="0",
         SAMIZDAT_BUNDLE_AUTO_BUILD="0",
-        SAMIZDAT_TASK_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         SAMIZDAT_NEWSLETTER_SIGNUPS_PER_HOUR_WITHOUT_POW=str(LIMIT),
     )
     if admin_url:

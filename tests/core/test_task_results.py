@@ -17,7 +17,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_finished_tasks_are_pruned_after_the_retention(settings: Any) -> None:
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": list(settings.TASK_QUEUES),
+        }
+    }
     settings.TASK_RETENTION_HOURS = 24
     now = timezone.now()
     rows = {}

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 from wagtail import hooks
 
+from samizdat.core import leases, setup
 from samizdat.core.hooks import PERIODIC_JOBS
-from samizdat.core.management.commands.worker import run_due_jobs
+from samizdat.core.management.commands.worker import parse_queues, run_due_jobs
+from samizdat.core.models import WorkerLease
+from tests.core import worker_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +46,83 @@ def test_the_worker_runs_every_registered_job_and_one_failing_stops_none(
     assert len(ran) == 1
     assert "test_worker" in caplog.text and "broken failed" in caplog.text
     assert "the quiz server is down" in caplog.text
+
+
+# --- leases without processes: a worker's lease row with an old heartbeat -------------------
+
+
+@pytest.fixture
+def database_tasks(settings: Any) -> None:
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": list(settings.TASK_QUEUES),
+        }
+    }
+    settings.TASK_LEASE = 60
+    settings.TASK_MAX_ATTEMPTS = 3
+
+
+def died(task: DBTaskResult, worker_id: str) -> None:
+    """Worker ``worker_id`` claimed ``task`` and was last heard of two minutes ago."""
+    task.claim(worker_id)
+    leases.hold(worker_id=worker_id, queue_name=task.queue_name)
+    leases.running(worker_id=worker_id, task_id=str(task.id))
+    WorkerLease.objects.filter(worker_id=worker_id).update(
+        heartbeat=timezone.now() - timedelta(minutes=2)
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # the worker's threads have connections of their own
+def test_a_task_under_a_silent_worker_is_queued_again_and_a_live_one_is_left(
+    database_tasks: None, tmp_path: Path, settings: Any
+) -> None:
+    settings.DATA_DIR = tmp_path
+    silent = DBTaskResult.objects.get(
+        id=worker_tasks.publishing_work.enqueue(name="silent", seconds=0).id
+    )
+    alive = DBTaskResult.objects.get(id=worker_tasks.long_build.enqueue(name="alive", seconds=0).id)
+    died(silent, "node-a:41:default:x")
+    alive.claim("node-b:42:bundle:y")
+    leases.hold(worker_id="node-b:42:bundle:y", queue_name="bundle")
+
+    found = leases.recover_abandoned()
+    assert found.requeued == [str(silent.id)] and found.abandoned == []
+    assert DBTaskResult.objects.get(id=alive.id).status == "RUNNING"
+    assert list(WorkerLease.objects.values_list("worker_id", flat=True)) == ["node-b:42:bundle:y"]
+
+    call_command("worker", "--batch", "--no-periodic-jobs", "--queues", "default")
+    again = DBTaskResult.objects.get(id=silent.id)
+    assert (again.status, len(again.worker_ids)) == ("SUCCESSFUL", 2)
+    assert worker_tasks.started("silent") == 1
+
+
+def test_a_task_whose_workers_died_as_often_as_allowed_fails_as_abandoned(
+    database_tasks: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    queued = worker_tasks.publishing_work.enqueue(name="poison", seconds=0)
+    for attempt in range(3):
+        died(DBTaskResult.objects.get(id=queued.id), f"node-a:{attempt}:default:x")
+        found = leases.recover_abandoned()
+    assert found.abandoned == [str(queued.id)]
+    result = DBTaskResult.objects.get(id=queued.id)
+    assert result.status == "FAILED"
+    assert result.exception_class_path == "samizdat.core.leases.TaskAbandoned"
+    assert "stopped answering for 60 s, 3 times" in result.traceback
+    assert "abandoned after 3 attempts" in caplog.text
+    queued.refresh()
+    assert queued.status == TaskResultStatus.FAILED
+
+
+def test_an_unknown_queue_is_refused_with_the_names_of_the_queues() -> None:
+    with pytest.raises(CommandError) as refused:
+        call_command("worker", "--queues", "mail,newsletters", "--batch")
+    assert str(refused.value) == "Unknown queue newsletters: the queues are mail, default, bundle."
+
+
+def test_the_systemd_units_of_samizdat_setup_run_one_known_queue_each() -> None:
+    unit = setup.worker_unit(command=["samizdat"], user="samizdat", data_dir=Path("/srv/data"))
+    assert "ExecStart=samizdat worker --queues %i" in unit
+    assert tuple(settings.TASK_QUEUES) == setup.QUEUES
+    for queue in setup.QUEUES:  # samizdat-worker@mail.service …
+        assert parse_queues(queue) == [queue]

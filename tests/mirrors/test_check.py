@@ -20,9 +20,11 @@ import pytest
 import requests
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.test import override_settings
 
-from samizdat.mirrors.actions import MIRROR_CHECK_LOCK, check_mirrors_when_due
+from samizdat.core.models import PeriodicRun
+from samizdat.mirrors.actions import MIRROR_CHECK_PERIOD, check_mirrors_when_due
 from samizdat.mirrors.check import CheckResult, check_mirror, load_bundle_manifest
 from samizdat.mirrors.manifest import write_manifest
 from samizdat.mirrors.models import Mirror
@@ -361,14 +363,14 @@ def test_the_worker_checks_the_mirrors_once_per_period(
     mirror.refresh_from_db()
     assert (mirror.last_status, mirror.last_checked_at) == (Mirror.Status.OK, TODAY)
 
-    # A mirror added since waits for the next round: another worker holds the lock.
+    # A mirror added since waits for the next period: another worker claimed this one.
     late = Mirror.objects.create(url=closed_port_url())
     assert not check_mirrors_when_due(now=TODAY + timedelta(minutes=1))
     late.refresh_from_db()
     assert late.last_status == Mirror.Status.UNCHECKED
 
-    # Once the lock has expired, the next round checks every mirror.
-    cache.delete(MIRROR_CHECK_LOCK)
+    # Once the period is over (by the database's clock), the next round checks every mirror.
+    hours_pass(6)
     assert check_mirrors_when_due(now=TODAY + timedelta(hours=6))
     late.refresh_from_db()
     assert late.last_status == Mirror.Status.UNREACHABLE
@@ -382,19 +384,29 @@ def test_a_restarted_worker_does_not_check_again_before_the_period_is_over(
     settings.MIRROR_CHECK_HOURS = 6
     Mirror.objects.create(url=serve(copy_of(bundle, tmp_path / "mirror")))
     assert check_mirrors_when_due(now=TODAY)
-    cache.clear()  # a new worker process: its own empty cache
+    cache.clear()  # a new worker process, and no Redis: the claim is in the database
+    hours_pass(5)
     assert not check_mirrors_when_due(now=TODAY + timedelta(hours=5))
+    hours_pass(1)
     assert check_mirrors_when_due(now=TODAY + timedelta(hours=6))
 
 
 @pytest.mark.django_db
-def test_without_mirrors_the_worker_costs_one_query_and_takes_no_lock(
+def hours_pass(hours: float) -> None:
+    """The database's clock moves on: the last claim of the check is that much older."""
+    PeriodicRun.objects.filter(name=MIRROR_CHECK_PERIOD).update(
+        last_run=F("last_run") - timedelta(hours=hours)
+    )
+
+
+@pytest.mark.django_db
+def test_without_mirrors_the_worker_costs_one_query_and_claims_nothing(
     django_assert_num_queries: Any, bundle: Path, settings: Any
 ) -> None:
     settings.BUNDLE_DIR = bundle
     with django_assert_num_queries(1):
         assert not check_mirrors_when_due(now=TODAY)
-    assert cache.get(MIRROR_CHECK_LOCK) is None
+    assert not PeriodicRun.objects.exists()
 
 
 @pytest.mark.django_db

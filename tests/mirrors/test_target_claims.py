@@ -101,7 +101,6 @@ class Site:
             SAMIZDAT_BUNDLE_SIGNING_KEY=str(self.root / "signing.pem"),
             SAMIZDAT_MIRROR_SYNC_LEASE=str(lease),
             SAMIZDAT_LOG_LEVEL="ERROR",
-            SAMIZDAT_TASK_BACKEND="django_tasks.backends.dummy.DummyBackend",
         )
         return env
 

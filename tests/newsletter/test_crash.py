@@ -102,7 +102,6 @@ class Installation:
             SAMIZDAT_LOOKUP_KEY=settings.LOOKUP_KEY,
             SAMIZDAT_DATA_DIR=str(self.database.data_dir),
             SAMIZDAT_LOG_LEVEL="ERROR",
-            SAMIZDAT_TASK_BACKEND="django_tasks.backends.dummy.DummyBackend",
             SAMIZDAT_EMAIL_URL=self.smtp_url,
             SAMIZDAT_NEWSLETTER_CLAIM_LEASE="1",
             SAMIZDAT_NEWSLETTER_RETRY_DELAYS="0.01,0.01,0.01",

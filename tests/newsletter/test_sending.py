@@ -109,7 +109,12 @@ def test_a_sender_waiting_to_retry_keeps_its_letters(
     alive, not dead: a second sender (the worker resuming stalled editions, an operator's
     `samizdat newsletter send`) must not take its letters over and send them again."""
     # Queued tasks stay queued: the two senders below do the sending.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.dummy.DummyBackend",
+            "QUEUES": list(settings.TASK_QUEUES),
+        }
+    }
     settings.NEWSLETTER_CLAIM_LEASE = 0.4
     settings.NEWSLETTER_RETRY_DELAYS = [1.2]
     subscribers = make_subscribers(20)

@@ -274,7 +274,12 @@ def test_demo_search_answers_at_once_without_a_worker(
     client: Client, site_tree: Any, settings: Settings
 ) -> None:
     # As `samizdat demo` runs: tasks go to the database queue, and no worker has run yet.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": list(settings.TASK_QUEUES),
+        }
+    }
     seed_demo_content()
     assert DBTaskResult.objects.filter(
         task_path="modelsearch.tasks.insert_or_update_object_task", status="READY"

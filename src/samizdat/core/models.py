@@ -91,3 +91,35 @@ class Appearance(BaseGenericSetting):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class WorkerLease(models.Model):
+    """A worker thread that is alive (``core/leases.py``): it renews ``heartbeat`` (the
+    database's clock) every few seconds and names the task it runs. A task RUNNING under a
+    worker whose heartbeat is older than ``TASK_LEASE`` is taken back and run again."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    queue_name = models.CharField(max_length=32)
+    started_at = models.DateTimeField()
+    heartbeat = models.DateTimeField(db_index=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "worker lease"
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.queue_name})"
+
+
+class PeriodicRun(models.Model):
+    """When a periodic job last started anywhere (``core/periodic.py``): the one process that
+    moves ``last_run`` forward (by the database's clock) runs the job for that period."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    last_run = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "periodic run"
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_run:%Y-%m-%d %H:%M:%S}"

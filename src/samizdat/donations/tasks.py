@@ -9,13 +9,13 @@ from samizdat.core.logs import mail_errors_without_addresses
 from samizdat.donations import actions
 
 
-@task()
+@task(queue_name="mail")
 def send_receipt(*, donation_id: int) -> bool:
     with mail_errors_without_addresses():
         return actions.send_receipt(donation_id=donation_id)
 
 
-@task()
+@task(queue_name="mail")
 def send_manage_link(*, link_id: int | None) -> int:
     from samizdat.donations.mail import send_manage_link_mail
 

@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connections
 from django.db.models import Q
 
+from samizdat.core.periodic import claim_period
 from samizdat.mirrors.check import BundleUnavailable, check_all
 from samizdat.mirrors.models import Mirror
 
 logger = logging.getLogger(__name__)
-MIRROR_CHECK_LOCK = "samizdat:mirror-check"
-BUNDLE_BUILD_LOCK = "samizdat:bundle-full-build"
+MIRROR_CHECK_PERIOD = "mirrors.check"
+BUNDLE_BUILD_PERIOD = "mirrors.full-build"
 
 
 def build_bundle_when_due() -> bool:
     """Queue a full build of the bundle when none was queued for BUNDLE_FULL_BUILD_HOURS (or
-    ever, by this worker): publishing keeps it current, and the full build makes it whole
+    ever, by any worker: ``core.periodic``): publishing keeps it current, and the full build makes it whole
     again after whatever the incremental path cannot see (a tag taken off a story, a file
     removed by hand). True when a build was queued."""
     hours = settings.BUNDLE_FULL_BUILD_HOURS
     if not settings.BUNDLE_AUTO_BUILD or hours <= 0:
         return False
-    if not cache.add(BUNDLE_BUILD_LOCK, os.getpid(), timeout=hours * 3600):
+    if not claim_period(BUNDLE_BUILD_PERIOD, hours * 3600):
         return False
     from samizdat.mirrors import tasks
 
@@ -39,9 +38,10 @@ def build_bundle_when_due() -> bool:
 
 def claim_mirror_check(*, now: datetime) -> bool:
     """Whether this worker should check the mirrors now: some Mirror was not checked for
-    MIRROR_CHECK_HOURS and no worker has started a check within that time.
+    MIRROR_CHECK_HOURS and no worker has started a check within that time (``core.periodic``,
+    by the database's clock).
 
-    Costs one query, and takes no lock, while nothing is due (or there are no mirrors).
+    Costs one query, and claims nothing, while nothing is due (or there are no mirrors).
     """
     hours = settings.MIRROR_CHECK_HOURS
     if hours <= 0:
@@ -50,8 +50,8 @@ def claim_mirror_check(*, now: datetime) -> bool:
     due = Mirror.objects.filter(Q(last_checked_at=None) | Q(last_checked_at__lte=now - period))
     if not due.exists():
         return False
-    # Held for the whole period: a check that fails or finds no bundle is not retried sooner.
-    return bool(cache.add(MIRROR_CHECK_LOCK, os.getpid(), timeout=period.total_seconds()))
+    # Claimed for the whole period: a check that fails or finds no bundle is not retried sooner.
+    return claim_period(MIRROR_CHECK_PERIOD, period.total_seconds())
 
 
 def check_stored_mirrors(*, now: datetime) -> bool:

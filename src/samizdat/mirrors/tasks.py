@@ -7,7 +7,7 @@ from django_tasks import task
 from samizdat.mirrors import bundle
 
 
-@task()
+@task(queue_name="bundle")
 def rebake(
     *, paths: list[str] | None = None, requested_at: float, page_ids: list[int] | None = None
 ) -> int:
@@ -21,7 +21,7 @@ def rebake(
     return len(bundle.rebake(paths).written)
 
 
-@task()
+@task(queue_name="bundle")
 def build(*, requested_at: float) -> int:
     """Render the whole public site again; the number of files written (none when another
     full build has started since this one was asked for: many changes, one build)."""

@@ -9,7 +9,7 @@ from samizdat.core.logs import mail_errors_without_addresses
 from samizdat.newsletter import sending
 
 
-@task()
+@task(queue_name="mail")
 def send_confirmation(subscriber_id: int) -> bool:
     from samizdat.newsletter.mail import send_confirmation_mail
 
@@ -17,6 +17,6 @@ def send_confirmation(subscriber_id: int) -> bool:
         return send_confirmation_mail(subscriber_id)
 
 
-@task()
+@task(queue_name="mail")
 def send_deliveries(edition_id: int) -> dict[str, int]:
     return sending.send_pending(edition_id=edition_id)

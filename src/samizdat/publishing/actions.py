@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import translation
@@ -23,6 +22,7 @@ from wagtail.models import Locale, Page, Site
 from wagtail.utils.file import hash_filelike
 
 from samizdat.core import storage
+from samizdat.core.periodic import claim_period
 from samizdat.core.signals import announce_change
 from samizdat.publishing.audio_video import strip_tags
 from samizdat.publishing.metadata import CleanedUpload, clean_document, clean_image
@@ -247,15 +247,15 @@ def use_translated_authors(article: ArticlePage) -> int:
     return changed
 
 
-SCHEDULE_LOCK = "samizdat:publish-scheduled"
-SCHEDULE_LOCK_SECONDS = 55  # a little under the worker's minute: one run a round
+SCHEDULE_PERIOD = "publishing.publish-scheduled"
+SCHEDULE_SECONDS = 55  # a little under the worker's minute: one run a round
 
 
 def publish_scheduled_pages() -> bool:
     """Publish the pages whose go-live time has come and unpublish those that expired
-    (Wagtail's ``publish_scheduled``). With several workers, the one that takes the lock does
-    it this round; True when this one did."""
-    if not cache.add(SCHEDULE_LOCK, os.getpid(), timeout=SCHEDULE_LOCK_SECONDS):
+    (Wagtail's ``publish_scheduled``). With several workers, the one that claims the period
+    (``core.periodic``) does it this round; True when this one did."""
+    if not claim_period(SCHEDULE_PERIOD, SCHEDULE_SECONDS):
         return False
     call_command("publish_scheduled", verbosity=0)
     return True
