@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -31,9 +30,10 @@ def build_bundle_when_due() -> bool:
         return False
     if not cache.add(BUNDLE_BUILD_LOCK, os.getpid(), timeout=hours * 3600):
         return False
-    from samizdat.mirrors import tasks
+    from samizdat.mirrors import state, tasks
 
-    tasks.build.enqueue(requested_at=time.time())
+    state.request_full_build()
+    tasks.build.enqueue(requested_at=state.db_now().timestamp())
     return True
 
 
