@@ -6,6 +6,8 @@
 ``python -m bench donations [--events N]``: webhook and donate-page figures (``bench.donations``).
 ``python -m bench mirrors [--articles N]``: static bundle builds, nginx serving it, page weight
 (``bench.mirrors``).
+``python -m bench takedown [--articles N]``: seconds until a page taken down leaves the bundle
+bucket, idle and during a full build (``bench.takedown``).
 ``python -m bench [pages options]`` (what ``make bench`` runs): the pages benchmark with those
 options, then the newsletter, donations and mirrors benchmarks with their defaults.
 """
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
-from bench import donations, load, mirrors, newsletter, pages
+from bench import donations, load, mirrors, newsletter, pages, takedown
 
 # The targets and the reference figures quoted in the performance issue.
 TARGET_QUERIES = 10
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         donations.main(argv[1:])
     elif argv[:1] == ["mirrors"]:
         mirrors.main(argv[1:])
+    elif argv[:1] == ["takedown"]:
+        takedown.main(argv[1:])
     elif argv[:1] == ["pages"]:
         pages_main(argv[1:])
     elif argv[:1] in (["-h"], ["--help"]):
