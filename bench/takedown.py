@@ -9,7 +9,8 @@ SQLite, ``collectstatic`` run), with the bundle published to a bucket of a local
    publishes it to ``SAMIZDAT_BUNDLE_BUCKET``): wall time, objects in the bucket.
 2. Takedown while idle: an article is unpublished (as Wagtail's "Unpublish" does) and the
    rebake task its unpublication queues runs (what a worker does once it picks that task,
-   ahead of others by its priority): seconds from the unpublication's commit until the
+   ahead of others by its priority; in a process that has rendered a page before, as a
+   worker has): seconds from the unpublication's commit until the
    page's object is gone from the bucket and the bucket's manifest no longer lists it (this
    process polls the bucket every 20 ms).
 3. Takedown during a full build: the same while ``samizdat mirror build`` runs; the build
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -50,8 +52,13 @@ django.setup()
 from samizdat.mirrors import state, tasks
 from samizdat.publishing.models import ArticlePage
 
+from samizdat.mirrors.render import Renderer
+
 page = ArticlePage.objects.get(pk=int(sys.argv[1]))
 paths = page.public_paths()
+# A worker has rendered pages before: its templates are loaded (a cold process takes ~1.5 s).
+Renderer().get(paths[0])
+Renderer().get("/en/bench-no-such-page/")
 started = time.time()
 page.unpublish()  # commits; the takedown is recorded and its rebake queued
 committed = time.time()
@@ -105,6 +112,7 @@ class Watch(threading.Thread):
         self.object_gone: float | None = None
         self.unlisted: float | None = None
         self.stop = False
+        self.etag = ""
 
     def run(self) -> None:
         from botocore.exceptions import ClientError
@@ -116,10 +124,14 @@ class Watch(threading.Thread):
                 except ClientError:
                     self.object_gone = time.time()
             if self.unlisted is None:
-                body = self.client.get_object(Bucket=BUCKET, Key=f"{PREFIX}/manifest.json")
-                data = json.loads(body["Body"].read())
-                if all(entry["path"] != self.rel for entry in data["files"]):
-                    self.unlisted = time.time()
+                key = f"{PREFIX}/manifest.json"
+                etag = self.client.head_object(Bucket=BUCKET, Key=key)["ETag"]
+                if etag != self.etag:  # read (a megabyte) only when it changed
+                    self.etag = etag
+                    body = self.client.get_object(Bucket=BUCKET, Key=key)
+                    data = json.loads(body["Body"].read())
+                    if all(entry["path"] != self.rel for entry in data["files"]):
+                        self.unlisted = time.time()
             time.sleep(POLL)
 
 
@@ -163,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         client = boto3.client("s3", endpoint_url=url, region_name="us-east-1", **keys)
         client.create_bucket(Bucket=BUCKET)
         bundle_dir = workdir / "bundle"
+        shutil.rmtree(bundle_dir, ignore_errors=True)  # a first build, as on a new machine
         env = {
             **pages.site_env(workdir / "data"),
             "SAMIZDAT_BUNDLE_DIR": str(bundle_dir),
