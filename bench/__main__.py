@@ -1,4 +1,4 @@
-"""``python -m bench [pages|newsletter|donations|mirrors|queues] [options]``: figures for a seeded samizdat site.
+"""``python -m bench [pages|newsletter|donations|mirrors|queues|takedown] [options]``: figures for a seeded samizdat site.
 
 ``python -m bench pages [--articles N] [--duration S]``: page figures (rendering, HTTP load).
 ``python -m bench newsletter [--subscribers N] [--workers 2]``: newsletter sending figures
@@ -8,6 +8,8 @@
 (``bench.mirrors``).
 ``python -m bench queues [--articles N]``: signup confirmation latency while a full bundle
 build runs (``bench.queues``).
+``python -m bench takedown [--articles N]``: seconds until a page taken down leaves the bundle
+bucket, idle and during a full build (``bench.takedown``).
 ``python -m bench [pages options]`` (what ``make bench`` runs): the pages benchmark with those
 options, then the newsletter, donations and mirrors benchmarks with their defaults.
 """
@@ -25,7 +27,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
-from bench import donations, load, mirrors, newsletter, pages, queues
+from bench import donations, load, mirrors, newsletter, pages, queues, takedown
 
 # The targets and the reference figures quoted in the performance issue.
 TARGET_QUERIES = 10
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         mirrors.main(argv[1:])
     elif argv[:1] == ["queues"]:
         queues.main(argv[1:])
+    elif argv[:1] == ["takedown"]:
+        takedown.main(argv[1:])
     elif argv[:1] == ["pages"]:
         pages_main(argv[1:])
     elif argv[:1] in (["-h"], ["--help"]):

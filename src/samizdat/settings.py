@@ -522,6 +522,16 @@ BUNDLE_AUTO_BUILD = env_bool("BUNDLE_AUTO_BUILD", True)
 BUNDLE_FULL_BUILD_HOURS = float(env("BUNDLE_FULL_BUILD_HOURS", "24"))
 # Processes that render a full build (the default: one per CPU core).
 BUNDLE_JOBS = int(env("BUNDLE_JOBS", str(os.cpu_count() or 1)))
+# One builder at a time for the whole installation (mirrors/state.py): a builder waits this
+# many seconds for the one before it, then gives up naming it; on SQLite the builder's lease
+# lapses after BUNDLE_LOCK_LEASE seconds without progress (a crashed builder's).
+BUNDLE_LOCK_WAIT = max(0.0, float(env("BUNDLE_LOCK_WAIT", "900")))
+BUNDLE_LOCK_LEASE = max(1.0, float(env("BUNDLE_LOCK_LEASE", "300")))
+# Several machines: every build is published to this bucket of the object store (S3_*
+# settings, as the media bucket) under BUNDLE_PREFIX; readers' web servers or a CDN serve it,
+# and a node whose own copy is behind catches up from it before it changes anything.
+BUNDLE_BUCKET = env("BUNDLE_BUCKET")
+BUNDLE_PREFIX = env("BUNDLE_PREFIX").strip("/")
 ONION_URL = env("ONION_URL").rstrip("/")
 TOR_PROXY = env("TOR_PROXY")
 MIRROR_CHECK_HOURS = float(env("MIRROR_CHECK_HOURS", "6"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,9 +29,10 @@ def build_bundle_when_due() -> bool:
         return False
     if not claim_period(BUNDLE_BUILD_PERIOD, hours * 3600):
         return False
-    from samizdat.mirrors import tasks
+    from samizdat.mirrors import state, tasks
 
-    tasks.build.enqueue(requested_at=time.time())
+    state.request_full_build()
+    tasks.build.enqueue(requested_at=state.db_now().timestamp())
     return True
 
 

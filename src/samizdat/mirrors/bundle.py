@@ -4,20 +4,23 @@
 and removes the files of pages that are gone; ``rebake`` re-renders the paths a change touched
 (sent with ``core.signals.public_site_changed``: the pages know which of their addresses a
 change touches) and removes those that now answer 404. Rendering is ``render.py``'s business,
-files ``write.py``'s; this module runs them, in several processes for a full build, one build
-at a time, then writes the manifest and sends the changes to the mirror targets.
+files ``write.py``'s; this module runs them, in several processes for a full build, one
+builder at a time in the whole installation (``state.builder_lock``), then writes the manifest,
+publishes the bundle to its bucket (``published.py``, when there is one) and sends the changes
+to the mirror targets. Pages taken down (``BundleTakedown``) vanish with the next rebake, or
+between two chunks of a full build running meanwhile.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import multiprocessing
+import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from django.conf import settings
 from django.db import connections
 
 from samizdat.core import hooks
-from samizdat.mirrors import manifest
+from samizdat.mirrors import manifest, published, state
 from samizdat.mirrors.render import (
     Renderer,
     all_paths,
@@ -51,6 +54,7 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 50  # paths per task of a worker process
 
 Progress = Callable[[int, int], None]
+SERVER_ERROR = re.compile(r"HTTP 5\d\d$")
 
 
 @dataclass
@@ -64,35 +68,35 @@ class BuildReport:
     failed: set[str] = field(default_factory=set)  # files of pages that failed to render
     gone: set[str] = field(default_factory=set)  # files of pages that answer 404 now
     seconds: float = 0.0
+    published: published.Published | None = None  # what went to the bundle bucket
+    publish_error: str = ""  # why the bucket could not be brought to the bundle
+    taken_down: set[str] = field(default_factory=set)  # files of takedowns met during a build
 
     @property
     def pages_written(self) -> list[str]:
         return [path for path in self.written if not path.endswith(COMPRESSED)]
 
+    @property
+    def server_errors(self) -> int:
+        """Pages that answered a server error (5xx) and were kept as they were."""
+        return sum(1 for problem in self.problems if SERVER_ERROR.search(problem))
 
-def _built_marker(root: Path) -> Path:
-    return root.with_name(f".{root.name}.built")
+    @property
+    def status(self) -> str:
+        """``ok``; ``partial`` when some pages answered a server error (the bundle keeps
+        their last good files); ``failed`` when it could not be published."""
+        if self.publish_error:
+            return "failed"
+        return "partial" if self.server_errors else "ok"
 
-
-def built_since(when: float, root: Path | None = None) -> bool:
-    """Whether a full build of the bundle started after ``when`` (a ``time.time()``)."""
-    try:
-        return _built_marker(Path(root or settings.BUNDLE_DIR)).stat().st_mtime > when
-    except FileNotFoundError:
-        return False
-
-
-@contextmanager
-def bundle_lock(root: Path, purpose: str = "build") -> Iterator[None]:
-    """One build (or one sync) at a time per bundle, across processes (workers, commands).
-    The lock file sits beside the bundle, so it is never copied to a mirror."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root.with_name(f".{root.name}.{purpose}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    def summary(self) -> str:
+        text = f"{self.status}: {self.pages} pages, {len(self.written)} files written, "
+        text += f"{len(self.removed)} removed"
+        if self.server_errors:
+            text += f"; {self.server_errors} page(s) answered a server error"
+        if self.publish_error:
+            text += f"; not published: {self.publish_error}"
+        return text
 
 
 @dataclass
@@ -226,51 +230,140 @@ def _signature(root: Path) -> list[str]:
     return [manifest.SIGNATURE] if (root / manifest.SIGNATURE).exists() else []
 
 
+def _installation(root: Path) -> bool:
+    """Whether ``root`` is the installation's bundle (published, with its state shared),
+    not a copy built elsewhere (``samizdat mirror build OUTDIR``)."""
+    return root.resolve() == Path(settings.BUNDLE_DIR).resolve()
+
+
 def build_bundle(root: Path | None = None, *, progress: Progress | None = None) -> BuildReport:
     """Render the whole public site into ``root`` (default ``SAMIZDAT_BUNDLE_DIR``); remove
-    files of pages that are gone; write the manifest; send the changes to the mirror targets."""
+    files of pages that are gone; write the manifest; publish it to the bundle bucket; send
+    the changes to the mirror targets. One builder at a time (``state.builder_lock``)."""
     root = Path(root or settings.BUNDLE_DIR)
-    started = time.monotonic()
-    report = BuildReport()
-    with bundle_lock(root):
-        _built_marker(root).touch()
-        hooks.forget_cached()  # values this process cached before the change being built
-        paths = all_paths()
-        produced = _render_into(root, paths, report, progress)
-        if paths and len(report.problems) == len(paths):
-            raise BundleError(f"no page could be rendered (the first: {report.problems[0]})")
-        renderer = Renderer()
-        report.written += write_file(root, "404.html", not_found_page(renderer))
-        report.written += write_file(root, "index.html", root_page())
-        produced |= {"404.html", "index.html"}
-        for rel, source in assets().items():
-            report.written += write_file(root, rel, source.read_bytes(), asset=True)
-            produced.add(rel)
-        for rel in report.failed:
-            with suppress(OSError):
-                produced |= {rel} | media_links(safe_path(root, rel).read_bytes())
-        keep = produced | {rel + suffix for rel in produced for suffix in COMPRESSED}
-        for rel, _path in sorted(manifest.walk(root)):
-            if rel not in keep:
-                report.removed += remove_file(root, rel)
-        _finish(root, report, full=True, started=started)
+    with state.builder_lock("full build") as holder:
+        report = _build(root, progress, holder)
     sync(root, report)
     return report
 
 
-def rebake(paths: Iterable[str], *, root: Path | None = None) -> BuildReport:
-    """Re-render these public paths (what a change touched, as the changed pages say); a path
-    that answers 404 now is gone, and its files go too. Without a bundle yet, build it all."""
-    root = Path(root or settings.BUNDLE_DIR)
-    if not (root / manifest.MANIFEST).exists():
-        return build_bundle(root)
+def _build(root: Path, progress: Progress | None, holder: state.Holder) -> BuildReport:
+    """A full build, with the builder's lock held. Between chunks it renews the lease and
+    removes the pages taken down meanwhile (here and from the bucket at once), so the build
+    cannot add them again."""
     started = time.monotonic()
     report = BuildReport()
-    with bundle_lock(root):
-        hooks.forget_cached()
-        _render_into(root, list(dict.fromkeys(paths)), report, None, missing_is_gone=True)
-        for rel in sorted(report.gone):
+    ours = _installation(root)
+    if ours:
+        state.build_started()
+    root.mkdir(parents=True, exist_ok=True)
+    hooks.forget_cached()  # values this process cached before the change being built
+
+    def between_chunks(done: int, total: int) -> None:
+        holder.renew()
+        if ours:
+            _take_down_pending(root, report)
+        if progress is not None:
+            progress(done, total)
+
+    paths = all_paths()
+    produced = _render_into(root, paths, report, between_chunks)
+    if paths and len(report.problems) == len(paths):
+        raise BundleError(f"no page could be rendered (the first: {report.problems[0]})")
+    renderer = Renderer()
+    report.written += write_file(root, "404.html", not_found_page(renderer))
+    report.written += write_file(root, "index.html", root_page())
+    produced |= {"404.html", "index.html"}
+    for rel, source in assets().items():
+        report.written += write_file(root, rel, source.read_bytes(), asset=True)
+        produced.add(rel)
+    if ours:
+        _take_down_pending(root, report)
+    for rel in report.failed - report.taken_down:
+        with suppress(OSError):
+            produced |= {rel} | media_links(safe_path(root, rel).read_bytes())
+    produced -= report.taken_down
+    report.written = [rel for rel in report.written if rel not in report.taken_down]
+    keep = produced | {rel + suffix for rel in produced for suffix in COMPRESSED}
+    for rel, _path in sorted(manifest.walk(root)):
+        if rel not in keep:
             report.removed += remove_file(root, rel)
-        _finish(root, report, full=False, started=started)
+    _finish(root, report, full=True, started=started)
+    if ours:
+        _publish(root, report, full=True)
+        state.build_finished(report.summary())
+    _log(report, "full build")
+    return report
+
+
+def _take_down_pending(root: Path, report: BuildReport) -> None:
+    """Remove the files of pages taken down since the build started, from this bundle and
+    the bucket, now; the build leaves them out to its end."""
+    rows = state.pending_takedowns()
+    if not rows:
+        return
+    rels = {file_for(path) for row in rows for path in row.paths}
+    rels |= {rel + suffix for rel in rels for suffix in COMPRESSED}
+    for rel in sorted(rels):
+        report.removed += remove_file(root, rel)
+    report.taken_down |= rels
+    try:
+        published.take_down(root, rels, private_key_pem=_signing_key())
+    except published.PublishError as error:
+        logger.error("bundle: a takedown could not reach the bucket yet: %s", error)
+        return  # still pending: the takedown's own rebake tries again
+    state.takedowns_done([row.pk for row in rows])
+
+
+def _publish(root: Path, report: BuildReport, *, full: bool) -> None:
+    if not published.configured():
+        return
+    try:
+        report.published = published.publish(
+            root, changed=report.written, removed=report.removed, full=full
+        )
+    except (published.PublishError, OSError) as error:
+        report.publish_error = str(error)
+
+
+def _log(report: BuildReport, what: str) -> None:
+    if report.status == "ok":
+        logger.info("bundle %s %s", what, report.summary())
+    else:
+        logger.error("bundle %s %s", what, report.summary())
+
+
+def rebake(paths: Iterable[str], *, root: Path | None = None) -> BuildReport:
+    """Re-render these public paths (what a change touched, as the changed pages say) and
+    those of pending takedowns; a path that answers 404 now is gone, and its files go too.
+    A node behind the bundle bucket catches up from it first; without a bundle yet, build
+    it all."""
+    root = Path(root or settings.BUNDLE_DIR)
+    with state.builder_lock("rebake") as holder:
+        ours = _installation(root)
+        if ours and published.configured():
+            published.catch_up(root)
+        if (root / manifest.MANIFEST).exists():
+            report = _rebake(root, list(paths), holder, ours)
+        else:
+            report = _build(root, None, holder)
     sync(root, report)
+    return report
+
+
+def _rebake(root: Path, paths: list[str], holder: state.Holder, ours: bool) -> BuildReport:
+    started = time.monotonic()
+    report = BuildReport()
+    hooks.forget_cached()
+    takedowns = state.pending_takedowns() if ours else []
+    paths = list(dict.fromkeys([*(p for row in takedowns for p in row.paths), *paths]))
+    _render_into(root, paths, report, lambda *_: holder.renew(), missing_is_gone=True)
+    for rel in sorted(report.gone):
+        report.removed += remove_file(root, rel)
+    _finish(root, report, full=False, started=started)
+    if ours:
+        _publish(root, report, full=False)
+        if takedowns and not report.publish_error:
+            state.takedowns_done([row.pk for row in takedowns])
+    _log(report, "rebake")
     return report

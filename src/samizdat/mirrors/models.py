@@ -266,3 +266,41 @@ def public_origins() -> list[str]:
 
 def forget_public_origins() -> None:
     cache.delete(PUBLIC_ORIGINS_KEY)
+
+
+class BundleState(models.Model):
+    """The one bundle of the installation, as every node sees it (a single row, ``pk=1``):
+    when a full build was last asked for, started and finished (by the database's clock),
+    and, on SQLite, who holds the builder's lease and until when (on PostgreSQL an advisory
+    lock does that). See ``mirrors/state.py``."""
+
+    full_requests = models.PositiveBigIntegerField(default=0)  # full builds asked for
+    full_claimed = models.PositiveBigIntegerField(default=0)  # of those, the last one claimed
+    full_requested_at = models.DateTimeField(null=True, blank=True)
+    full_started_at = models.DateTimeField(null=True, blank=True)
+    full_finished_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.CharField(max_length=200, blank=True)
+    lock_holder = models.CharField(max_length=200, blank=True)
+    lock_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bundle state")
+
+    def __str__(self) -> str:
+        return self.last_result or "bundle"
+
+
+class BundleTakedown(models.Model):
+    """A page unpublished whose files must vanish from the bundle, its bucket and targets:
+    pending until a rebake (or a full build that meets it between chunks) removed them."""
+
+    paths = models.JSONField(default=list)  # its public addresses
+    requested_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bundle takedown")
+        indexes = [models.Index(fields=["done_at"], name="mirrors_takedown_pending")]
+
+    def __str__(self) -> str:
+        return ", ".join(self.paths)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.signals import page_unpublished
 
 from samizdat.core.signals import announce_change, public_site_changed
-from samizdat.mirrors import tasks
-from samizdat.mirrors.models import Mirror, forget_public_origins
+from samizdat.mirrors import state, tasks
+from samizdat.mirrors.models import BundleTakedown, Mirror, forget_public_origins
+
+TAKEDOWN_PRIORITY = 50  # ahead of every other task: a page taken down vanishes first
 
 
 @receiver(public_site_changed, dispatch_uid="samizdat-bundle-site-changed")
@@ -21,11 +23,34 @@ def _site_changed(sender: Any, paths: list[str] | None = None, **kwargs: Any) ->
     behind: its images, listings, feeds and the "Read more" of later stories)."""
     if not settings.BUNDLE_AUTO_BUILD:
         return
-    asked = time.time()
+    asked = state.db_now().timestamp()
     if paths is None:
+        state.request_full_build()
         tasks.build.enqueue(requested_at=asked)
     elif paths:
         tasks.rebake.enqueue(paths=paths, requested_at=asked)
+
+
+@receiver(page_unpublished, dispatch_uid="samizdat-bundle-takedown")
+def _taken_down(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A page unpublished vanishes from the bundle, its bucket and the mirror targets within
+    seconds: a takedown recorded with the unpublication (a full build running meanwhile
+    leaves it out) and a rebake of the page's own addresses ahead of other tasks. The full
+    build the withdrawal also asks for cleans up the rest (listings, feeds) later."""
+    if not settings.BUNDLE_AUTO_BUILD:
+        return
+    page = instance.specific
+    public_paths = getattr(page, "public_paths", None)
+    paths = list(public_paths()) if callable(public_paths) else []
+    if not paths:
+        return
+    BundleTakedown.objects.create(paths=paths)
+
+    def enqueue() -> None:
+        asked = state.db_now().timestamp()
+        tasks.rebake.using(priority=TAKEDOWN_PRIORITY).enqueue(paths=paths, requested_at=asked)
+
+    transaction.on_commit(enqueue)
 
 
 @receiver(post_save, sender=Mirror, dispatch_uid="samizdat-mirror-saved")

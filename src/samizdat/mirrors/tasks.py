@@ -2,29 +2,62 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django_tasks import task
 
-from samizdat.mirrors import bundle
+from samizdat.mirrors import bundle, state
+
+logger = logging.getLogger(__name__)
+
+
+def _result(report: bundle.BuildReport) -> dict[str, Any]:
+    """What the task's result shows an operator: ``ok``, ``partial`` (pages answered a
+    server error) or ``failed`` (not published), and the counts."""
+    return {
+        "status": report.status,
+        "pages": report.pages,
+        "written": len(report.written),
+        "removed": len(report.removed),
+        "server_errors": report.server_errors,
+        "publish_error": report.publish_error,
+    }
 
 
 @task(queue_name="bundle")
 def rebake(
     *, paths: list[str] | None = None, requested_at: float, page_ids: list[int] | None = None
-) -> int:
-    """Re-render the public paths a change touched; the number of files written (none when
-    a full build has started since the change). A task queued by an earlier version (with
-    ``page_ids``, no paths) builds everything."""
-    if bundle.built_since(requested_at):
-        return 0
+) -> dict[str, Any]:
+    """Re-render the public paths a change touched (and remove the pages taken down); none
+    when a full build has started since the change and no takedown waits. A task queued by
+    an earlier version (with ``page_ids``, no paths) asks for a full build."""
     if paths is None:
-        return len(bundle.build_bundle().written)
-    return len(bundle.rebake(paths).written)
+        return _full_build()
+    if state.full_build_started(since=requested_at) and not state.pending_takedowns():
+        return {"status": "skipped"}
+    try:
+        report = bundle.rebake(paths)
+    except state.BundleBusy as error:
+        # The builder is busy for longer than a rebake waits: a full build after it
+        # brings this change in.
+        logger.warning("bundle: rebake left to a full build: %s", error)
+        return _full_build()
+    if report.publish_error:
+        return {**_result(report), "followed_by": _full_build()}  # repairs the bucket
+    return _result(report)
+
+
+def _full_build() -> dict[str, Any]:
+    state.request_full_build()
+    build.enqueue(requested_at=state.db_now().timestamp())
+    return {"status": "full build asked for"}
 
 
 @task(queue_name="bundle")
-def build(*, requested_at: float) -> int:
-    """Render the whole public site again; the number of files written (none when another
-    full build has started since this one was asked for: many changes, one build)."""
-    if bundle.built_since(requested_at):
-        return 0
-    return len(bundle.build_bundle().written)
+def build(*, requested_at: float) -> dict[str, Any]:
+    """Render the whole public site again (many changes, one build: exactly one task
+    claims each batch of requests, by the database)."""
+    if not state.claim_full_build():
+        return {"status": "skipped"}
+    return _result(bundle.build_bundle())

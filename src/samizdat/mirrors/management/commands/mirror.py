@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from samizdat.mirrors import bundle, manifest, nginx, targets
+from samizdat.mirrors import bundle, manifest, nginx, state, targets
 from samizdat.mirrors import check as mirror_check
 from samizdat.mirrors.models import Mirror, MirrorTarget
 
@@ -130,7 +130,7 @@ class Command(BaseCommand):
         progress = ProgressBar(self.stderr) if verbosity else None
         try:
             report = bundle.build_bundle(outdir, progress=progress)
-        except (OSError, bundle.BundleError) as error:
+        except (OSError, bundle.BundleError, state.BundleBusy) as error:
             raise CommandError(f"The bundle could not be built: {error}") from None
         if progress is not None:
             progress.finish()
@@ -141,6 +141,8 @@ class Command(BaseCommand):
         )
         for problem in report.problems:
             self.stderr.write(f"left out: {problem}")
+        if report.status != "ok":
+            raise CommandError(f"The build is {report.summary()}")
 
     def sync(self, *, full: bool) -> None:
         root = Path(settings.BUNDLE_DIR)
