@@ -15,8 +15,9 @@ import logging
 import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class BuildReport:
     failed: set[str] = field(default_factory=set)  # files of pages that failed to render
     gone: set[str] = field(default_factory=set)  # files of pages that answer 404 now
     seconds: float = 0.0
-    processes: int = 1  # processes that rendered the pages
+    processes: int = 1  # processes that rendered pages
 
     @property
     def pages_written(self) -> list[str]:
@@ -108,6 +109,7 @@ class _Chunk:
     problems: list[str] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)  # files kept as they were
     gone: set[str] = field(default_factory=set)  # files of paths that answer 404 now
+    process: int = field(default_factory=os.getpid)  # the process that rendered them
 
 
 def _render_chunk(root: Path, paths: Sequence[str], missing_is_gone: bool) -> _Chunk:
@@ -176,6 +178,7 @@ def _render_into(
     jobs = _jobs(live_pages() if callable(paths) else len(paths))
     produced: set[str] = set()
     media: set[str] = set()
+    rendered_by: set[int] = set()
     total = 0
 
     def collect(chunk: _Chunk) -> None:
@@ -186,6 +189,7 @@ def _render_into(
         report.gone |= chunk.gone
         produced.update(chunk.produced)
         media.update(chunk.media)
+        rendered_by.add(chunk.process)
         if progress is not None:
             progress(report.pages, total)
 
@@ -199,28 +203,41 @@ def _render_into(
         # Fresh interpreters, not forks: the worker that builds runs other threads, and a
         # lock one of them held at fork time would hang a forked child for ever.
         context = multiprocessing.get_context("spawn")
+        helpers = jobs - 1  # this process renders too: one interpreter fewer to set up
         try:
-            with ProcessPoolExecutor(
-                jobs,
-                mp_context=context,
-                initializer=processes.start_renderer,
-                initargs=(_database_names(),),
-            ) as pool:
-                # One trivial task each starts every process (Django's setup takes a while)
+            with (
+                ProcessPoolExecutor(
+                    helpers,
+                    mp_context=context,
+                    initializer=processes.start_renderer,
+                    initargs=(_database_names(),),
+                ) as pool,
+                build_memo.building(),
+            ):
+                # A trivial task each starts the processes (Django's setup takes a while)
                 # while the pages are listed here.
-                for _ in range(jobs):
+                for _ in range(helpers):
                     pool.submit(_renderer_ready)
                 listed = paths() if callable(paths) else paths
                 total = len(listed)
-                futures = [
-                    pool.submit(_render_chunk, root, chunk, missing_is_gone)
-                    for chunk in _chunks(listed)
-                ]
-                for future in as_completed(futures):
-                    collect(future.result())
+                waiting = deque(_chunks(listed))
+                running: set[Future[_Chunk]] = set()
+                while waiting or running:
+                    # Each process has a chunk at work and one queued; this one takes chunks
+                    # from the other end in between, and waits only when none is left.
+                    while waiting and len(running) < 2 * helpers:
+                        chunk = waiting.popleft()
+                        running.add(pool.submit(_render_chunk, root, chunk, missing_is_gone))
+                    if waiting:
+                        collect(_render_chunk(root, waiting.pop(), missing_is_gone))
+                    done, running = wait(
+                        running, timeout=0 if waiting else None, return_when=FIRST_COMPLETED
+                    )
+                    for future in done:
+                        collect(future.result())
         except BrokenProcessPool as error:
             raise BundleError(f"a rendering process died: {error}") from error
-    report.processes = max(report.processes, jobs)
+    report.processes = max(report.processes, len(rendered_by))
     report.written += copy_media(root, media)
     return produced | media
 
