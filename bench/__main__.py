@@ -4,7 +4,8 @@
 ``python -m bench newsletter [--subscribers N] [--workers 2]``: newsletter sending figures
 (see ``bench.newsletter``).
 ``python -m bench donations [--events N]``: webhook and donate-page figures (``bench.donations``).
-``python -m bench mirrors [--articles N]``: static bundle builds, nginx serving it, page weight
+``python -m bench mirrors [--articles N] [--one-process] [--builds-only]``: static bundle builds
+(wall and CPU, next to rendering the pages one by one), nginx serving it, page weight
 (``bench.mirrors``).
 ``python -m bench queues [--articles N]``: signup confirmation latency while a full bundle
 build runs (``bench.queues``).

@@ -1,11 +1,17 @@
-"""``python -m bench mirrors [--articles N] [--duration S]``: the static bundle and nginx.
+"""``python -m bench mirrors [--articles N] [--one-process] [--builds-only]``: the static bundle
+and nginx.
 
 On a copy of the pages benchmark's seeded site (``bench/results/data-N``; production settings,
 SQLite, ``collectstatic`` run):
 
-1. Full build: ``samizdat mirror build OUTDIR``, wall time, pages rendered and pages per second,
-   next to rendering as many article pages dynamically in-process (``bench.render``, the same
-   figure ``python -m bench pages`` reports): the build's time over that.
+1. Full build: ``samizdat mirror build OUTDIR`` (in ``SAMIZDAT_BUNDLE_JOBS`` processes, by
+   default one per CPU), wall time, CPU seconds of the command and its rendering processes,
+   pages rendered and pages per second, next to rendering as many article pages one by one
+   in-process (``bench.render``, the same figure ``python -m bench pages`` reports): the
+   build's time over that, and its CPU over theirs. With ``--one-process`` the same build runs
+   first in one process (``SAMIZDAT_BUNDLE_JOBS=1``), for the gain the processes bring; being
+   first it also makes the renditions a freshly seeded site lacks. With ``--builds-only`` the
+   figures stop there.
 2. Incremental: one new article is published (a Wagtail revision, as an editor would), then
    ``ArticlePage.touched_paths()`` then ``samizdat.mirrors.bundle.rebake(paths)`` are timed: seconds, pages rendered, files
    written (with and without their .gz/.br siblings) and removed.
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -47,6 +54,7 @@ SAME_SIZE = "bench-same-size.html"
 TARGET_SERVE_RATIO = 0.95
 TARGET_RAW_KB = 60
 TARGET_COMPRESSED_KB = 20
+TARGET_BUILD_RATIO = 0.5  # a full build on 2 cores, over rendering its pages one by one
 
 PUBLISH_AND_REBAKE = """
 import json, sys, time
@@ -118,6 +126,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=20, help="articles rendered in-process (20)")
     parser.add_argument("--requests", type=int, default=100, help="timed in-process renders (100)")
     parser.add_argument("--keep", action="store_true", help="keep the site copy and its bundle")
+    parser.add_argument(
+        "--one-process", action="store_true", help="also time the build in one process"
+    )
+    parser.add_argument(
+        "--builds-only", action="store_true", help="only the full builds (no nginx, no rebake)"
+    )
     args = parser.parse_args(argv)
     if args.articles < 1 or not 1 <= args.duration <= 300 or args.sample < 1 or args.requests < 2:
         parser.error("need --articles ≥ 1, 1 ≤ --duration ≤ 300, --sample ≥ 1, --requests ≥ 2")
@@ -168,18 +182,35 @@ def bundle_files(outdir: Path) -> dict[str, Any]:
     return {**counts, "files": sum(counts.values()), "bytes": size}
 
 
-def full_build(env: dict[str, str], outdir: Path, workdir: Path) -> dict[str, Any]:
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children and theirs (rendering processes)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def full_build(
+    env: dict[str, str], outdir: Path, workdir: Path, jobs: int | None = None
+) -> dict[str, Any]:
     if outdir.exists():
         shutil.rmtree(outdir)
-    log(f"samizdat mirror build {outdir}")
+    if jobs is not None:
+        env = {**env, "SAMIZDAT_BUNDLE_JOBS": str(jobs)}
+    processes = env.get("SAMIZDAT_BUNDLE_JOBS") or str(os.cpu_count() or 1)
+    log(f"samizdat mirror build {outdir} (SAMIZDAT_BUNDLE_JOBS={processes})")
+    cpu_before = children_cpu()
     started = time.monotonic()
     output = run(
-        env, [str(BIN / "samizdat"), "mirror", "build", str(outdir)], workdir / "build.log"
+        env,
+        [str(BIN / "samizdat"), "mirror", "build", str(outdir)],
+        workdir / f"build-{processes}.log",
     )
     seconds = time.monotonic() - started
+    cpu_seconds = children_cpu() - cpu_before
     files = bundle_files(outdir)
     return {
+        "processes": int(processes),
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "pages": files["html"],
         "feeds_and_sitemaps": files["xml"],
         "pages_per_s": files["html"] / seconds if seconds else None,
@@ -357,14 +388,11 @@ def rate(figures: Any) -> str:
 
 
 def table(report: dict[str, Any]) -> str:
-    build, step, serve, page = (
-        report["build"],
-        report["incremental"],
-        report["serving"],
-        report["weight"],
-    )
+    build = report["build"]
     render_ms = report["render"]["article"]["ms_p50"]
+    render_cpu_ms = report["render"]["article"]["cpu_ms_p50"]
     dynamic_s = build["pages"] * render_ms / 1000
+    dynamic_cpu_s = build["pages"] * render_cpu_ms / 1000
     lines = [
         f"samizdat mirrors: {report['config']['articles']:,} articles, SQLite, "
         f"{report['machine']['cpus']} CPUs, production settings",
@@ -376,12 +404,31 @@ def table(report: dict[str, Any]) -> str:
         "rates, nginx's CPU per request much less",
         "",
         f"{'figure':<46} {'value':>18}   target",
-        f"{'full build':<46} {build['seconds']:>16.1f} s",
+        f"{'full build, ' + str(build['processes']) + ' processes':<46} {build['seconds']:>16.1f} s",
+        f"{'  CPU (command and its processes)':<46} {build['cpu_seconds']:>16.1f} s",
         f"{'pages rendered':<46} {build['pages']:>18,}",
         f"{'pages per second':<46} {build['pages_per_s']:>18,.1f}",
         f"{'article render in-process (p50)':<46} {render_ms:>15.1f} ms",
-        f"{'same pages rendered dynamically':<46} {dynamic_s:>16.1f} s",
-        f"{'build / dynamic render':<46} {build['seconds'] / dynamic_s:>17.2f}×",
+        f"{'  CPU (p50)':<46} {render_cpu_ms:>15.1f} ms",
+        f"{'same pages rendered one by one':<46} {dynamic_s:>16.1f} s",
+        f"{'  CPU':<46} {dynamic_cpu_s:>16.1f} s",
+        f"{'build / one-by-one render, wall':<46} {build['seconds'] / dynamic_s:>17.2f}×   "
+        f"≤ {TARGET_BUILD_RATIO}×",
+        f"{'build / one-by-one render, CPU':<46} {build['cpu_seconds'] / dynamic_cpu_s:>17.2f}×",
+    ]
+    one = report.get("build_one_process")
+    if one:
+        lines += [
+            f"{'full build, 1 process':<46} {one['seconds']:>16.1f} s",
+            f"{'  CPU':<46} {one['cpu_seconds']:>16.1f} s",
+            f"{'  / one-by-one render, wall':<46} {one['seconds'] / dynamic_s:>17.2f}×",
+            f"{'  speed-up of the processes (1 process / N)':<46} "
+            f"{one['seconds'] / build['seconds']:>17.2f}×",
+        ]
+    if "incremental" not in report:
+        return "\n".join(lines)
+    step, serve, page = report["incremental"], report["serving"], report["weight"]
+    lines += [
         f"{'incremental: one article published, rebake':<46} {step['seconds']:>16.2f} s",
         f"{'  of which: the paths it touches':<46} {step['touched_seconds']:>16.2f} s",
         f"{'  paths announced':<46} {step['touched_paths']:>18,}",
@@ -444,18 +491,26 @@ def main(argv: list[str] | None = None) -> None:
         "config": vars(args),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "targets": {
+            "build_ratio": TARGET_BUILD_RATIO,
             "serve_ratio": TARGET_SERVE_RATIO,
             "raw_kb": TARGET_RAW_KB,
             "compressed_kb": TARGET_COMPRESSED_KB,
         },
         "render": render,
-        "build": full_build(env, outdir, workdir),
     }
-    article = articles[len(articles) // 2]
-    report["weight"] = weight(outdir, article)
-    report["serving"] = serving(env, outdir, article, args.duration, workdir)
-    # Last: it changes the site (one more article) and the bundle.
-    report["incremental"] = incremental(env, workdir)
+    if args.one_process:
+        # First: the first build of a freshly seeded site also makes the renditions the
+        # pages link (a site in use has them), so the build in processes is timed as a
+        # build of a site in use is.
+        report["build_one_process"] = full_build(env, workdir / "bundle-1", workdir, jobs=1)
+        shutil.rmtree(workdir / "bundle-1", ignore_errors=True)
+    report["build"] = full_build(env, outdir, workdir)
+    if not args.builds_only:
+        article = articles[len(articles) // 2]
+        report["weight"] = weight(outdir, article)
+        report["serving"] = serving(env, outdir, article, args.duration, workdir)
+        # Last: it changes the site (one more article) and the bundle.
+        report["incremental"] = incremental(env, workdir)
     report["load_average_1min"] = {"start": load_before, "end": os.getloadavg()[0]}
     output = RESULTS / f"mirrors-{args.articles}.json"
     output.write_text(json.dumps(report, indent=2) + "\n")

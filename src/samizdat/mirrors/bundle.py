@@ -15,25 +15,27 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import django
 from django.conf import settings
 from django.db import connections
 
-from samizdat.core import hooks
-from samizdat.mirrors import manifest, published, state
+from samizdat.core import build_memo, hooks
+from samizdat.mirrors import manifest, processes, published, state
 from samizdat.mirrors.render import (
     Renderer,
     all_paths,
     body_of,
+    live_pages,
     media_links,
     not_found_page,
     root_page,
@@ -51,7 +53,7 @@ from samizdat.mirrors.write import (
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 50  # paths per task of a worker process
+CHUNK_SIZE = 25  # paths per task of a rendering process: small, so none waits long for the last
 
 Progress = Callable[[int, int], None]
 SERVER_ERROR = re.compile(r"HTTP 5\d\d$")
@@ -71,6 +73,7 @@ class BuildReport:
     published: published.Published | None = None  # what went to the bundle bucket
     publish_error: str = ""  # why the bucket could not be brought to the bundle
     taken_down: set[str] = field(default_factory=set)  # files of takedowns met during a build
+    processes: int = 1  # processes that rendered pages
 
     @property
     def pages_written(self) -> list[str]:
@@ -110,6 +113,7 @@ class _Chunk:
     problems: list[str] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)  # files kept as they were
     gone: set[str] = field(default_factory=set)  # files of paths that answer 404 now
+    process: int = field(default_factory=os.getpid)  # the process that rendered them
 
 
 def _render_chunk(root: Path, paths: Sequence[str], missing_is_gone: bool) -> _Chunk:
@@ -138,30 +142,48 @@ def _render_chunk(root: Path, paths: Sequence[str], missing_is_gone: bool) -> _C
 
 
 def _jobs(count: int) -> int:
-    """Worker processes for ``count`` paths: each has its own database connection, which an
-    in-memory SQLite database (the tests') cannot give."""
+    """Processes that render: ``SAMIZDAT_BUNDLE_JOBS`` (by default the machine's CPUs), no
+    more than there are chunks of ``count`` paths, and one where no other process can open
+    the database (an in-memory SQLite database)."""
     database = connections["default"]
     in_memory = database.vendor == "sqlite" and database.is_in_memory_db()  # type: ignore[attr-defined]
     if in_memory or count < 2 * CHUNK_SIZE:
         return 1
-    return max(1, min(settings.BUNDLE_JOBS, count // CHUNK_SIZE))
+    return max(1, min(settings.BUNDLE_JOBS, -(-count // CHUNK_SIZE)))
+
+
+def _database_names() -> dict[str, str]:
+    return {alias: str(connections[alias].settings_dict["NAME"]) for alias in connections}
+
+
+def _renderer_ready() -> int:
+    return os.getpid()
+
+
+def _chunks(paths: Sequence[str]) -> list[Sequence[str]]:
+    return [paths[start : start + CHUNK_SIZE] for start in range(0, len(paths), CHUNK_SIZE)]
 
 
 def _render_into(
     root: Path,
-    paths: Sequence[str],
+    paths: Sequence[str] | Callable[[], Sequence[str]],
     report: BuildReport,
     progress: Progress | None,
     *,
     missing_is_gone: bool = False,
 ) -> set[str]:
-    """Render ``paths`` into ``root`` (in ``BUNDLE_JOBS`` processes when there are many); the
-    bundle files they produced and the media files they link. With ``missing_is_gone``, a
-    path that answers 404 is gone: its file is listed in ``report.gone``."""
-    chunks = [paths[start : start + CHUNK_SIZE] for start in range(0, len(paths), CHUNK_SIZE)]
-    jobs = _jobs(len(paths))
+    """Render ``paths`` into ``root``, in chunks, in ``_jobs()`` processes when there are
+    many; the bundle files they produced and the media files they link. ``paths`` may be the
+    function that lists them (``all_paths``): the processes start while it runs. ``progress``
+    is called in this process after each chunk. With ``missing_is_gone``, a path that answers
+    404 is gone: its file is listed in ``report.gone``."""
+    # Listing takes a while on a large site: the live pages say beforehand whether the
+    # processes are worth starting (a page has one address or more).
+    jobs = _jobs(live_pages() if callable(paths) else len(paths))
     produced: set[str] = set()
     media: set[str] = set()
+    rendered_by: set[int] = set()
+    total = 0
 
     def collect(chunk: _Chunk) -> None:
         report.pages += chunk.pages
@@ -171,25 +193,55 @@ def _render_into(
         report.gone |= chunk.gone
         produced.update(chunk.produced)
         media.update(chunk.media)
+        rendered_by.add(chunk.process)
         if progress is not None:
-            progress(report.pages, len(paths))
+            progress(report.pages, total)
 
     if jobs == 1:
-        for paths_of_chunk in chunks:
-            collect(_render_chunk(root, paths_of_chunk, missing_is_gone))
+        listed = paths() if callable(paths) else paths
+        total = len(listed)
+        with build_memo.building():
+            for chunk in _chunks(listed):
+                collect(_render_chunk(root, chunk, missing_is_gone))
     else:
         # Fresh interpreters, not forks: the worker that builds runs other threads, and a
         # lock one of them held at fork time would hang a forked child for ever.
         context = multiprocessing.get_context("spawn")
+        helpers = jobs - 1  # this process renders too: one interpreter fewer to set up
         try:
-            with ProcessPoolExecutor(jobs, mp_context=context, initializer=django.setup) as pool:
-                futures = [
-                    pool.submit(_render_chunk, root, chunk, missing_is_gone) for chunk in chunks
-                ]
-                for future in as_completed(futures):
-                    collect(future.result())
+            with (
+                ProcessPoolExecutor(
+                    helpers,
+                    mp_context=context,
+                    initializer=processes.start_renderer,
+                    initargs=(_database_names(),),
+                ) as pool,
+                build_memo.building(),
+            ):
+                # A trivial task each starts the processes (Django's setup takes a while)
+                # while the pages are listed here.
+                for _ in range(helpers):
+                    pool.submit(_renderer_ready)
+                listed = paths() if callable(paths) else paths
+                total = len(listed)
+                waiting = deque(_chunks(listed))
+                running: set[Future[_Chunk]] = set()
+                while waiting or running:
+                    # Each process has a chunk at work and one queued; this one takes chunks
+                    # from the other end in between, and waits only when none is left.
+                    while waiting and len(running) < 2 * helpers:
+                        chunk = waiting.popleft()
+                        running.add(pool.submit(_render_chunk, root, chunk, missing_is_gone))
+                    if waiting:
+                        collect(_render_chunk(root, waiting.pop(), missing_is_gone))
+                    done, running = wait(
+                        running, timeout=0 if waiting else None, return_when=FIRST_COMPLETED
+                    )
+                    for future in done:
+                        collect(future.result())
         except BrokenProcessPool as error:
             raise BundleError(f"a rendering process died: {error}") from error
+    report.processes = max(report.processes, len(rendered_by))
     report.written += copy_media(root, media)
     return produced | media
 
@@ -266,9 +318,8 @@ def _build(root: Path, progress: Progress | None, holder: state.Holder) -> Build
         if progress is not None:
             progress(done, total)
 
-    paths = all_paths()
-    produced = _render_into(root, paths, report, between_chunks)
-    if paths and len(report.problems) == len(paths):
+    produced = _render_into(root, all_paths, report, between_chunks)
+    if report.pages and len(report.problems) == report.pages:
         raise BundleError(f"no page could be rendered (the first: {report.problems[0]})")
     renderer = Renderer()
     report.written += write_file(root, "404.html", not_found_page(renderer))

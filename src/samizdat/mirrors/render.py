@@ -45,6 +45,11 @@ def all_paths() -> list[str]:
     return list(dict.fromkeys([*paths, *hooks.collect(hooks.PUBLIC_PATHS)]))
 
 
+def live_pages() -> int:
+    """How many live public pages the site has (each has one public address or more)."""
+    return Page.objects.live().public().filter(depth__gt=1).count()
+
+
 class Renderer:
     """Renders public paths through the app's own request handling, as a reader would get them."""
 

@@ -65,14 +65,15 @@ def write_file(root: Path, rel: str, data: bytes, *, asset: bool = False) -> lis
         same = target.read_bytes() == data
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         same = False
+    compressible = Path(rel).suffix in COMPRESSIBLE
+    names = [rel + suffix for suffix in COMPRESSED] if compressible else []
+    if same and all((root / name).exists() for name in names):
+        return []  # nothing compressed again: the siblings were made from these bytes
     written = []
-    siblings = _compressed(rel, data, asset=asset)
-    if same and all((root / name).exists() for name in siblings):
-        return []
     if not same:
         write_atomic(target, data)
         written.append(rel)
-    for name, packed in siblings.items():
+    for name, packed in _compressed(rel, data, asset=asset).items():
         path = root / name
         if not same or not path.exists():
             write_atomic(path, packed)

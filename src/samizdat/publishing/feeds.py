@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import feedgenerator, translation
 from django.utils.html import escape
 
-from samizdat.core import storage
+from samizdat.core import build_memo, storage
 from samizdat.core.paths import absolute, public_path, roots_for
 from samizdat.publishing.audio_video import mime_type
 
@@ -125,9 +125,22 @@ def media_enclosure(article: Any) -> feedgenerator.Enclosure | None:
 
 
 def article_html(article: Any) -> str:
-    return render_to_string(
-        "publishing/feed_item.html", {"page": article, "absolute_urls": True}, request=None
+    """A story's full text as feeds carry it; a bundle build renders it once for all the
+    feeds (RSS and Atom of its language, section, tags, authors) that list it."""
+
+    def render() -> str:
+        return render_to_string(
+            "publishing/feed_item.html", {"page": article, "absolute_urls": True}, request=None
+        )
+
+    key = (
+        "feed_item",
+        article.pk,
+        article.latest_revision_id,
+        article.last_published_at,
+        translation.get_language(),
     )
+    return build_memo.remembered(key, render)
 
 
 def build(

@@ -7,7 +7,11 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
 
+from samizdat.core import build_memo
 from samizdat.donations import appeal as appeal_config
 from samizdat.donations import gateway, money, payment_links
 from samizdat.donations.providers.base import Frequency, Provider
@@ -120,6 +124,21 @@ def banner_context(context: Any) -> dict[str, Any]:
     }
 
 
+def donate_form_html(language: str, location: str) -> SafeString:
+    """The donate form with the defaults selected, as the appeal after articles shows it:
+    the same for every article of a language, so a bundle build renders it once."""
+
+    def render() -> SafeString:
+        html = render_to_string(
+            "donations/includes/donate_form.html",
+            donate_form_context(language, location=location),
+        )
+        return mark_safe(html)  # noqa: S308 - a rendered template
+
+    key = ("donate_form", translation.get_language(), language, location)
+    return build_memo.remembered(key, render)
+
+
 def appeal_context(context: Any, location: str) -> dict[str, Any]:
     """What the appeal after an article shows (region ``after_article``)."""
     language = _language(context)
@@ -127,7 +146,9 @@ def appeal_context(context: Any, location: str) -> dict[str, Any]:
     if not config.currencies or _snoozed(context):
         return {"show": False}
     return {
-        **donate_form_context(language, location=location),
+        "LANG": language,
+        "location": location,
+        "donate_form": donate_form_html(language, location),
         "request": context.get("request"),
         "show": True,
         "title": config.text("appeal_title", language),
