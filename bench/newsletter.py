@@ -56,8 +56,8 @@ SINK_BACKLOG = 1000
 TARGET_RATE = 2000  # letters per second, end to end
 TARGET_CEILING_SHARE = 0.5
 SINK_NAMES = ("smtp-sink", "/usr/sbin/smtp-sink", "/usr/lib/postfix/sbin/smtp-sink")
-PROFILE_VARIANTS = [[], ["group_commit"]]
-POSTGRES_VARIANTS = [["async_commit"]]
+PROFILE_VARIANTS = [[], ["record_each"]]
+POSTGRES_VARIANTS: list[list[str]] = []
 DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 
 
@@ -377,7 +377,8 @@ def site_env(
     env = {
         **clean_env(),
         "DJANGO_SETTINGS_MODULE": "samizdat.settings",
-        "PYTHONPATH": str(ROOT),
+        # This tree's code, even where another checkout is installed in the virtualenv.
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "SAMIZDAT_DATA_DIR": str(data_dir),
         "SAMIZDAT_EMAIL_URL": f"smtp://{HOST}:{port}",
         "SAMIZDAT_LOG_LEVEL": "WARNING",
