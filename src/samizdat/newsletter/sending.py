@@ -80,7 +80,12 @@ class Outcome:
 class Transport(Protocol):
     def open(self) -> None: ...
     def close(self) -> None: ...
-    def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome: ...
+    def send(
+        self,
+        prepared: PreparedEdition,
+        row: tuple[int, int, str],
+        following: tuple[int, int, str] | None = None,
+    ) -> Outcome: ...
 
 
 def _code_outcome(code: int, message: Any) -> Outcome:
@@ -92,19 +97,23 @@ def _code_outcome(code: int, message: Any) -> Outcome:
 DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 
 
-def pipelined_sendmail(conn: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
-    """``conn.sendmail(sender, [recipient], message)`` in two round trips instead of four.
-
-    When the server offers PIPELINING (RFC 2920; Postfix and most relays do), MAIL FROM, RCPT
-    TO and DATA go in one write and their replies are read together. Raises what
-    ``smtplib.SMTP.sendmail`` raises, so callers handle both the same way.
-    """
-    conn.ehlo_or_helo_if_needed()
-    if not (conn.has_extn("pipelining") and sender.isascii() and recipient.isascii()):
-        conn.sendmail(sender, [recipient], message)
-        return
+def _envelope(conn: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> bytes:
     size = f" SIZE={len(message)}" if conn.has_extn("size") else ""
-    conn.send(f"MAIL FROM:<{sender}>{size}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+    return f"MAIL FROM:<{sender}>{size}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode()
+
+
+def _content(message: bytes) -> bytes:
+    """The message as DATA sends it: dot-stuffed, ended by a line with a dot."""
+    if message.startswith(b".") or b"\n." in message:
+        message = DOT_AT_LINE_START.sub(b"..", message)
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    return message + b".\r\n"
+
+
+def _read_envelope(conn: smtplib.SMTP, sender: str, recipient: str) -> None:
+    """Read the replies to a pipelined MAIL FROM, RCPT TO and DATA; raise what
+    ``smtplib.SMTP.sendmail`` raises unless the server now waits for the message."""
     (mail_code, mail_text), (rcpt_code, rcpt_text), (data_code, data_text) = (
         conn.getreply() for _ in range(3)
     )
@@ -121,11 +130,9 @@ def pipelined_sendmail(conn: smtplib.SMTP, sender: str, recipient: str, message:
         if rcpt_code not in (250, 251):
             raise smtplib.SMTPRecipientsRefused({recipient: (rcpt_code, rcpt_text)})
         raise smtplib.SMTPDataError(data_code, data_text)
-    if message.startswith(b".") or b"\n." in message:
-        message = DOT_AT_LINE_START.sub(b"..", message)
-    if not message.endswith(b"\r\n"):
-        message += b"\r\n"
-    conn.send(message + b".\r\n")
+
+
+def _read_content_reply(conn: smtplib.SMTP) -> None:
     code, text = conn.getreply()
     if code != 250:
         if code == 421:
@@ -135,46 +142,141 @@ def pipelined_sendmail(conn: smtplib.SMTP, sender: str, recipient: str, message:
         raise smtplib.SMTPDataError(code, text)
 
 
+def can_pipeline(conn: smtplib.SMTP, sender: str, recipient: str) -> bool:
+    conn.ehlo_or_helo_if_needed()
+    return bool(conn.has_extn("pipelining")) and sender.isascii() and recipient.isascii()
+
+
+def pipelined_sendmail(conn: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+    """``conn.sendmail(sender, [recipient], message)`` in two round trips instead of four.
+
+    When the server offers PIPELINING (RFC 2920; Postfix and most relays do), MAIL FROM, RCPT
+    TO and DATA go in one write and their replies are read together. Raises what
+    ``smtplib.SMTP.sendmail`` raises, so callers handle both the same way.
+    """
+    if not can_pipeline(conn, sender, recipient):
+        conn.sendmail(sender, [recipient], message)
+        return
+    conn.send(_envelope(conn, sender, recipient, message))
+    _read_envelope(conn, sender, recipient)
+    conn.send(_content(message))
+    _read_content_reply(conn)
+
+
 class SmtpTransport:
     """Pre-built message bytes over Django's SMTP connection (TLS, auth and timeouts as
-    configured by ``SAMIZDAT_EMAIL_URL``)."""
+    configured by ``SAMIZDAT_EMAIL_URL``).
+
+    Where the server offers PIPELINING, the envelope of the next letter (MAIL FROM, RCPT TO,
+    DATA) goes in the same write as this letter's message (RFC 2920 allows message content
+    first and DATA last in a group), so a letter costs one round trip. A server that waits
+    for a message's content has accepted nothing yet: if the sender stops there (killed,
+    its claim taken), the connection is dropped and the server forgets the envelope.
+    """
 
     def __init__(self) -> None:
         backend = get_connection(fail_silently=False)
         assert isinstance(backend, SmtpBackend)
         self.backend: Any = backend
+        # The letter whose envelope the server accepted (it waits for the message), and the
+        # message; refusals of envelopes sent ahead, by delivery id.
+        self.opened: tuple[int, bytes] | None = None
+        self.refused: dict[int, Outcome] = {}
 
     def open(self) -> None:
         self.backend.open()
 
+    def _drop(self) -> None:
+        """Close the connection without QUIT (mid-DATA, QUIT would be message text)."""
+        self.opened = None
+        conn, self.backend.connection = self.backend.connection, None
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                logger.debug("closing the SMTP connection failed", exc_info=True)
+
     def close(self) -> None:
+        if self.opened is not None:
+            self._drop()
         try:
             self.backend.close()
         except Exception:  # closing a dead connection is not worth a failure
             logger.debug("closing the SMTP connection failed", exc_info=True)
 
-    def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome:
+    def send(
+        self,
+        prepared: PreparedEdition,
+        row: tuple[int, int, str],
+        following: tuple[int, int, str] | None = None,
+    ) -> Outcome:
+        """Send the letter of ``row``; with ``following`` (the letter to be sent next), send
+        its envelope ahead where the server allows."""
         delivery_id, subscriber_id, email = row
+        sender = prepared.envelope_from
         try:
+            refusal = self.refused.pop(delivery_id, None)
+            if refusal is not None:
+                return refusal
+            if self.opened is not None and self.opened[0] != delivery_id:
+                self._drop()  # an envelope for another letter: abandon it
             if self.backend.connection is None:
                 self.backend.open()
-            message = prepared.message_bytes(delivery_id, subscriber_id, email)
-            pipelined_sendmail(self.backend.connection, prepared.envelope_from, email, message)
+            conn = self.backend.connection
+            if self.opened is not None:
+                message, self.opened = self.opened[1], None
+            else:
+                message = prepared.message_bytes(delivery_id, subscriber_id, email)
+                if not can_pipeline(conn, sender, email):
+                    conn.sendmail(sender, [email], message)
+                    return Outcome("sent")
+                conn.send(_envelope(conn, sender, email, message))
+                _read_envelope(conn, sender, email)
+            ahead: bytes | None = None
+            if following is not None and can_pipeline(conn, sender, following[2]):
+                ahead = prepared.message_bytes(*following)
+            if ahead is None or following is None:
+                conn.send(_content(message))
+                _read_content_reply(conn)
+                return Outcome("sent")
+            conn.send(_content(message) + _envelope(conn, sender, following[2], ahead))
+            code, text = conn.getreply()
+            if code != 250:
+                self._drop()  # the next envelope's replies are still coming: start afresh
+                raise smtplib.SMTPDataError(code, text)
+            self._read_ahead(conn, sender, following, ahead)
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
             return _code_outcome(code, text)
         except smtplib.SMTPResponseException as error:  # before OSError: it is one
             if error.smtp_code in (421,):  # the server is closing the connection
-                self.close()
-                self.backend.connection = None
+                self._drop()
             return _code_outcome(error.smtp_code, error.smtp_error)
         except OSError as error:  # SMTPServerDisconnected, refused, reset, timed out
+            self._drop()
             self.close()
-            self.backend.connection = None
             return Outcome("down", f"connection lost: {error}"[:500])
         except (UnicodeError, ValueError) as error:  # an address this server cannot take
             return Outcome("failed", f"cannot be sent: {error}"[:500])
         return Outcome("sent")
+
+    def _read_ahead(
+        self, conn: smtplib.SMTP, sender: str, following: tuple[int, int, str], message: bytes
+    ) -> None:
+        """After this letter was accepted: the replies to the next letter's envelope."""
+        try:
+            _read_envelope(conn, sender, following[2])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            self.refused[following[0]] = _code_outcome(code, text)
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:
+                self._drop()
+            self.refused[following[0]] = _code_outcome(error.smtp_code, error.smtp_error)
+        except OSError:  # this letter is accepted; the next one starts on a new connection
+            self._drop()
+        else:
+            self.opened = (following[0], message)
 
 
 class BackendTransport:
@@ -189,7 +291,12 @@ class BackendTransport:
     def close(self) -> None:
         self.backend.close()
 
-    def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome:
+    def send(
+        self,
+        prepared: PreparedEdition,
+        row: tuple[int, int, str],
+        following: tuple[int, int, str] | None = None,
+    ) -> Outcome:
         from anymail.exceptions import (
             AnymailAPIError,
             AnymailInvalidAddress,
@@ -385,10 +492,14 @@ def _pause(token: str, delay: float) -> None:
 
 
 def _send_one(
-    transport: Transport, prepared: PreparedEdition, row: tuple[int, int, str], recorder: Recorder
+    transport: Transport,
+    prepared: PreparedEdition,
+    row: tuple[int, int, str],
+    recorder: Recorder,
+    following: tuple[int, int, str] | None = None,
 ) -> tuple[Outcome, int]:
     attempts = 1
-    outcome = transport.send(prepared, row)
+    outcome = transport.send(prepared, row, following)
     for delay in settings.NEWSLETTER_RETRY_DELAYS:
         if outcome.status not in {"retry", "down"}:
             break
@@ -420,9 +531,10 @@ def send_loop(edition_id: int, prepared: PreparedEdition, stats: dict[str, int])
         renewed = time.monotonic()
         while rows := claim(edition_id, token):
             recorder.token = token
-            for row in rows:
+            for number, row in enumerate(rows):
+                following = rows[number + 1] if number + 1 < len(rows) else None
                 try:
-                    outcome, attempts = _send_one(transport, prepared, row, recorder)
+                    outcome, attempts = _send_one(transport, prepared, row, recorder, following)
                     if not recorder.add(row[0], outcome, attempts):
                         raise TakenOver
                 except ServerDown:
