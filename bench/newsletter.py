@@ -1,4 +1,4 @@
-"""``python -m bench newsletter [--subscribers N] [--workers 2]``: how fast an edition goes out.
+"""``python -m bench newsletter [--subscribers N] [--nodes K] [--workers 2]``: how fast an edition goes out.
 
 One run measures, against Postfix's ``smtp-sink`` (accepts every message and throws it away):
 
@@ -10,7 +10,10 @@ One run measures, against Postfix's ``smtp-sink`` (accepts every message and thr
    a worker's memory does not grow with the list), production settings (``--debug``: with
    SAMIZDAT_DEBUG=1): ``samizdat worker`` processes sending to the sink while ``send_edition``
    freezes the audience; the time from that call until the edition is marked sent, the freeze
-   alone, the workers' CPU time per letter and their peak memory;
+   alone, the workers' CPU time per letter, their memory over time and at its peak, and
+   duplicates (messages the sink accepted beyond the deliveries recorded as sent). With
+   ``--nodes K`` (PostgreSQL only) the workers form K groups, each with its own data
+   directory, as on K machines sharing the database;
 3. with ``--profile``, where a sender's time goes: ``sending.send_pending`` in one process on
    a data directory with ``--profile-subscribers`` subscribers, under cProfile, then timed part
    by part with and without the changes proposed in ``bench.newsletter_patches``.
@@ -56,8 +59,8 @@ SINK_BACKLOG = 1000
 TARGET_RATE = 2000  # letters per second, end to end
 TARGET_CEILING_SHARE = 0.5
 SINK_NAMES = ("smtp-sink", "/usr/sbin/smtp-sink", "/usr/lib/postfix/sbin/smtp-sink")
-PROFILE_VARIANTS = [[], ["group_commit"]]
-POSTGRES_VARIANTS = [["async_commit"]]
+PROFILE_VARIANTS = [[], ["record_each"]]
+POSTGRES_VARIANTS: list[list[str]] = []
 DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 
 
@@ -66,7 +69,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench newsletter", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--subscribers", type=int, default=100_000, help="list size N (100000)")
-    parser.add_argument("--workers", type=int, default=2, help="`samizdat worker` processes (2)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="`samizdat worker` processes per node (2)"
+    )
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="groups of workers with their own data directories sharing the database (1); "
+        "more than 1 needs --database-url",
+    )
+    parser.add_argument(
+        "--ceiling-letters",
+        type=int,
+        help="letters per ceiling run (default: as many as the edition has)",
+    )
     parser.add_argument(
         "--connections",
         type=int,
@@ -104,6 +121,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("need --subscribers ≥ 10, --workers ≥ 1, --profile-subscribers ≥ 10")
     if args.database_url and urlsplit(args.database_url).scheme not in {"postgres", "postgresql"}:
         parser.error("--database-url must be a postgres:// URL")
+    if args.nodes < 1 or (args.nodes > 1 and not args.database_url):
+        parser.error("--nodes K > 1 needs --database-url: nodes share only the database")
+    if args.ceiling_letters is not None and args.ceiling_letters < 1:
+        parser.error("need --ceiling-letters ≥ 1")
     return args
 
 
@@ -377,7 +398,8 @@ def site_env(
     env = {
         **clean_env(),
         "DJANGO_SETTINGS_MODULE": "samizdat.settings",
-        "PYTHONPATH": str(ROOT),
+        # This tree's code, even where another checkout is installed in the virtualenv.
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "SAMIZDAT_DATA_DIR": str(data_dir),
         "SAMIZDAT_EMAIL_URL": f"smtp://{HOST}:{port}",
         "SAMIZDAT_LOG_LEVEL": "WARNING",
@@ -395,8 +417,8 @@ def site_env(
         env["SAMIZDAT_DATABASE_URL"] = database.url
     if args.connections:
         env["SAMIZDAT_NEWSLETTER_CONNECTIONS"] = str(args.connections)
-    if args.tasks:
-        env["SAMIZDAT_NEWSLETTER_TASKS"] = str(args.tasks)
+    # A task per worker unless told otherwise: every worker of every node takes part.
+    env["SAMIZDAT_NEWSLETTER_TASKS"] = str(args.tasks or args.nodes * args.workers)
     return env
 
 
@@ -445,9 +467,11 @@ def prepare(
 
 @contextmanager
 def workers(
-    env: dict[str, str], count: int, patches: list[str], log_dir: Path
+    env: dict[str, str], count: int, patches: list[str], log_dir: Path, nodes: int = 1
 ) -> Iterator[list[int]]:
-    """``count`` worker processes, started and idle (their start-up CPU burst over)."""
+    """``count`` worker processes per node, started and idle (their start-up CPU burst over).
+
+    Each node has its own data directory (``log_dir/node-K``); they share the database."""
     if patches:
         argv = [sys.executable, "-m", "bench.newsletter_worker", ",".join(patches)]
     else:
@@ -455,12 +479,20 @@ def workers(
     processes: list[subprocess.Popen[bytes]] = []
     logs = []
     try:
-        for number in range(count):
-            output = (log_dir / f"worker-{number}.log").open("wb")
-            logs.append(output)
-            processes.append(
-                subprocess.Popen(argv, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-            )
+        for node in range(nodes):
+            node_env = env
+            if nodes > 1:
+                node_dir = log_dir / f"node-{node}"
+                node_dir.mkdir(exist_ok=True)
+                node_env = env | {"SAMIZDAT_DATA_DIR": str(node_dir)}
+            for number in range(count):
+                output = (log_dir / f"worker-{node}-{number}.log").open("wb")
+                logs.append(output)
+                processes.append(
+                    subprocess.Popen(
+                        argv, env=node_env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+                    )
+                )
         pids = [process.pid for process in processes]
         wait_idle(processes, log_dir)
         yield pids
@@ -546,10 +578,10 @@ def end_to_end(
         edition = prepare(env, data_dir, subscribers, workdir / f"setup-{subscribers}.log")
         shutil.copy(data_dir / "letter.eml", workdir / f"letter-{subscribers}.eml")
         log(
-            f"{args.workers} workers; send_edition: {edition['recipients']:,} letters of "
-            f"{edition['message_bytes']:,} bytes"
+            f"{args.nodes} node(s) × {args.workers} workers; send_edition: "
+            f"{edition['recipients']:,} letters of {edition['message_bytes']:,} bytes"
         )
-        with workers(env, args.workers, args.patch_list, data_dir) as pids:
+        with workers(env, args.workers, args.patch_list, data_dir, args.nodes) as pids:
             idle = {pid: memory_kib(pid, "VmRSS") for pid in pids}
             cpu_before = {pid: cpu_seconds(pid) for pid in pids}
             sink_before, sink_cpu = sink.messages(), sink.cpu()
@@ -582,6 +614,8 @@ def end_to_end(
             "task_errors": sent["task_errors"],
             "counts": sent["counts"],
             "sink_messages": sink_messages,
+            # Every delivery recorded as sent was accepted once; anything beyond is a repeat.
+            "duplicates": sink_messages - sent["counts"]["sent"],
             "freeze_seconds": sent["freeze_seconds"],
             "seconds": seconds,
             "letters_per_s": sent["letters"] / seconds,
@@ -687,7 +721,8 @@ def table(report: dict[str, Any]) -> str:
         f"samizdat newsletter: {main_run['letters']:,} letters (the English four in five of "
         f"{main_run['subscribers']:,} subscribers), {edition['stories']} stories, "
         f"{edition['message_bytes']:,} bytes each",
-        f"{main_run['database']}, {settings}, {config['workers']} × `samizdat worker`"
+        f"{main_run['database']}, {settings}, {config.get('nodes', 1)} node(s) × "
+        f"{config['workers']} × `samizdat worker`"
         f"{' with ' + '+'.join(config['patch_list']) if config['patch_list'] else ''}, "
         f"{report['app_layout']} = {app_connections} SMTP connections, "
         f"{report['machine']['cpus']} CPUs shared with smtp-sink",
@@ -713,6 +748,8 @@ def table(report: dict[str, Any]) -> str:
         ("smtplib client CPU per letter (ceiling)", f"{smtplib_app['client_cpu_us_per_letter']:,.0f} µs", ""),
         ("smtp-sink CPU per letter", f"{main_run['sink_cpu_us_per_letter']:,.0f} µs", ""),
         ("letters the sink got / letters sent", f"{main_run['sink_messages']:,} / {main_run['counts']['sent']:,}", ""),
+        ("duplicates (sink got − recorded sent)", f"{main_run['sink_messages'] - main_run['counts']['sent']:,}", "0"),
+        ("ceiling runs: letters each", f"{smtplib_app['letters']:,}", ""),
     ]  # fmt: skip
     lines += [f"{figure:<44} {value:>16}   {target}".rstrip() for figure, value, target in rows]
     lines += [
@@ -726,6 +763,21 @@ def table(report: dict[str, Any]) -> str:
                 f"{worker['rss_idle_mib']:>5.0f} MiB {worker['rss_peak_sampled_mib']:>5.0f} MiB "
                 f"{worker['vmhwm_mib']:>5.0f} MiB"
             )
+    lines += [
+        "",
+        "worker RSS over the send (MiB, sampled each second; start · 25 % · 50 % · 75 % · end)",
+    ]
+    for run in runs:
+        timeline = run["timeline"]
+        if not timeline:
+            continue
+        picks = [
+            timeline[min(int(len(timeline) * share), len(timeline) - 1)]
+            for share in (0, 0.25, 0.5, 0.75, 1)
+        ]
+        for number in range(len(run["workers"])):
+            values = " · ".join(f"{sample['rss_mib'][number]:.0f}" for sample in picks)
+            lines.append(f"  {run['letters']:>9,} letters, worker {number}: {values}")
     if len(runs) > 1:
         small, large = runs[0], runs[-1]
         growth = max(w["vmhwm_mib"] for w in large["workers"]) - max(
@@ -785,6 +837,8 @@ def variant_suffix(args: argparse.Namespace) -> str:
         parts.append("postgres")
     if args.debug:
         parts.append("debug")
+    if args.nodes != 1:
+        parts.append(f"n{args.nodes}")
     if args.workers != 2:
         parts.append(f"w{args.workers}")
     if args.connections:
@@ -819,10 +873,10 @@ def main(argv: list[str] | None = None) -> None:
         runs = [end_to_end(args, sink, size, workdir) for size in sizes]
         main_run = runs[-1]
         connections = main_run["edition"]["connections"]
-        processes = min(args.workers, main_run["edition"]["tasks"])
+        processes = min(args.nodes * args.workers, main_run["edition"]["tasks"])
         letter = (workdir / f"letter-{args.subscribers}.eml").read_bytes()
         sender = main_run["edition"]["envelope_from"]
-        letters = main_run["letters"]
+        letters = args.ceiling_letters or main_run["letters"]
         ceilings = {}
         for key, procs, threads, pipelined in (
             ("smtplib_1", 1, 1, False),

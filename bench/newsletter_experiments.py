@@ -7,11 +7,10 @@ Every run freezes a new edition of the same stories (``send_edition``; no worker
 tasks it queues stay queued) and sends it here over ``C`` connections. Four parts of the work
 are timed with ``perf_counter`` and the calling thread's CPU clock: building the message
 (``message_bytes``), the SMTP conversation (the transport's ``send`` without the message
-building), recording the outcome (``record``, one UPDATE and its commit) and claiming batches
-(``claim``). With ``cprofile`` the run happens under cProfile instead (slower, but it names the
-functions); a run is either timed or profiled, never both. With ``group_commit`` the records
-are written inside ``record`` every 20 letters and inside ``claim`` before each claim: read the
-two together.
+building), recording the outcomes (``record``, a batch of letters per UPDATE and commit; with
+``record_each`` one letter each) and claiming batches (``claim``); the figures are per letter.
+With ``cprofile`` the run happens under cProfile instead (slower, but it names the functions);
+a run is either timed or profiled, never both.
 """
 
 from __future__ import annotations
@@ -140,7 +139,7 @@ def profile(spec: dict[str, Any]) -> dict[str, Any]:
         "cprofile": profiler is not None,
         "debug": settings.DEBUG,
         "database": connection.vendor,
-        "claim_size": sending.CLAIM_SIZE,
+        "claim_size": settings.NEWSLETTER_CLAIM_SIZE,
         "letters": letters,
         "freeze_seconds": freeze_seconds,
         "stats": stats,

@@ -86,6 +86,7 @@ class Installation:
         self.database = database
         self.edition_id = edition_id
         self.smtp_url = smtp_url
+        self.overrides: dict[str, str] = {}  # environment of every process started
 
     def env(self) -> dict[str, str]:
         env = {
@@ -94,7 +95,8 @@ class Installation:
             if not key.startswith("SAMIZDAT_") and key != "DJANGO_SETTINGS_MODULE"
         }
         env.update(
-            PYTHONPATH=str(REPO),
+            # This tree's code, even where another checkout is installed in the virtualenv.
+            PYTHONPATH=os.pathsep.join([str(REPO / "src"), str(REPO)]),
             SAMIZDAT_DEBUG="1",
             SAMIZDAT_SECRET_KEY=SECRET_KEY,
             # The keys of this test process, which reads the addresses the commands write.
@@ -104,11 +106,14 @@ class Installation:
             SAMIZDAT_LOG_LEVEL="ERROR",
             SAMIZDAT_EMAIL_URL=self.smtp_url,
             SAMIZDAT_NEWSLETTER_CLAIM_LEASE="1",
+            # One commit per letter: at most one letter per claim in doubt, which these tests
+            # pin down exactly (test_leases.py covers recording in batches).
+            SAMIZDAT_NEWSLETTER_RECORD_BATCH="1",
             SAMIZDAT_NEWSLETTER_RETRY_DELAYS="0.01,0.01,0.01",
         )
         if self.database.url:
             env["SAMIZDAT_DATABASE_URL"] = self.database.url
-        return env
+        return env | self.overrides
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(

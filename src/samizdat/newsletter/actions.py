@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from wagtail.log_actions import log
@@ -634,7 +635,7 @@ def send_edition(*, edition_id: int, user: Any = None) -> int:
             pk=edition_id, status__in=[Edition.Status.DRAFT, Edition.Status.SCHEDULED]
         ).update(
             status=Edition.Status.SENDING,
-            started_at=timezone.now(),
+            started_at=Now(),  # the database's clock, like the claims' (see sending)
             frozen_subject=rendered.subject,
             frozen_html=rendered.html,
             frozen_text=rendered.text,
@@ -670,12 +671,12 @@ def queue_sending(edition_id: int) -> None:
         send_deliveries.enqueue(edition_id)
 
 
-def resume_edition(*, edition_id: int, now: datetime | None = None) -> int:
-    """Send what a stopped worker left: stale claims go back to pending (see ``sending``).
-    Returns the number of letters still to send."""
+def resume_edition(*, edition_id: int) -> int:
+    """Send what a stopped worker left: stale claims (by the database's clock) go back to
+    pending (see ``sending``). Returns the number of letters still to send."""
     from samizdat.newsletter.sending import release_stale_claims
 
-    release_stale_claims(edition_id=edition_id, now=now or timezone.now())
+    release_stale_claims(edition_id=edition_id)
     remaining = Delivery.objects.filter(
         edition_id=edition_id, status=Delivery.Status.PENDING
     ).count()
@@ -739,18 +740,18 @@ def run_schedule(*, now: datetime) -> None:
                 status=Edition.Status.DRAFT
             )
             logger.error("edition %s could not start (%s); it is a draft again", edition_id, error)
-    lease = timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE)
-    stalled = Edition.objects.filter(status=Edition.Status.SENDING).filter(
-        Q(started_at__lte=now - lease)
-    )
+    from samizdat.newsletter.sending import stale_before
+
+    # Claims and records are stamped by the database: compared with its clock too.
+    stale = stale_before()
+    stalled = Edition.objects.filter(status=Edition.Status.SENDING, started_at__lte=stale)
     for edition_id in stalled.values_list("pk", flat=True):
         deliveries = Delivery.objects.filter(edition_id=edition_id)
         busy = deliveries.filter(
-            Q(status=Delivery.Status.CLAIMED, claimed_at__gt=now - lease)
-            | Q(sent_at__gt=now - lease)
+            Q(status=Delivery.Status.CLAIMED, claimed_at__gt=stale) | Q(sent_at__gt=stale)
         )
         if not busy.exists():
-            resume_edition(edition_id=edition_id, now=now)
+            resume_edition(edition_id=edition_id)
     plan_weekly_editions(now=now)
 
 

@@ -2,19 +2,30 @@
 
 How a letter is sent, and what happens when things break:
 
-1. A sender *claims* up to ``CLAIM_SIZE`` pending deliveries of the edition in one short
+1. A sender *claims* up to ``SAMIZDAT_NEWSLETTER_CLAIM_SIZE`` (500) pending deliveries of the edition in one short
    transaction (row locks with SKIP LOCKED on PostgreSQL; SQLite takes the write lock at
-   BEGIN), stamping them with its claim token and the time.
-2. It sends them one by one, in id order, over its own connection, and records each one as
-   sent (or failed) in its own commit right after the server (or ESP) answered. While it works
-   it renews the claim's time.
-3. If the worker dies (even ``kill -9``), its claim stops being renewed. After
-   ``SAMIZDAT_NEWSLETTER_CLAIM_LEASE`` seconds ``release_stale_claims`` gives the claimed rows
-   back to ``pending``. Only one of them can be *in doubt*: the lowest id of the claim still
-   unrecorded, which may have been mid-conversation with the server (the server may have
-   accepted it a moment before the worker died). It is sent again, with the same Message-ID,
-   and marked in its ``error`` field; mail clients collapse a repeated Message-ID. Nothing
-   recorded as sent is ever sent again, and nobody is skipped.
+   BEGIN), stamping them with its claim token and the database's time.
+2. It sends them one by one, in id order, over its own connection, and records their outcomes
+   (sent or failed) in batches: one transaction per ``SAMIZDAT_NEWSLETTER_RECORD_BATCH``
+   letters (default 50), or sooner when ``RECORD_SECONDS`` passed, before it waits to retry,
+   and before it claims more. On PostgreSQL that transaction does not wait for its WAL to
+   reach the disk (``SET LOCAL synchronous_commit = off``). While it works it renews the
+   claim's time.
+3. If the worker dies (even ``kill -9``), its claim stops being renewed. Once the claim is
+   older than ``SAMIZDAT_NEWSLETTER_CLAIM_LEASE`` seconds *by the database's clock*
+   (``stale_before``; the nodes' own clocks never enter the comparison),
+   ``release_stale_claims`` gives the claimed rows back to ``pending``. The letters the sender
+   sent but had not yet recorded are *in doubt*: at most ``RECORD_BATCH`` per claim, the
+   lowest ids of the claim still unrecorded (letters go out in id order). They are marked in
+   their ``error`` field and sent again, with the same Message-ID; mail clients collapse a
+   repeated Message-ID. Nothing recorded as sent is ever sent again, and nobody is skipped.
+   With ``RECORD_BATCH=1`` at most one letter per claim is in doubt, at the price of one
+   commit per letter.
+4. If the *database server* crashes (not a worker), the records of about the last
+   ``3 × wal_writer_delay`` (600 ms by default) before the crash may be lost, because they
+   were committed without waiting for the disk. Those letters are then released like a dead
+   sender's and go out again, with the same Message-ID, without an in-doubt mark beyond the
+   lowest ``RECORD_BATCH`` of each claim.
 
 Temporary failures (4xx replies, dropped connections) are retried on the same connection after
 the delays in ``SAMIZDAT_NEWSLETTER_RETRY_DELAYS``; a letter still refused with 4xx after that
@@ -32,14 +43,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import close_old_connections, connection, transaction
-from django.utils import timezone
+from django.db.models import DateTimeField, ExpressionWrapper, F, Value
+from django.db.models.functions import Now
 
 from samizdat.core.logs import redact
 from samizdat.newsletter.mail import PreparedEdition, RenderedEdition
@@ -47,9 +59,9 @@ from samizdat.newsletter.models import Delivery, Edition
 
 logger = logging.getLogger(__name__)
 
-CLAIM_SIZE = 500
 LEASE_RENEWAL = 10.0
 TABLE = Delivery._meta.db_table
+RECORD_SECONDS = 0.5
 IN_DOUBT = "in doubt: the worker stopped while sending this letter; sent again"
 
 
@@ -68,7 +80,12 @@ class Outcome:
 class Transport(Protocol):
     def open(self) -> None: ...
     def close(self) -> None: ...
-    def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome: ...
+    def send(
+        self,
+        prepared: PreparedEdition,
+        row: tuple[int, int, str],
+        following: tuple[int, int, str] | None = None,
+    ) -> Outcome: ...
 
 
 def _code_outcome(code: int, message: Any) -> Outcome:
@@ -80,19 +97,23 @@ def _code_outcome(code: int, message: Any) -> Outcome:
 DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 
 
-def pipelined_sendmail(conn: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
-    """``conn.sendmail(sender, [recipient], message)`` in two round trips instead of four.
-
-    When the server offers PIPELINING (RFC 2920; Postfix and most relays do), MAIL FROM, RCPT
-    TO and DATA go in one write and their replies are read together. Raises what
-    ``smtplib.SMTP.sendmail`` raises, so callers handle both the same way.
-    """
-    conn.ehlo_or_helo_if_needed()
-    if not (conn.has_extn("pipelining") and sender.isascii() and recipient.isascii()):
-        conn.sendmail(sender, [recipient], message)
-        return
+def _envelope(conn: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> bytes:
     size = f" SIZE={len(message)}" if conn.has_extn("size") else ""
-    conn.send(f"MAIL FROM:<{sender}>{size}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+    return f"MAIL FROM:<{sender}>{size}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode()
+
+
+def _content(message: bytes) -> bytes:
+    """The message as DATA sends it: dot-stuffed, ended by a line with a dot."""
+    if message.startswith(b".") or b"\n." in message:
+        message = DOT_AT_LINE_START.sub(b"..", message)
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    return message + b".\r\n"
+
+
+def _read_envelope(conn: smtplib.SMTP, sender: str, recipient: str) -> None:
+    """Read the replies to a pipelined MAIL FROM, RCPT TO and DATA; raise what
+    ``smtplib.SMTP.sendmail`` raises unless the server now waits for the message."""
     (mail_code, mail_text), (rcpt_code, rcpt_text), (data_code, data_text) = (
         conn.getreply() for _ in range(3)
     )
@@ -109,11 +130,9 @@ def pipelined_sendmail(conn: smtplib.SMTP, sender: str, recipient: str, message:
         if rcpt_code not in (250, 251):
             raise smtplib.SMTPRecipientsRefused({recipient: (rcpt_code, rcpt_text)})
         raise smtplib.SMTPDataError(data_code, data_text)
-    if message.startswith(b".") or b"\n." in message:
-        message = DOT_AT_LINE_START.sub(b"..", message)
-    if not message.endswith(b"\r\n"):
-        message += b"\r\n"
-    conn.send(message + b".\r\n")
+
+
+def _read_content_reply(conn: smtplib.SMTP) -> None:
     code, text = conn.getreply()
     if code != 250:
         if code == 421:
@@ -123,46 +142,141 @@ def pipelined_sendmail(conn: smtplib.SMTP, sender: str, recipient: str, message:
         raise smtplib.SMTPDataError(code, text)
 
 
+def can_pipeline(conn: smtplib.SMTP, sender: str, recipient: str) -> bool:
+    conn.ehlo_or_helo_if_needed()
+    return bool(conn.has_extn("pipelining")) and sender.isascii() and recipient.isascii()
+
+
+def pipelined_sendmail(conn: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+    """``conn.sendmail(sender, [recipient], message)`` in two round trips instead of four.
+
+    When the server offers PIPELINING (RFC 2920; Postfix and most relays do), MAIL FROM, RCPT
+    TO and DATA go in one write and their replies are read together. Raises what
+    ``smtplib.SMTP.sendmail`` raises, so callers handle both the same way.
+    """
+    if not can_pipeline(conn, sender, recipient):
+        conn.sendmail(sender, [recipient], message)
+        return
+    conn.send(_envelope(conn, sender, recipient, message))
+    _read_envelope(conn, sender, recipient)
+    conn.send(_content(message))
+    _read_content_reply(conn)
+
+
 class SmtpTransport:
     """Pre-built message bytes over Django's SMTP connection (TLS, auth and timeouts as
-    configured by ``SAMIZDAT_EMAIL_URL``)."""
+    configured by ``SAMIZDAT_EMAIL_URL``).
+
+    Where the server offers PIPELINING, the envelope of the next letter (MAIL FROM, RCPT TO,
+    DATA) goes in the same write as this letter's message (RFC 2920 allows message content
+    first and DATA last in a group), so a letter costs one round trip. A server that waits
+    for a message's content has accepted nothing yet: if the sender stops there (killed,
+    its claim taken), the connection is dropped and the server forgets the envelope.
+    """
 
     def __init__(self) -> None:
         backend = get_connection(fail_silently=False)
         assert isinstance(backend, SmtpBackend)
         self.backend: Any = backend
+        # The letter whose envelope the server accepted (it waits for the message), and the
+        # message; refusals of envelopes sent ahead, by delivery id.
+        self.opened: tuple[int, bytes] | None = None
+        self.refused: dict[int, Outcome] = {}
 
     def open(self) -> None:
         self.backend.open()
 
+    def _drop(self) -> None:
+        """Close the connection without QUIT (mid-DATA, QUIT would be message text)."""
+        self.opened = None
+        conn, self.backend.connection = self.backend.connection, None
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                logger.debug("closing the SMTP connection failed", exc_info=True)
+
     def close(self) -> None:
+        if self.opened is not None:
+            self._drop()
         try:
             self.backend.close()
         except Exception:  # closing a dead connection is not worth a failure
             logger.debug("closing the SMTP connection failed", exc_info=True)
 
-    def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome:
+    def send(
+        self,
+        prepared: PreparedEdition,
+        row: tuple[int, int, str],
+        following: tuple[int, int, str] | None = None,
+    ) -> Outcome:
+        """Send the letter of ``row``; with ``following`` (the letter to be sent next), send
+        its envelope ahead where the server allows."""
         delivery_id, subscriber_id, email = row
+        sender = prepared.envelope_from
         try:
+            refusal = self.refused.pop(delivery_id, None)
+            if refusal is not None:
+                return refusal
+            if self.opened is not None and self.opened[0] != delivery_id:
+                self._drop()  # an envelope for another letter: abandon it
             if self.backend.connection is None:
                 self.backend.open()
-            message = prepared.message_bytes(delivery_id, subscriber_id, email)
-            pipelined_sendmail(self.backend.connection, prepared.envelope_from, email, message)
+            conn = self.backend.connection
+            if self.opened is not None:
+                message, self.opened = self.opened[1], None
+            else:
+                message = prepared.message_bytes(delivery_id, subscriber_id, email)
+                if not can_pipeline(conn, sender, email):
+                    conn.sendmail(sender, [email], message)
+                    return Outcome("sent")
+                conn.send(_envelope(conn, sender, email, message))
+                _read_envelope(conn, sender, email)
+            ahead: bytes | None = None
+            if following is not None and can_pipeline(conn, sender, following[2]):
+                ahead = prepared.message_bytes(*following)
+            if ahead is None or following is None:
+                conn.send(_content(message))
+                _read_content_reply(conn)
+                return Outcome("sent")
+            conn.send(_content(message) + _envelope(conn, sender, following[2], ahead))
+            code, text = conn.getreply()
+            if code != 250:
+                self._drop()  # the next envelope's replies are still coming: start afresh
+                raise smtplib.SMTPDataError(code, text)
+            self._read_ahead(conn, sender, following, ahead)
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
             return _code_outcome(code, text)
         except smtplib.SMTPResponseException as error:  # before OSError: it is one
             if error.smtp_code in (421,):  # the server is closing the connection
-                self.close()
-                self.backend.connection = None
+                self._drop()
             return _code_outcome(error.smtp_code, error.smtp_error)
         except OSError as error:  # SMTPServerDisconnected, refused, reset, timed out
+            self._drop()
             self.close()
-            self.backend.connection = None
             return Outcome("down", f"connection lost: {error}"[:500])
         except (UnicodeError, ValueError) as error:  # an address this server cannot take
             return Outcome("failed", f"cannot be sent: {error}"[:500])
         return Outcome("sent")
+
+    def _read_ahead(
+        self, conn: smtplib.SMTP, sender: str, following: tuple[int, int, str], message: bytes
+    ) -> None:
+        """After this letter was accepted: the replies to the next letter's envelope."""
+        try:
+            _read_envelope(conn, sender, following[2])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            self.refused[following[0]] = _code_outcome(code, text)
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:
+                self._drop()
+            self.refused[following[0]] = _code_outcome(error.smtp_code, error.smtp_error)
+        except OSError:  # this letter is accepted; the next one starts on a new connection
+            self._drop()
+        else:
+            self.opened = (following[0], message)
 
 
 class BackendTransport:
@@ -177,7 +291,12 @@ class BackendTransport:
     def close(self) -> None:
         self.backend.close()
 
-    def send(self, prepared: PreparedEdition, row: tuple[int, int, str]) -> Outcome:
+    def send(
+        self,
+        prepared: PreparedEdition,
+        row: tuple[int, int, str],
+        following: tuple[int, int, str] | None = None,
+    ) -> Outcome:
         from anymail.exceptions import (
             AnymailAPIError,
             AnymailInvalidAddress,
@@ -215,20 +334,36 @@ def make_transport() -> Transport:
     return BackendTransport()
 
 
-def claim(edition_id: int, token: str, size: int = CLAIM_SIZE) -> list[tuple[int, int, str]]:
-    """Take up to ``size`` pending deliveries for this sender; no other sender gets them."""
-    now = timezone.now()
+def record_batch() -> int:
+    """Letters whose outcomes a sender writes in one transaction (at least 1)."""
+    return max(int(settings.NEWSLETTER_RECORD_BATCH), 1)
+
+
+def stale_before() -> ExpressionWrapper:
+    """The database's ``now()`` minus the claim lease: claims stamped before it are stale.
+
+    Computed by the database, like the stamps themselves (``claim``, ``renew``), so a node
+    whose clock runs fast never takes letters from a sender that is alive, and one whose
+    clock runs slow never leaves a dead sender's letters waiting."""
+    lease = timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE)
+    return ExpressionWrapper(Now() - Value(lease), output_field=DateTimeField())
+
+
+def claim(edition_id: int, token: str, size: int | None = None) -> list[tuple[int, int, str]]:
+    """Take up to ``size`` (default ``NEWSLETTER_CLAIM_SIZE``) pending deliveries for this
+    sender; no other sender gets them."""
+    size = max(size or settings.NEWSLETTER_CLAIM_SIZE, 1)
     with transaction.atomic():
-        pending = Delivery.objects.filter(
-            edition_id=edition_id, status=Delivery.Status.PENDING
-        ).order_by("pk")
+        # No ORDER BY: the (edition, status) index yields pending rows directly, where
+        # sorting by id would walk past every letter already sent, on every claim.
+        pending = Delivery.objects.filter(edition_id=edition_id, status=Delivery.Status.PENDING)
         if connection.features.has_select_for_update_skip_locked:
             pending = pending.select_for_update(skip_locked=True)
         ids = list(pending.values_list("pk", flat=True)[:size])
         if not ids:
             return []
         Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.CLAIMED, claim=token, claimed_at=now
+            status=Delivery.Status.CLAIMED, claim=token, claimed_at=Now()
         )
     return list(
         Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED)
@@ -237,35 +372,71 @@ def claim(edition_id: int, token: str, size: int = CLAIM_SIZE) -> list[tuple[int
     )
 
 
-def record(delivery_id: int, token: str, outcome: Outcome, attempts: int) -> bool:
-    """Write one letter's outcome in its own commit. False if the claim was taken from us.
+def record(token: str, outcomes: list[tuple[int, Outcome, int]]) -> int:
+    """Write letters' outcomes, ``(delivery id, outcome, attempts)``, in one transaction;
+    returns how many were still this sender's to record (fewer: the claim was taken).
 
     A letter sent without a complaint keeps the note it had (the in-doubt mark)."""
-    status = Delivery.Status.SENT if outcome.status == "sent" else Delivery.Status.FAILED
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {TABLE} SET status = %s, sent_at = %s,"  # noqa: S608
-            " error = COALESCE(NULLIF(%s, ''), error),"
-            " provider_message_id = %s, attempts = attempts + %s, claim = ''"
-            " WHERE id = %s AND claim = %s AND status = %s",
-            [
-                status,
-                timezone.now() if status == Delivery.Status.SENT else None,
-                outcome.detail,
-                outcome.provider_message_id,
-                attempts,
-                delivery_id,
-                token,
-                Delivery.Status.CLAIMED,
-            ],
-        )
-        return bool(cursor.rowcount)
+    groups: dict[tuple[str, str, str, int], list[int]] = {}
+    for delivery_id, outcome, attempts in outcomes:
+        status: str = Delivery.Status.SENT if outcome.status == "sent" else Delivery.Status.FAILED
+        key = (status, outcome.detail, outcome.provider_message_id, attempts)
+        groups.setdefault(key, []).append(delivery_id)
+    recorded = 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # What a database crash can repeat: see the module docstring, point 4.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        for (status, detail, provider_message_id, attempts), ids in groups.items():
+            changes: dict[str, Any] = {
+                "status": status,
+                "sent_at": Now() if status == Delivery.Status.SENT else None,
+                "provider_message_id": provider_message_id,
+                "attempts": F("attempts") + attempts,
+                "claim": "",
+            }
+            if detail:
+                changes["error"] = detail
+            recorded += Delivery.objects.filter(
+                pk__in=ids, claim=token, status=Delivery.Status.CLAIMED
+            ).update(**changes)
+    return recorded
+
+
+class Recorder:
+    """A sender's outcomes not written yet: written ``record_batch()`` at a time, or after
+    ``RECORD_SECONDS``, or when ``flush`` is called."""
+
+    def __init__(self, token: str, stats: dict[str, int]) -> None:
+        self.token = token
+        self.stats = stats
+        self.batch = record_batch()
+        self.pending: list[tuple[int, Outcome, int]] = []
+        self.since = time.monotonic()
+
+    def add(self, delivery_id: int, outcome: Outcome, attempts: int) -> bool:
+        """False if the claim was taken from this sender."""
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((delivery_id, outcome, attempts))
+        if len(self.pending) >= self.batch or time.monotonic() - self.since >= RECORD_SECONDS:
+            return self.flush()
+        return True
+
+    def flush(self) -> bool:
+        outcomes, self.pending = self.pending, []
+        if not outcomes:
+            return True
+        recorded = record(self.token, outcomes)
+        for _delivery_id, outcome, _attempts in outcomes:
+            done = "sent" if outcome.status == "sent" else "failed"  # as recorded
+            self.stats[done] = self.stats.get(done, 0) + 1
+        return recorded == len(outcomes)
 
 
 def renew(token: str) -> None:
-    Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED).update(
-        claimed_at=timezone.now()
-    )
+    Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED).update(claimed_at=Now())
 
 
 def give_back(token: str) -> None:
@@ -274,23 +445,22 @@ def give_back(token: str) -> None:
     )
 
 
-def release_stale_claims(*, edition_id: int, now: datetime) -> int:
-    """Return the claims of senders that stopped renewing them to ``pending``; mark the one
-    letter per claim that may have reached the server (see the module docstring)."""
-    cutoff = now - timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE)
-    released = 0
+def release_stale_claims(*, edition_id: int) -> int:
+    """Return the claims of senders that stopped renewing them (by the database's clock) to
+    ``pending``; mark the letters per claim that may have reached the server (see the module
+    docstring)."""
+    released = in_doubt = 0
     with transaction.atomic():
         stale = Delivery.objects.filter(
-            edition_id=edition_id, status=Delivery.Status.CLAIMED, claimed_at__lt=cutoff
+            edition_id=edition_id, status=Delivery.Status.CLAIMED, claimed_at__lt=stale_before()
         )
         tokens = set(stale.values_list("claim", flat=True))
         for token in tokens:
             rows = Delivery.objects.filter(
-                claim=token, status=Delivery.Status.CLAIMED, claimed_at__lt=cutoff
+                claim=token, status=Delivery.Status.CLAIMED, claimed_at__lt=stale_before()
             )
-            first = rows.order_by("pk").values_list("pk", flat=True).first()
-            if first is not None:
-                Delivery.objects.filter(pk=first).update(error=IN_DOUBT)
+            doubtful = list(rows.order_by("pk").values_list("pk", flat=True)[: record_batch()])
+            in_doubt += Delivery.objects.filter(pk__in=doubtful).update(error=IN_DOUBT)
             released += rows.update(status=Delivery.Status.PENDING, claim="")
     if released:
         logger.warning(
@@ -298,7 +468,7 @@ def release_stale_claims(*, edition_id: int, now: datetime) -> int:
             edition_id,
             released,
             len(tokens),
-            len(tokens),
+            in_doubt,
         )
     return released
 
@@ -322,15 +492,21 @@ def _pause(token: str, delay: float) -> None:
 
 
 def _send_one(
-    transport: Transport, prepared: PreparedEdition, row: tuple[int, int, str], token: str
+    transport: Transport,
+    prepared: PreparedEdition,
+    row: tuple[int, int, str],
+    recorder: Recorder,
+    following: tuple[int, int, str] | None = None,
 ) -> tuple[Outcome, int]:
     attempts = 1
-    outcome = transport.send(prepared, row)
+    outcome = transport.send(prepared, row, following)
     for delay in settings.NEWSLETTER_RETRY_DELAYS:
         if outcome.status not in {"retry", "down"}:
             break
         logger.info("letter %s: %s; trying again in %s s", row[0], outcome.detail, delay)
-        _pause(token, delay)
+        if not recorder.flush():  # nothing sent waits unrecorded while this one waits
+            raise TakenOver
+        _pause(recorder.token, delay)
         attempts += 1
         outcome = transport.send(prepared, row)
     if outcome.status == "down":
@@ -338,10 +514,15 @@ def _send_one(
     return outcome, attempts
 
 
+class TakenOver(Exception):
+    """Another sender released this sender's claim (it had stopped renewing it)."""
+
+
 def send_loop(edition_id: int, prepared: PreparedEdition, stats: dict[str, int]) -> None:
     """One connection's work: claim, send, record, until nothing is pending."""
     transport = make_transport()
     token = uuid.uuid4().hex
+    recorder = Recorder(token, stats)
     try:
         try:
             transport.open()
@@ -349,23 +530,34 @@ def send_loop(edition_id: int, prepared: PreparedEdition, stats: dict[str, int])
             raise ServerDown(f"cannot connect: {error}"[:500]) from error
         renewed = time.monotonic()
         while rows := claim(edition_id, token):
-            for row in rows:
+            recorder.token = token
+            for number, row in enumerate(rows):
+                following = rows[number + 1] if number + 1 < len(rows) else None
                 try:
-                    outcome, attempts = _send_one(transport, prepared, row, token)
+                    outcome, attempts = _send_one(transport, prepared, row, recorder, following)
+                    if not recorder.add(row[0], outcome, attempts):
+                        raise TakenOver
                 except ServerDown:
+                    recorder.flush()
                     give_back(token)
                     raise
-                if not record(row[0], token, outcome, attempts):
-                    logger.warning("letter %s was taken over by another sender", row[0])
+                except TakenOver:
+                    logger.warning("letters of claim %s were taken over by another sender", token)
                     give_back(token)
                     return
-                done = "sent" if outcome.status == "sent" else "failed"  # as recorded
-                stats[done] = stats.get(done, 0) + 1
                 if time.monotonic() - renewed > renewal_interval():
                     renew(token)
                     renewed = time.monotonic()
+            if not recorder.flush():
+                logger.warning("letters of claim %s were taken over by another sender", token)
+                give_back(token)
+                return
             token = uuid.uuid4().hex
     finally:
+        try:
+            recorder.flush()  # after an unexpected error: what was sent, as sent
+        except Exception:
+            logger.exception("recording the last letters failed; they will be in doubt")
         transport.close()
 
 
@@ -414,7 +606,7 @@ def drain(*, edition_id: int, connections: int | None = None, poll: float = 1.0)
     from samizdat.newsletter.actions import finish_edition
 
     while True:
-        release_stale_claims(edition_id=edition_id, now=timezone.now())
+        release_stale_claims(edition_id=edition_id)
         send_pending(edition_id=edition_id, connections=connections)
         if (
             finish_edition(edition_id=edition_id)
