@@ -172,14 +172,14 @@ def test_every_rendition_of_the_seeded_photos_answers_on_every_node(
         assert status == 200, node.name
         shown |= set(re.findall(r"/media/(images/[^\"\s,?]+)", body.decode()))
     assert shown
-    renditions = [row[0] for row in site.sql("SELECT file FROM wagtailimages_rendition")]
+    renditions = {row[0] for row in site.sql("SELECT file FROM wagtailimages_rendition")}
     assert len(renditions) >= 10
-    assert shown <= set(renditions)
-    assert set(renditions) <= site.s3.keys(MEDIA_BUCKET)
+    renditions |= shown
+    assert renditions <= site.s3.keys(MEDIA_BUCKET)
     for node in (a, b):
         failed = [
             (name, status)
-            for name in renditions
+            for name in sorted(renditions)
             if (status := get(f"{node.url}/media/{name}")[0]) != 200
         ]
         assert failed == [], f"node {node.name}"
