@@ -81,8 +81,6 @@ def installation(
             try:
                 started = time.monotonic()
                 stage = Stage()
-                site.run(a, "migrate", "-v0")
-                stage("migrate")  # an upgrade's one migrate, on any machine
                 site.run(a, "seed", "--articles", str(ARTICLES), "--subscribers", str(SUBSCRIBERS))
                 stage("seed")
                 site.shell(
@@ -95,16 +93,15 @@ def installation(
                         secret=SECRET,
                     ),
                 )
+                asked_before = len(site.tasks(BUILD_TASK))  # by the seeding's publications
                 for node in site.nodes:
                     site.start_serve(node)
+                    site.start_worker(node)
                 for node in site.nodes:
                     site.wait_for_health(node)
                 stage("health")
-                asked_before = len(site.tasks(BUILD_TASK))
-                for node in site.nodes:
-                    site.start_worker(node)
                 # Both workers ran their periodic jobs a few times and the first build is done.
-                time.sleep(6)
+                time.sleep(4)
                 site.wait_for_quiet(timeout=150)
                 stage("quiet")
                 site.startup_builds = len(site.tasks(BUILD_TASK)) - asked_before
