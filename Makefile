@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres lint bench clean
+.PHONY: demo test test-sqlite test-postgres test-multinode lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,16 +24,28 @@ demo: $(STAMP)
 # are applied); CI builds them anew.
 PYTEST := $(BIN)/pytest -n auto --dist loadfile $(if $(filter true,$(CI)),--create-db,--reuse-db)
 
-test: test-sqlite test-postgres
+test: test-sqlite test-postgres test-multinode
 
 test-sqlite: $(STAMP)
-	env -u SAMIZDAT_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
+	env -u SAMIZDAT_TEST_DATABASE_URL $(PYTEST) -m "not multinode" $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
 	@if [ -n "$$SAMIZDAT_TEST_DATABASE_URL" ]; then \
-		$(PYTEST) -m "not browser" $(PYTEST_ARGS); \
+		$(PYTEST) -m "not browser and not multinode" $(PYTEST_ARGS); \
 	else \
 		echo "SAMIZDAT_TEST_DATABASE_URL is not set: the PostgreSQL pass is skipped."; \
+	fi
+
+# Two nodes (each a `samizdat serve` and a `samizdat worker` with a data folder of its own)
+# sharing PostgreSQL, Redis, an S3 store (moto) and a mail server: one pytest process, in file
+# order, since the nodes take the cores.
+test-multinode: $(STAMP)
+	@if [ -n "$$SAMIZDAT_TEST_DATABASE_URL" ] && [ -n "$$SAMIZDAT_TEST_REDIS_URL" ]; then \
+		$(BIN)/pytest -p no:randomly -m multinode tests/multinode \
+			$(if $(filter true,$(CI)),--create-db,--reuse-db) $(PYTEST_ARGS); \
+	else \
+		echo "SAMIZDAT_TEST_DATABASE_URL and SAMIZDAT_TEST_REDIS_URL are not both set:" \
+			"the multinode pass (several nodes sharing PostgreSQL and Redis) is skipped."; \
 	fi
 
 lint: $(STAMP)
