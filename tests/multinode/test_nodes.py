@@ -37,15 +37,6 @@ from tests.multinode.installation import (
 # ``django_db`` mark is what has pytest-django make that one.
 pytestmark = [pytest.mark.multinode, pytest.mark.django_db]
 
-NEEDS_BUNDLE_BUCKET = (
-    "needs the installation's one bundle published to SAMIZDAT_BUNDLE_BUCKET, built under a "
-    "database lock (the nodes' bundles are each on their own disk)"
-)
-NEEDS_QUEUES_AND_LEASES = (
-    "needs task queues (mail apart from bundle builds) and leases that give a killed "
-    "worker's task to another"
-)
-
 NEW_STORY = """
 from samizdat.publishing.models import ArticlePage, SectionPage
 section = SectionPage.objects.filter(locale__language_code="en").order_by("path").first()
@@ -188,7 +179,6 @@ def test_every_rendition_of_the_seeded_photos_answers_on_every_node(
 # 2 -------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_BUNDLE_BUCKET)
 def test_publish_correct_and_withdraw_on_different_nodes_leave_the_clean_build(
     installation: Installation, tmp_path: Path
 ) -> None:
@@ -211,7 +201,6 @@ def test_publish_correct_and_withdraw_on_different_nodes_leave_the_clean_build(
 # 3 -------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_BUNDLE_BUCKET)
 def test_a_takedown_is_gone_from_every_served_copy_within_30_seconds(
     installation: Installation,
 ) -> None:
@@ -300,7 +289,6 @@ def test_a_worker_killed_mid_send_leaves_every_reader_one_letter(
     assert max(by_id.values()) <= 2
 
 
-@pytest.mark.xfail(strict=True, reason=f"{NEEDS_QUEUES_AND_LEASES}; {NEEDS_BUNDLE_BUCKET}")
 def test_a_worker_killed_mid_build_ends_as_a_clean_build(
     installation: Installation, tmp_path: Path, running_tasks_left_by_kills: list[str]
 ) -> None:
@@ -344,7 +332,6 @@ def test_exactly_one_full_build_per_period_with_both_workers_running(
 # 6 -------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_QUEUES_AND_LEASES)
 def test_a_signup_confirmation_is_not_held_up_by_a_full_build(
     installation: Installation,
 ) -> None:
