@@ -39,9 +39,8 @@ from bench.pages import BIN, RESULTS, ROOT, log
 TARGET_SECONDS = 5.0
 
 QUEUE_BUILD = """
-import time
 from samizdat.mirrors import tasks
-tasks.build.enqueue(requested_at=time.time())
+tasks.queue_full_build()
 """
 
 

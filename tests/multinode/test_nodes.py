@@ -58,10 +58,9 @@ from samizdat.publishing.models import ArticlePage
 ArticlePage.objects.get(pk={pk}).unpublish()
 """
 QUEUE_BUILD = """
-import time
-from samizdat.mirrors.tasks import build
+from samizdat.mirrors.tasks import queue_full_build
 for _ in range({count}):
-    build.enqueue(requested_at=time.time())
+    queue_full_build()
 """
 SEND_EDITION = """
 from samizdat.newsletter import actions

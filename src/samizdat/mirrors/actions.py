@@ -29,10 +29,9 @@ def build_bundle_when_due() -> bool:
         return False
     if not claim_period(BUNDLE_BUILD_PERIOD, hours * 3600):
         return False
-    from samizdat.mirrors import state, tasks
+    from samizdat.mirrors import tasks
 
-    state.request_full_build()
-    tasks.build.enqueue(requested_at=state.db_now().timestamp())
+    tasks.queue_full_build()
     return True
 
 

@@ -23,12 +23,10 @@ def _site_changed(sender: Any, paths: list[str] | None = None, **kwargs: Any) ->
     behind: its images, listings, feeds and the "Read more" of later stories)."""
     if not settings.BUNDLE_AUTO_BUILD:
         return
-    asked = state.db_now().timestamp()
     if paths is None:
-        state.request_full_build()
-        tasks.build.enqueue(requested_at=asked)
+        tasks.queue_full_build()
     elif paths:
-        tasks.rebake.enqueue(paths=paths, requested_at=asked)
+        tasks.rebake.enqueue(paths=paths, requested_at=state.db_now().timestamp())
 
 
 @receiver(page_unpublished, dispatch_uid="samizdat-bundle-takedown")

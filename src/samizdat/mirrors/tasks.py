@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django_tasks import task
+from django_tasks import TaskContext, task
 
 from samizdat.mirrors import bundle, state
 
@@ -48,16 +48,23 @@ def rebake(
     return _result(report)
 
 
-def _full_build() -> dict[str, Any]:
+def queue_full_build() -> None:
+    """Ask for a full build and queue the task that claims it (one task runs each batch of
+    requests, however many are queued)."""
     state.request_full_build()
     build.enqueue(requested_at=state.db_now().timestamp())
+
+
+def _full_build() -> dict[str, Any]:
+    queue_full_build()
     return {"status": "full build asked for"}
 
 
-@task(queue_name="bundle")
-def build(*, requested_at: float) -> dict[str, Any]:
+@task(queue_name="bundle", takes_context=True)
+def build(context: TaskContext, *, requested_at: float) -> dict[str, Any]:
     """Render the whole public site again (many changes, one build: exactly one task
-    claims each batch of requests, by the database)."""
-    if not state.claim_full_build():
+    claims each batch of requests, by the database). A build queued again because its
+    worker died (a later attempt) held the claim itself: it runs whatever the claim says."""
+    if not state.claim_full_build() and context.attempt <= 1:
         return {"status": "skipped"}
     return _result(bundle.build_bundle())
