@@ -29,7 +29,7 @@ from samizdat.core import setup
 from samizdat.core.keys import secret_key_problem
 from samizdat.mirrors import nginx
 from tests.databases import copy_sqlite, create_postgres, drop_postgres
-from tests.test_docs import samizdat_invocations, shell_command
+from tests.test_docs import DEPLOY, samizdat_invocations, shell_command, shell_commands
 
 SAMIZDAT = str(Path(sys.executable).with_name("samizdat"))
 SITE = "https://news.example.org"
@@ -185,10 +185,14 @@ def test_setup_writes_an_installation_that_passes_every_check(machine: dict[str,
     assert "identified no issues" in checked.stdout
     migrations = loaded(env_file, machine["home"], SAMIZDAT, "migrate", "--check")
     assert migrations.returncode == 0, migrations.stdout + migrations.stderr
-    # DEPLOY.md's look at the queues works on that database.
-    queues = shell_command("| samizdat dbshell")
-    watched = loaded(env_file, machine["home"], "sh", "-c", queues.replace("samizdat", SAMIZDAT))
-    assert watched.returncode == 0, watched.stderr
+    # DEPLOY.md's looks at the queues, the workers and the periodic jobs work on that database.
+    looks = [line for line in shell_commands(DEPLOY) if line.endswith("| samizdat dbshell")]
+    assert len(looks) == 2, looks
+    for look in looks:
+        command = look.replace("| samizdat dbshell", f"| {SAMIZDAT} dbshell")
+        watched = loaded(env_file, machine["home"], "sh", "-c", command)
+        assert watched.returncode == 0, watched.stderr
+        assert "ERROR" not in watched.stderr, watched.stderr
 
     # DEPLOY.md's backup of the database, made as it says, holds the site.
     backups = Path(machine["home"]) / "backups"
