@@ -185,8 +185,6 @@ def main(argv: list[str] | None = None) -> None:
             "SAMIZDAT_S3_REGION": "us-east-1",
             "SAMIZDAT_S3_ACCESS_KEY_ID": "bench",
             "SAMIZDAT_S3_SECRET_ACCESS_KEY": "bench",
-            # The worker's tasks are run here by hand: none is left to another process.
-            "SAMIZDAT_TASK_BACKEND": "django_tasks.backends.dummy.DummyBackend",
         }
         samizdat = str(BIN / "samizdat")
         run(env, [samizdat, "collectstatic", "--noinput", "-v0"], workdir / "static.log")

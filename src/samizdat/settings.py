@@ -201,7 +201,8 @@ CACHES["renditions"] = {
 # Background work runs from the database queue (django-tasks-db), on separate queues so that
 # work never waits on unrelated work: `samizdat worker` runs each queue in a thread of its own.
 TASK_QUEUES = {
-    "mail": "mail to readers: signup confirmations, receipts, manage links, newsletter batches",
+    "mail": "mail a reader waits for: signup confirmations, receipts, manage links",
+    "newsletter": "sending newsletter editions (a batch of letters a task, minutes an edition)",
     "default": "publishing: search indexing, image renditions, anything not named elsewhere",
     "bundle": "the static bundle: re-rendering what a change touched, and full builds",
 }

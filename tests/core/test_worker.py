@@ -97,6 +97,33 @@ def test_a_task_under_a_silent_worker_is_queued_again_and_a_live_one_is_left(
     assert worker_tasks.started("silent") == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the worker's threads have connections of their own
+def test_a_batch_worker_keeps_its_lease_through_a_task_longer_than_the_lease(
+    database_tasks: None, tmp_path: Path, settings: Any
+) -> None:
+    settings.DATA_DIR = tmp_path
+    settings.TASK_LEASE = 1
+    queued = worker_tasks.publishing_work.enqueue(name="long", seconds=3)
+    # Another worker of the installation looks for abandoned tasks all the while.
+    stop = threading.Event()
+    requeued: list[str] = []
+
+    def other_worker() -> None:
+        while not stop.wait(0.2):
+            requeued.extend(leases.recover_abandoned().requeued)
+
+    looking = threading.Thread(target=other_worker)
+    looking.start()
+    try:
+        call_command("worker", "--batch", "--no-periodic-jobs", "--queues", "default")
+    finally:
+        stop.set()
+        looking.join()
+    done = DBTaskResult.objects.get(id=queued.id)
+    assert (done.status, len(done.worker_ids)) == ("SUCCESSFUL", 1)
+    assert requeued == [] and worker_tasks.started("long") == 1
+
+
 def test_a_task_whose_workers_died_as_often_as_allowed_fails_as_abandoned(
     database_tasks: None, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -117,7 +144,10 @@ def test_a_task_whose_workers_died_as_often_as_allowed_fails_as_abandoned(
 def test_an_unknown_queue_is_refused_with_the_names_of_the_queues() -> None:
     with pytest.raises(CommandError) as refused:
         call_command("worker", "--queues", "mail,newsletters", "--batch")
-    assert str(refused.value) == "Unknown queue newsletters: the queues are mail, default, bundle."
+    assert (
+        str(refused.value)
+        == "Unknown queue newsletters: the queues are mail, newsletter, default, bundle."
+    )
 
 
 def test_the_systemd_units_of_samizdat_setup_run_one_known_queue_each() -> None:

@@ -60,7 +60,6 @@ class Installation:
             SAMIZDAT_BUNDLE_DIR=str(self.root / "bundle"),
             SAMIZDAT_LOG_LEVEL="ERROR",
             SAMIZDAT_BUNDLE_JOBS="1",
-            SAMIZDAT_TASK_BACKEND="django_tasks.backends.dummy.DummyBackend",
         )
         env.update(extra)
         return env

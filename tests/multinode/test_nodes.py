@@ -282,7 +282,7 @@ def test_a_worker_killed_mid_send_leaves_every_reader_one_letter(
         )
     }
     # A letter arrives twice only when the killed worker was mid-conversation with the
-    # server: documented as "in doubt", sent again with the same Message-ID, one a connection.
+    # server: documented as "in doubt", sent again with the same Message-ID, a record batch a connection at most.
     assert all(any(m.startswith(prefix) for prefix in in_doubt) for m in doubled), doubled
     assert len(doubled) <= 4
     assert max(by_id.values()) <= 2

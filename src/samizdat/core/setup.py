@@ -10,8 +10,8 @@
 - for the ``app`` role, ``etc/systemd/system/samizdat-serve.service`` and the nginx site
   (``samizdat mirror nginx-conf`` behind TLS, plus a block that sends plain http to https);
 - for the ``worker`` role, ``etc/systemd/system/samizdat-worker@.service``: one process per
-  queue (``samizdat-worker@mail``, ``…@default``, ``…@bundle``), so that a letter never waits
-  behind a build;
+  queue (``samizdat-worker@mail``, ``…@newsletter``, ``…@default``, ``…@bundle``), so that a
+  confirmation never waits behind an edition or a build;
 
 then migrates the database and collects the static files. Paths inside the written files are
 those of the installed system (``/etc/samizdat/…``); the data directory is used as given.
@@ -50,7 +50,7 @@ NGINX_ENABLED = Path("etc/nginx/sites-enabled/samizdat")
 ROLES = ("all", "app", "worker")
 # The task queues (mail to readers first; publishing and indexing; bundle builds alone): one
 # worker process each, so none waits behind another.
-QUEUES = ("mail", "default", "bundle")
+QUEUES = ("mail", "newsletter", "default", "bundle")
 DEFAULT_DATA_DIR = Path("/srv/samizdat/data")
 # Generated once, then kept: replacing one would sign everybody out, break every link mailed
 # so far (SECRET_KEY) or make every encrypted address unreadable (DATA_KEY, LOOKUP_KEY).

@@ -7,7 +7,7 @@ from typing import Any
 
 from django_tasks import TaskContext, task
 
-from samizdat.mirrors import bundle, state
+from samizdat.mirrors import bundle, published, state
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,9 @@ def rebake(
         return {"status": "skipped"}
     try:
         report = bundle.rebake(paths)
-    except state.BundleBusy as error:
-        # The builder is busy for longer than a rebake waits: a full build after it
-        # brings this change in.
+    except (state.BundleBusy, published.PublishError) as error:
+        # The builder is busy for longer than a rebake waits, or the bucket could not be
+        # read to catch up: a full build after it brings this change in.
         logger.warning("bundle: rebake left to a full build: %s", error)
         return _full_build()
     if report.publish_error:
@@ -67,4 +67,10 @@ def build(context: TaskContext, *, requested_at: float) -> dict[str, Any]:
     worker died (a later attempt) held the claim itself: it runs whatever the claim says."""
     if not state.claim_full_build() and context.attempt <= 1:
         return {"status": "skipped"}
-    return _result(bundle.build_bundle())
+    try:
+        return _result(bundle.build_bundle())
+    except state.BundleBusy as error:
+        # Another builder held the lock for longer than a build waits; the changes this
+        # build claimed are asked for again, not lost until the next periodic build.
+        logger.warning("bundle: full build asked for again: %s", error)
+        return _full_build()

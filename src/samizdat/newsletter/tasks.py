@@ -17,6 +17,6 @@ def send_confirmation(subscriber_id: int) -> bool:
         return send_confirmation_mail(subscriber_id)
 
 
-@task(queue_name="mail")
+@task(queue_name="newsletter")  # an edition takes minutes: never ahead of a confirmation
 def send_deliveries(edition_id: int) -> dict[str, int]:
     return sending.send_pending(edition_id=edition_id)

@@ -1,8 +1,9 @@
 """``samizdat worker``: run background tasks, one thread per queue, and every minute the jobs
 the apps registered.
 
-Each queue (``settings.TASK_QUEUES``: ``mail``, ``default``, ``bundle``) has a thread of its
-own, so a signup confirmation never waits behind search indexing or a full build of the bundle.
+Each queue (``settings.TASK_QUEUES``: ``mail``, ``newsletter``, ``default``, ``bundle``) has a
+thread of its own, so a signup confirmation never waits behind an edition being sent, search
+indexing or a full build of the bundle.
 Each thread holds a lease (``core/leases.py``) renewed by a heartbeat thread, which also takes
 back the tasks of workers that died. The first SIGTERM (or Ctrl-C) stops taking tasks and lets
 the ones running finish; a second stops at once, ending the processes a build started, and
@@ -110,6 +111,11 @@ def keep_leases(workers: list[QueueWorker], stop: threading.Event, interval: flo
     connections.close_all()
 
 
+def lease_interval() -> float:
+    """Seconds between two renewals of the leases: a few each lease."""
+    return max(0.2, min(10.0, settings.TASK_LEASE / 4))
+
+
 def parse_queues(value: str) -> list[str]:
     """The queue names of ``--queues`` (comma-separated), refusing unknown ones."""
     names = [name.strip() for name in value.split(",") if name.strip()]
@@ -135,7 +141,8 @@ def stop_children() -> None:
 
 class Command(BaseCommand):
     help = (
-        "Run the background task worker, a thread per queue (mail, default, bundle); every "
+        "Run the background task worker, a thread per queue (mail, newsletter, default, "
+        "bundle); every "
         "minute also run the apps' periodic jobs (publish scheduled pages, start, resume and "
         "plan newsletter editions, …)."
     )
@@ -195,10 +202,17 @@ class Command(BaseCommand):
                 threading.Thread(target=worker.run_in_thread, name=f"queue-{worker.queue_name}")
                 for worker in workers
             ]
+            done = threading.Event()
+            keeper = threading.Thread(  # a long task keeps its lease, as in a lasting worker
+                target=keep_leases, args=(workers, done, lease_interval()), name="leases"
+            )
+            keeper.start()
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
+            done.set()
+            keeper.join()
             # A task of one queue may have queued one on another whose thread had finished.
             if not DBTaskResult.objects.ready().filter(queue_name__in=queues).exists():
                 return
@@ -240,7 +254,7 @@ class WorkerPool:
         self.stop = stop or threading.Event()
         self.keeper = threading.Thread(
             target=keep_leases,
-            args=(self.workers, self.stop, max(0.2, min(10.0, settings.TASK_LEASE / 4))),
+            args=(self.workers, self.stop, lease_interval()),
             name="leases",
             daemon=True,
         )
