@@ -29,13 +29,12 @@ from django.conf import settings
 from samizdat.core.files import write_atomic
 from samizdat.mirrors import manifest
 from samizdat.mirrors.manifest import MANIFEST, SIGNATURE, FileEntry, read_manifest
-from samizdat.mirrors.targets import cache_control, content_type
+from samizdat.mirrors.targets import S3_DELETE_BATCH, S3Objects
 from samizdat.mirrors.write import BundleError, remove_file, safe_path
 
 logger = logging.getLogger(__name__)
 
 THREADS = 8  # requests in flight at once
-DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
 TIMEOUT = 10  # seconds to connect and for each read
 LAST = (MANIFEST, SIGNATURE)
 
@@ -94,7 +93,7 @@ def _new_client() -> Any:
     )
 
 
-class Bucket:
+class Bucket(S3Objects):
     """The bundle bucket under its prefix."""
 
     def __init__(self) -> None:
@@ -115,48 +114,11 @@ class Bucket:
             raise
         return str(head.get("ETag", "")).strip('"')
 
-    def get(self, rel: str) -> bytes | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + rel)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
-                return None
-            raise
-        return bytes(answer["Body"].read())
-
-    def put(self, rel: str, body: bytes) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=self.prefix + rel,
-            Body=body,
-            ContentType=content_type(rel),
-            CacheControl=cache_control(rel),
-        )
-
     def delete(self, rels: Sequence[str]) -> None:
-        for start in range(0, len(rels), DELETE_BATCH):
-            batch = rels[start : start + DELETE_BATCH]
-            answer = self.client.delete_objects(
-                Bucket=self.bucket,
-                Delete={"Objects": [{"Key": self.prefix + rel} for rel in batch], "Quiet": True},
-            )
-            errors = answer.get("Errors") or []
-            if errors:
-                first = errors[0]
-                raise PublishError(
-                    f"{first.get('Key', '')}: {first.get('Code', '')} {first.get('Message', '')}"
-                )
-
-    def listing(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix
-        ):
-            for item in page.get("Contents", []):
-                found[item["Key"][len(self.prefix) :]] = int(item["Size"])
-        return found
+        for start in range(0, len(rels), S3_DELETE_BATCH):
+            failed = self.delete_objects(rels[start : start + S3_DELETE_BATCH])
+            if failed:
+                raise PublishError("{}: {}".format(*failed))
 
 
 def _entries(data: bytes | None) -> dict[str, FileEntry] | None:

@@ -522,7 +522,61 @@ def _s3_reason(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
-class S3Backend:
+class S3Objects:
+    """Files as objects of a bucket under a prefix, with the Content-Type and Cache-Control a
+    mirror serves them with: a mirror target's bucket and the bundle bucket."""
+
+    client: Any
+    bucket: str
+    prefix: str
+
+    def get(self, rel: str) -> bytes | None:
+        """The object's bytes; None when there is none."""
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + rel)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise
+        return bytes(answer["Body"].read())
+
+    def put(self, rel: str, body: BinaryIO | bytes) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.prefix + rel,
+            Body=body,
+            ContentType=content_type(rel),
+            CacheControl=cache_control(rel),
+        )
+
+    def delete_objects(self, rels: Sequence[str]) -> tuple[str, str] | None:
+        """Delete these objects (at most ``S3_DELETE_BATCH``); the first one that could not
+        be, with the store's reason, or None."""
+        answer = self.client.delete_objects(
+            Bucket=self.bucket,
+            Delete={"Objects": [{"Key": self.prefix + rel} for rel in rels], "Quiet": True},
+        )
+        errors = answer.get("Errors") or []
+        if not errors:
+            return None
+        first = errors[0]
+        rel = str(first.get("Key", ""))[len(self.prefix) :]
+        return rel, f"{first.get('Code', '')}: {first.get('Message', '')}"
+
+    def listing(self) -> dict[str, int]:
+        """Every object under the prefix, with its size."""
+        found: dict[str, int] = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        ):
+            for item in page.get("Contents", []):
+                found[item["Key"][len(self.prefix) :]] = int(item["Size"])
+        return found
+
+
+class S3Backend(S3Objects):
     """Objects in a bucket (Amazon S3 or any S3-compatible service) under a prefix."""
 
     delete_batch = S3_DELETE_BATCH
@@ -566,44 +620,12 @@ class S3Backend:
         pass  # a bucket is the mirror's own under its prefix
 
     def manifest(self) -> bytes | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + MANIFEST)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
-                return None
-            raise
-        return bytes(answer["Body"].read())
-
-    def put(self, rel: str, body: BinaryIO | bytes) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=self.prefix + rel,
-            Body=body,
-            ContentType=content_type(rel),
-            CacheControl=cache_control(rel),
-        )
+        return self.get(MANIFEST)
 
     def delete(self, rels: list[str]) -> None:
-        answer = self.client.delete_objects(
-            Bucket=self.bucket,
-            Delete={"Objects": [{"Key": self.prefix + rel} for rel in rels], "Quiet": True},
-        )
-        errors = answer.get("Errors") or []
-        if errors:
-            first = errors[0]
-            rel = str(first.get("Key", ""))[len(self.prefix) :]
-            raise SyncError(rel, f"{first.get('Code', '')}: {first.get('Message', '')}")
-
-    def listing(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix
-        ):
-            for item in page.get("Contents", []):
-                found[item["Key"][len(self.prefix) :]] = int(item["Size"])
-        return found
+        failed = self.delete_objects(rels)
+        if failed:
+            raise SyncError(*failed)
 
 
 # --- command ----------------------------------------------------------------------------
