@@ -5,10 +5,13 @@ finds nothing left to apply."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 from django.db import connections
 from pytest_django import DjangoDbBlocker
 
@@ -34,7 +37,24 @@ def create_postgres(
         with blocker.unblock():
             template = connections["default"].settings_dict["NAME"]
             connections.close_all()
-    _admin(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    gc.collect()  # a finished thread's connection closes once its objects are collected
+    for attempt in range(50):
+        try:
+            _admin(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            break
+        except psycopg.errors.ObjectInUse:
+            # A session an earlier test left behind (a thread's connection kept for reuse,
+            # a process still closing): wait a little, then end the ones that stay.
+            if attempt == 20:
+                _admin(
+                    admin_url,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [template],
+                )
+            time.sleep(0.1)
+    else:
+        raise RuntimeError(f"the template database {template} stays in use")
     return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
 
 
@@ -42,9 +62,7 @@ def drop_postgres(admin_url: str, name: str) -> None:
     _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _admin(admin_url: str, sql: str) -> None:
-    import psycopg
-
+def _admin(admin_url: str, sql: str, params: list[str] | None = None) -> None:
     maintenance = urlunsplit(urlsplit(admin_url)._replace(path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as db:
-        db.execute(sql)
+        db.execute(sql, params)
