@@ -16,13 +16,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/samizdat demo
 
-# The suite runs on SQLite; with SAMIZDAT_TEST_DATABASE_URL set, the tests that use the
-# database run again on that one.
+# The suite runs on SQLite; with SAMIZDAT_TEST_DATABASE_URL set, the tests whose outcome can
+# depend on the database run again on that one (see EVERY_DATABASE in tests/conftest.py).
 # One process per core, each taking whole test files (a module's fixtures are built once), in
 # random order (pytest-randomly prints the seed; `PYTEST_ARGS="-p randomly --randomly-seed=N"`
 # replays one). Outside CI the test databases are kept between runs (migrations added since
 # are applied); CI builds them anew.
-PYTEST := $(BIN)/pytest -n auto --dist loadfile $(if $(filter true,$(CI)),--create-db,--reuse-db)
+# Each pass ends with its slowest tests, to keep an eye on the suite's time.
+PYTEST := $(BIN)/pytest -n auto --dist loadfile --durations=15 $(if $(filter true,$(CI)),--create-db,--reuse-db)
 
 test: test-sqlite test-postgres test-multinode
 

@@ -1,4 +1,4 @@
-"""``python -m bench [pages|newsletter|donations|mirrors|queues|takedown] [options]``: figures for a seeded samizdat site.
+"""``python -m bench [pages|newsletter|donations|mirrors|queues|takedown|reach|counts|editions] [options]``: figures for a seeded samizdat site.
 
 ``python -m bench pages [--articles N] [--duration S]``: page figures (rendering, HTTP load).
 ``python -m bench newsletter [--subscribers N] [--workers 2]``: newsletter sending figures
@@ -6,11 +6,19 @@
 ``python -m bench donations [--events N]``: webhook and donate-page figures (``bench.donations``).
 ``python -m bench mirrors [--articles N] [--one-process] [--builds-only]``: static bundle builds
 (wall and CPU, next to rendering the pages one by one), nginx serving it, page weight
-(``bench.mirrors``).
+(``bench.mirrors``); ``--nodes --database-url URL``: a full build on PostgreSQL with 0, 1, 2
+helper workers standing for nodes.
 ``python -m bench queues [--articles N]``: signup confirmation latency while a full bundle
 build runs (``bench.queues``).
 ``python -m bench takedown [--articles N]``: seconds until a page taken down leaves the bundle
 bucket, idle and during a full build (``bench.takedown``).
+``python -m bench reach [--articles N]``: seconds from publishing a story until it is readable
+at the origin, in the bundle, on a directory and an S3 target, over the onion, in the feeds and
+the sitemaps (``bench.reach``).
+``python -m bench counts [--lines N] [--database-url URL]``: folding access logs into daily
+counts of reads (``bench.counts``).
+``python -m bench editions [--stories 20]``: the size of a week's HTML and EPUB edition with
+photos, against its 2 MB budget (``bench.editions``).
 ``python -m bench [pages options]`` (what ``make bench`` runs): the pages benchmark with those
 options, then the newsletter, donations and mirrors benchmarks with their defaults.
 """
@@ -28,7 +36,18 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
-from bench import donations, load, mirrors, newsletter, pages, queues, takedown
+from bench import (
+    counts,
+    donations,
+    editions,
+    load,
+    mirrors,
+    newsletter,
+    pages,
+    queues,
+    reach,
+    takedown,
+)
 
 # The targets and the reference figures quoted in the performance issue.
 TARGET_QUERIES = 10
@@ -154,6 +173,12 @@ def main(argv: list[str] | None = None) -> None:
         queues.main(argv[1:])
     elif argv[:1] == ["takedown"]:
         takedown.main(argv[1:])
+    elif argv[:1] == ["reach"]:
+        reach.main(argv[1:])
+    elif argv[:1] == ["counts"]:
+        counts.main(argv[1:])
+    elif argv[:1] == ["editions"]:
+        editions.main(argv[1:])
     elif argv[:1] == ["pages"]:
         pages_main(argv[1:])
     elif argv[:1] in (["-h"], ["--help"]):

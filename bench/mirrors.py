@@ -1,5 +1,6 @@
-"""``python -m bench mirrors [--articles N] [--one-process] [--builds-only]``: the static bundle
-and nginx.
+"""``python -m bench mirrors [--articles N] [--one-process] [--builds-only] [--nodes]``: the
+static bundle and nginx; with ``--nodes``, only a full build spread over helper workers as
+nodes, on PostgreSQL (see ``spread_builds``).
 
 On a copy of the pages benchmark's seeded site (``bench/results/data-N``; production settings,
 SQLite, ``collectstatic`` run):
@@ -44,7 +45,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bench import load, pages
 from bench.pages import BIN, RESULTS, ROOT, log
@@ -132,7 +133,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--builds-only", action="store_true", help="only the full builds (no nginx, no rebake)"
     )
+    parser.add_argument(
+        "--nodes",
+        action="store_true",
+        help="only the full build with 0, 1, 2 helper workers as nodes (PostgreSQL: "
+        "--database-url or SAMIZDAT_BENCH_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("SAMIZDAT_BENCH_DATABASE_URL", ""),
+        help="PostgreSQL server for --nodes, e.g. postgres://postgres@127.0.0.1:5432/postgres "
+        "(a database samizdat_bench_nodes_N is made there and kept)",
+    )
     args = parser.parse_args(argv)
+    if args.nodes and not args.database_url:
+        parser.error("--nodes needs PostgreSQL: --database-url or SAMIZDAT_BENCH_DATABASE_URL")
     if args.articles < 1 or not 1 <= args.duration <= 300 or args.sample < 1 or args.requests < 2:
         parser.error("need --articles ≥ 1, 1 ≤ --duration ≤ 300, --sample ≥ 1, --requests ≥ 2")
     return args
@@ -466,6 +481,170 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- a full build spread over nodes (--nodes) ---------------------------------------------
+
+COUNT_ARTICLES = "SELECT count(*) FROM publishing_articlepage"
+
+
+def _pg(url: str, query: str) -> Any:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as db:
+        row = db.execute(query).fetchone()
+        return row[0] if row else None
+
+
+def _pg_database(admin_url: str, name: str) -> str:
+    return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def spread_builds(args: argparse.Namespace) -> None:
+    """A full build (``samizdat mirror build``, one process: ``SAMIZDAT_BUNDLE_JOBS=1``) with 0,
+    1 and 2 helpers, each a ``samizdat worker --queues bundle`` with a data folder of its own
+    (the uploads and static files shared, as a bucket would be), all on one PostgreSQL
+    database seeded once with ``--articles`` (kept as samizdat_bench_nodes_N). Each build
+    starts from an empty bundle, so every file goes through the database; a first build,
+    not timed, makes the renditions. Wall time, CPU of the builder and of the helpers, and
+    the speed-up over the build alone."""
+    import psycopg
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"samizdat_bench_nodes_{args.articles}"
+    url = _pg_database(args.database_url, name)
+    workdir = RESULTS / f"mirrors-nodes-{args.articles}"
+    builder = workdir / "node-0"
+    builder.mkdir(parents=True, exist_ok=True)
+    quiet = {"SAMIZDAT_BUNDLE_FULL_BUILD_HOURS": "0", "SAMIZDAT_BUNDLE_AUTO_BUILD": "0"}
+
+    def env_of(data: Path, **extra: str) -> dict[str, str]:
+        return {
+            **pages.site_env(data),
+            "SAMIZDAT_DATABASE_URL": url,
+            "SAMIZDAT_BUNDLE_JOBS": "1",
+            **quiet,
+            **extra,
+        }
+
+    try:
+        seeded = _pg(url, COUNT_ARTICLES) == args.articles
+    except psycopg.Error:
+        seeded = False
+    if not seeded:
+        log(f"creating {name} and seeding {args.articles} articles")
+        with psycopg.connect(_pg_database(args.database_url, "postgres"), autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            db.execute(f'CREATE DATABASE "{name}"')
+        shutil.rmtree(builder / "media", ignore_errors=True)
+    env = env_of(builder)
+    run(env, [str(BIN / "samizdat"), "migrate", "--verbosity", "0"], workdir / "migrate.log")
+    if not seeded:
+        run(env, [str(BIN / "samizdat"), "seed", "--articles", str(args.articles)],
+            workdir / "seed.log")  # fmt: skip
+    run(env, [str(BIN / "samizdat"), "collectstatic", "--noinput", "-v0"], workdir / "static.log")
+    helpers_data = []
+    for number in (1, 2):
+        data = workdir / f"node-{number}"
+        data.mkdir(exist_ok=True)
+        for shared in ("media", "static"):
+            if not (data / shared).exists():
+                (data / shared).symlink_to(builder / shared)
+        helpers_data.append(data)
+
+    def build(helpers: int, label: str) -> dict[str, Any]:
+        outdir = workdir / "bundle"
+        shutil.rmtree(outdir, ignore_errors=True)
+        workers = [
+            subprocess.Popen(
+                [str(BIN / "samizdat"), "worker", "--queues", "bundle"],
+                env=env_of(data),
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=(workdir / f"worker-{data.name}.log").open("ab"),
+            )
+            for data in helpers_data[:helpers]
+        ]
+        try:
+            deadline = time.monotonic() + 120
+            while _pg(url, "SELECT count(*) FROM samizdat_core_workerlease") < helpers:
+                if time.monotonic() > deadline:
+                    raise SystemExit("bench: the helper workers did not start")
+                time.sleep(0.2)
+            time.sleep(1)  # past their first look at the queue
+            cpu_before = [process_cpu(worker.pid) for worker in workers]
+            children_before = children_cpu()
+            started = time.monotonic()
+            log(f"samizdat mirror build ({label}, {helpers} helper(s))")
+            output = run(
+                env_of(builder, SAMIZDAT_BUNDLE_HELPERS=str(helpers)),
+                [str(BIN / "samizdat"), "mirror", "build", str(outdir)],
+                workdir / f"build-{label}.log",
+            )
+            seconds = time.monotonic() - started
+            builder_cpu = children_cpu() - children_before
+            helper_cpu = sum(
+                process_cpu(worker.pid) - before
+                for worker, before in zip(workers, cpu_before, strict=True)
+            )
+        finally:
+            for worker in workers:
+                os.kill(worker.pid, signal.SIGTERM)
+            for worker in workers:
+                try:
+                    worker.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.kill(worker.pid, signal.SIGKILL)
+                    worker.wait()
+        files = bundle_files(outdir)
+        return {
+            "helpers": helpers,
+            "seconds": seconds,
+            "builder_cpu_seconds": builder_cpu,
+            "helpers_cpu_seconds": helper_cpu,
+            "pages": files["html"],
+            "bundle": files,
+            "output_tail": output.strip().splitlines()[-3:],
+        }
+
+    build(0, "warm-up")  # makes the renditions a freshly seeded site lacks
+    runs = [build(helpers, f"{helpers}-helpers") for helpers in (0, 1, 2)]
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": {"articles": args.articles},
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "runs": runs,
+    }
+    output = RESULTS / f"mirrors-nodes-{args.articles}.json"
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(nodes_table(report))
+    print(f"\nfull results: {output.relative_to(ROOT)}")
+
+
+def nodes_table(report: dict[str, Any]) -> str:
+    runs = report["runs"]
+    alone = runs[0]["seconds"]
+    cpus = report["machine"]["cpus"]
+    lines = [
+        f"samizdat mirrors --nodes: {report['config']['articles']:,} articles, PostgreSQL, "
+        f"{runs[0]['pages']:,} pages; the builder and each helper render in one process",
+        f"this machine has {cpus} CPU(s): beyond {cpus} processes in all the figures cannot "
+        "show more speed-up (the nodes share its cores)",
+        "",
+        f"{'helpers':>7} {'wall s':>9} {'speed-up':>9} {'builder CPU s':>14} {'helpers CPU s':>14}",
+    ]
+    lines += [
+        f"{run['helpers']:>7} {run['seconds']:>9.1f} {alone / run['seconds']:>8.2f}× "
+        f"{run['builder_cpu_seconds']:>14.1f} {run['helpers_cpu_seconds']:>14.1f}"
+        for run in runs
+    ]
+    return "\n".join(lines)
+
+
 def stop_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)  # unwinds, so the servers are stopped too
 
@@ -473,6 +652,9 @@ def stop_on_sigterm(signum: int, frame: Any) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, stop_on_sigterm)
+    if args.nodes:
+        spread_builds(args)
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
     seeded = RESULTS / f"data-{args.articles}"

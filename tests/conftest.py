@@ -56,6 +56,30 @@ def _uses_database(item: pytest.Item) -> bool:
     return "django_db_setup" in names or item.get_closest_marker("django_db") is not None
 
 
+# Where the code speaks SQL of its own or leans on the engine: search, the newsletter's claims
+# and sending, donations' row locks, leases, periodic claims, encrypted look-ups, the bundle's
+# state and locks, the migrations. Elsewhere (pages, the admin, reading) only the tests that
+# commit, and so take locks and see other connections, run on PostgreSQL too.
+EVERY_DATABASE = (
+    "tests/core/",
+    "tests/donations/",
+    "tests/mirrors/",
+    "tests/multinode/",
+    "tests/newsletter/",
+    "tests/properties/test_reading.py",
+    "tests/reach/",
+    "tests/publishing/test_search.py",
+    "tests/test_migrations.py",
+)
+
+
+def _on_every_database(item: pytest.Item) -> bool:
+    if not _uses_database(item):
+        return False
+    where = item.nodeid.split("::", 1)[0]
+    return where.startswith(EVERY_DATABASE) or _transactional(item)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests run in random order (pytest-randomly), so none may count on what ran before it.
 
@@ -65,13 +89,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     is built before the module's first test, whichever that is, so every test of the module
     sees the same database.
 
-    On PostgreSQL (the second pass of `make test`) only the tests that use the database run:
-    the others did the same on SQLite already."""
+    On PostgreSQL (the second pass of `make test`) only the tests whose outcome can depend on
+    the database run (``_on_every_database``): the others did the same on SQLite already."""
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-        elsewhere = [item for item in items if not _uses_database(item)]
+        elsewhere = [item for item in items if not _on_every_database(item)]
         if elsewhere:
             config.hook.pytest_deselected(items=elsewhere)
-            items[:] = [item for item in items if _uses_database(item)]
+            items[:] = [item for item in items if _on_every_database(item)]
     tests = [item for item in items if isinstance(item, pytest.Function)]
     module_data: dict[Any, list[str]] = {}
     for test in tests:

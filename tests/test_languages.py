@@ -132,5 +132,5 @@ def test_the_bundle_holds_the_language(site: dict[str, Any]) -> None:
         "uk/mirrors/index.html",
     ):
         assert rel in files, rel
-    assert 'href="./uk/"' in site["bundle_root"] and "Українська" in site["bundle_root"]
+    assert 'href="./uk/index.html"' in site["bundle_root"] and "Українська" in site["bundle_root"]
     assert "Справа про річку дійшла до суду" in site["bundle_article"]

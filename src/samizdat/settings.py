@@ -100,7 +100,9 @@ INSTALLED_APPS = [
     "samizdat.publishing",
     "samizdat.newsletter",
     "samizdat.donations",
+    "samizdat.editions",
     "samizdat.mirrors",
+    "samizdat.reach",
     "anymail",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
@@ -472,10 +474,14 @@ NEWSLETTER_CONNECTIONS = int(env("NEWSLETTER_CONNECTIONS", "2"))
 NEWSLETTER_TASKS = int(env("NEWSLETTER_TASKS", "2"))
 NEWSLETTER_BOUNCE_ADDRESS = env("NEWSLETTER_BOUNCE_ADDRESS")
 NEWSLETTER_UNSUBSCRIBE_MAILTO = env("NEWSLETTER_UNSUBSCRIBE_MAILTO")
+# A mailbox the mail server pipes to `samizdat newsletter receive`: readers who cannot reach the
+# site subscribe by writing "subscribe" there, and confirm by replying. Unset: not offered.
+NEWSLETTER_SUBSCRIBE_ADDRESS = env("NEWSLETTER_SUBSCRIBE_ADDRESS")
 NEWSLETTER_CONFIRM_DAYS = int(env("NEWSLETTER_CONFIRM_DAYS", "7"))
 NEWSLETTER_CLAIM_LEASE = float(env("NEWSLETTER_CLAIM_LEASE", "120"))
 NEWSLETTER_RECORD_BATCH = int(env("NEWSLETTER_RECORD_BATCH", "50"))
 NEWSLETTER_CLAIM_SIZE = int(env("NEWSLETTER_CLAIM_SIZE", "500"))
+NEWSLETTER_FREEZE_SLICE = int(env("NEWSLETTER_FREEZE_SLICE", "20000"))
 NEWSLETTER_RETRY_DELAYS = [float(x) for x in env_list("NEWSLETTER_RETRY_DELAYS", "2,10,60,300")]
 NEWSLETTER_SIGNUPS_PER_HOUR = int(env("NEWSLETTER_SIGNUPS_PER_HOUR", "20"))
 NEWSLETTER_SIGNUPS_PER_HOUR_WITHOUT_POW = int(env("NEWSLETTER_SIGNUPS_PER_HOUR_WITHOUT_POW", "5"))
@@ -519,6 +525,19 @@ DONATIONS_MANAGE_LINK_HOURS = int(env("DONATIONS_MANAGE_LINK_HOURS", "24"))
 BUNDLE_DIR = Path(env("BUNDLE_DIR", str(DATA_DIR / "bundle")))
 # The newsroom's Ed25519 private key (PEM file, `samizdat mirror keygen`): signs manifest.json.
 BUNDLE_SIGNING_KEY = env("BUNDLE_SIGNING_KEY")
+# While the signing key is being replaced: the old key's PEM file. It signs the mirror list
+# (mirrors.json.sig) beside the new key, so readers' service workers that trust the old key
+# adopt the new one; leave it set until every reader has visited once (weeks), then unset it.
+BUNDLE_PREVIOUS_SIGNING_KEY = env("BUNDLE_PREVIOUS_SIGNING_KEY")
+# The readers' service worker (sw.js): seconds it waits for this address before reading a
+# mirror, and the megabytes of pages and assets it keeps for reading offline (oldest out first).
+FAILOVER_TIMEOUT = max(0.5, float(env("FAILOVER_TIMEOUT", "4")))
+FAILOVER_CACHE_MB = max(1.0, float(env("FAILOVER_CACHE_MB", "20")))
+# Editions as files (editions/): the most stories a week's edition carries when no newsletter
+# picked them, and whether every newsletter letter carries the week's file ("epub" or "html";
+# empty, the default: letters only link it — the file makes each letter ~1 MB larger).
+EDITION_STORIES = int(env("EDITION_STORIES", "20"))
+EDITION_ATTACH = env("EDITION_ATTACH", "").strip().lower()
 # Whether publishing keeps the bundle current (a background task after every change).
 BUNDLE_AUTO_BUILD = env_bool("BUNDLE_AUTO_BUILD", True)
 # How often the worker rebuilds the whole bundle (0: only when asked); also once at its start.
@@ -530,6 +549,14 @@ BUNDLE_JOBS = int(env("BUNDLE_JOBS", str(os.cpu_count() or 1)))
 # lapses after BUNDLE_LOCK_LEASE seconds without progress (a crashed builder's).
 BUNDLE_LOCK_WAIT = max(0.0, float(env("BUNDLE_LOCK_WAIT", "900")))
 BUNDLE_LOCK_LEASE = max(1.0, float(env("BUNDLE_LOCK_LEASE", "300")))
+# A full build on PostgreSQL spreads over the workers of every node that runs the bundle queue
+# (mirrors/spread.py): it asks up to BUNDLE_HELPERS of them to help (0: the building node's
+# processes alone; SQLite never asks). A helper holds a chunk for BUNDLE_CHUNK_LEASE seconds
+# without news (renewed as it renders; a helper that died loses it then), and gives its
+# worker back after BUNDLE_HELP_SECONDS, asking another helper to carry on.
+BUNDLE_HELPERS = max(0, int(env("BUNDLE_HELPERS", "4")))
+BUNDLE_CHUNK_LEASE = max(1.0, float(env("BUNDLE_CHUNK_LEASE", "60")))
+BUNDLE_HELP_SECONDS = max(1.0, float(env("BUNDLE_HELP_SECONDS", "120")))
 # Several machines: every build is published to this bucket of the object store (S3_*
 # settings, as the media bucket) under BUNDLE_PREFIX; readers' web servers or a CDN serve it,
 # and a node whose own copy is behind catches up from it before it changes anything.
@@ -542,6 +569,22 @@ MIRROR_CHECK_SAMPLE = int(env("MIRROR_CHECK_SAMPLE", "20"))
 # Seconds a sync of a mirror target holds its claim without renewing it (it renews it every
 # third of that while it runs): after a crash, another process takes the target over then.
 MIRROR_SYNC_LEASE = max(1.0, float(env("MIRROR_SYNC_LEASE", "120")))
+
+# Where readers come from (samizdat.reach): page reads per day, story and channel (the site,
+# each mirror, the onion, feeds, the newsletter) folded from nginx's access logs in the
+# format `samizdat mirror nginx-conf --reach-log` writes (no address, no user agent, the day
+# alone), and failovers the readers' service worker reports. Only counts are kept. Off:
+# nothing is read or stored, and failover reports are answered without being kept.
+REACH_COUNTS = env_bool("REACH_COUNTS", True)
+# Access logs in that format the worker reads on from where it stopped, every minute (each
+# node its own; a comma-separated list of paths on this machine).
+REACH_LOGS = env_list("REACH_LOGS")
+# Counts older than this many days are deleted.
+REACH_KEEP_DAYS = max(1, int(env("REACH_KEEP_DAYS", "400")))
+# Failover reports accepted per hour from one address (counted by a keyed digest of it, never
+# stored) and from everyone together.
+REACH_REPORTS_PER_HOUR = int(env("REACH_REPORTS_PER_HOUR", "30"))
+REACH_REPORTS_PER_HOUR_ALL = int(env("REACH_REPORTS_PER_HOUR_ALL", "20000"))
 
 
 def _origin(url: str) -> str:

@@ -1,41 +1,26 @@
-"""A reader on a copy of the site: the bundle under a path prefix on another server, and on disk."""
+"""A reader on a copy of the site: the bundle under a path prefix of a plain web server (one
+that knows nothing of index files but a folder's ``index.html``), and on disk."""
 
 from __future__ import annotations
 
-import http.server
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from samizdat.mirrors import bundle
 from tests import factories
-from tests.browser.conftest import QuietHandler, file_server, origin, record_requests
+from tests.browser.conftest import file_server, origin, record_requests
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 PREFIX = "/copies/lantern/"
-
-
-class BundleHandler(QuietHandler):
-    """A plain static server that, like the generated nginx configuration, answers a
-    directory with its ``index.html`` or (feeds) ``index.xml``."""
-
-    extensions_map = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".xml": "application/xml",
-        ".webp": "image/webp",
-    }
-
-    def send_head(self) -> Any:
-        path = Path(self.translate_path(self.path))
-        if path.is_dir() and not (path / "index.html").exists() and (path / "index.xml").exists():
-            self.path = self.path.split("?", 1)[0].rstrip("/") + "/index.xml"
-        return super().send_head()
 
 
 def styled(page: Page) -> bool:
@@ -57,7 +42,7 @@ def copy(newsroom: dict[str, Any], tmp_path: Path, settings: Any) -> Iterator[st
     )
     served = tmp_path / "www"
     bundle.build_bundle(served / PREFIX.strip("/"))
-    with file_server(served, BundleHandler) as base:
+    with file_server(served) as base:
         yield base + PREFIX
 
 
@@ -66,21 +51,23 @@ def test_a_reader_browses_a_copy_under_a_path_prefix(browser: Browser, copy: str
         page = context.new_page()
         requests = record_requests(page)
         page.goto(copy)  # the root sends readers to their language
-        expect(page).to_have_url(copy + "en/")
+        expect(page).to_have_url(copy + "en/index.html")
         page.wait_for_load_state("load")
         assert styled(page)
         page.get_by_role("link", name="News", exact=True).first.click()
-        expect(page).to_have_url(copy + "en/news/")
+        expect(page).to_have_url(copy + "en/news/index.html")
         page.get_by_role("link", name="Court opens trial of reporter").first.click()
         expect(page.locator("h1")).to_have_text("Court opens trial of reporter")
         lead = page.locator("figure.lead-image img")
         expect(lead).to_be_visible()
         assert lead.evaluate("img => img.complete && img.naturalWidth > 0")
         page.locator("aside.read-more").get_by_role("link", name="Earlier story").click()
-        expect(page).to_have_url(copy + "en/news/earlier/")
+        expect(page).to_have_url(copy + "en/news/earlier/index.html")
         page.get_by_role("link", name="courts").first.click()
-        expect(page).to_have_url(copy + "en/tags/courts/")
-        feed = page.request.get(copy + "en/feed/rss/")
+        expect(page).to_have_url(copy + "en/tags/courts/index.html")
+        # The feed the page announces is a file, not a folder this server would list.
+        announced = page.locator('link[type="application/rss+xml"]').first
+        feed = page.request.get(announced.evaluate("link => link.href"))
         assert feed.ok and b"<rss" in feed.body()
         elsewhere = {origin(request.url) for request in requests} - {origin(copy)}
         assert elsewhere == set(), "a reader of a copy asks nothing of any other server"
@@ -99,4 +86,76 @@ def test_the_bundle_reads_from_disk(browser: Browser, copy: str, tmp_path: Path)
         expect(page.locator("h1")).to_have_text("Court opens trial of reporter")
         assert styled(page)
         page.get_by_role("link", name="News", exact=True).first.click()
-        assert page.url.endswith("/en/news/index.html") or page.url.endswith("/en/news/")
+        expect(page).to_have_url((root / "en/news/index.html").as_uri())
+        expect(page.locator("h1")).to_have_text("News")
+
+
+# Every address a page leads to or loads: links, stylesheets, images (each of a srcset),
+# media and their posters, resolved as the browser resolves them.
+READ = """() => {
+  const found = [];
+  const selector = "a[href], link[href], img, source, script[src], video, audio, track";
+  for (const el of document.querySelectorAll(selector)) {
+    for (const name of ["href", "src", "poster"]) {
+      if (el.getAttribute(name)) found.push(new URL(el.getAttribute(name), document.baseURI).href);
+    }
+    for (const part of (el.getAttribute("srcset") || "").split(",")) {
+      const url = part.trim().split(" ")[0];
+      if (url) found.push(new URL(url, document.baseURI).href);
+    }
+  }
+  return {url: document.URL, ready: document.readyState, title: document.title, found};
+}"""
+
+
+def read_page(page: Page, url: str) -> tuple[str, str, list[str]]:
+    """The address, title and addresses of the page ``url`` leads to, once it has loaded. The
+    copy's root sends readers on with a ``<meta http-equiv="refresh">``, which may fire while
+    the page is being read: then the page it led to is read, once it has loaded."""
+    page.goto(url)
+    for _ in range(10):
+        try:
+            read = page.evaluate(READ)
+        except PlaywrightError as error:
+            if "context was destroyed" not in str(error):
+                raise
+        else:
+            if read["ready"] == "complete":
+                return read["url"], read["title"], read["found"]
+        page.wait_for_load_state("load")
+    raise AssertionError(f"{url} kept navigating")
+
+
+def test_every_address_of_the_copy_opens_from_disk(
+    browser: Browser, copy: str, tmp_path: Path
+) -> None:
+    """Chromium walks the whole copy from ``file://``: every link, image and feed it meets
+    names a file of the copy (a folder would open as a directory listing)."""
+    root = tmp_path / "www" / PREFIX.strip("/")
+    start = (root / "index.html").as_uri()
+    seen: set[str] = set()
+    waiting = [start]
+    missing: set[str] = set()
+    with browser.new_context() as context:
+        page = context.new_page()
+        while waiting:
+            url = waiting.pop()
+            if url in seen:
+                continue
+            seen.add(url)
+            url, title, addresses = read_page(page, url)
+            seen.add(url)
+            assert not title.startswith("Index of"), url
+            for found in addresses:
+                target = found.split("#", 1)[0].split("?", 1)[0]
+                if not target.startswith("file://"):
+                    continue  # forms and canonical links lead to the newsroom's app
+                path = Path(unquote(urlsplit(target).path))
+                if not path.is_file():
+                    missing.add(f"{url} → {found}")
+                elif target.endswith(".html") and target not in seen:
+                    waiting.append(target)
+    assert missing == set(), "\n".join(sorted(missing))
+    pages = {Path(unquote(urlsplit(url).path)) for url in seen}
+    assert root / "en/news/court-opens-trial/index.html" in pages
+    assert len(pages) >= 20

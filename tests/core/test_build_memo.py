@@ -97,3 +97,74 @@ def test_a_story_in_several_feeds_is_rendered_once_a_build(newsroom: dict[str, A
         story.latest_revision_id = (story.latest_revision_id or 0) + 1
         assert "Changed after the build read it" in article_html(story)
     assert "Changed after the build read it" in article_html(story)
+
+
+def _more_stories(newsroom: dict[str, Any]) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests import factories
+
+    now = timezone.now()
+    for n in range(1, 8):
+        factories.ArticlePageFactory(
+            parent=newsroom["news"] if n % 3 else newsroom["culture"],
+            title=f"Story {n}",
+            slug=f"story-{n}",
+            published_at=now - timedelta(hours=n),
+            authors=[newsroom["anna"]] if n % 2 else [newsroom["pavel"]],
+            tags=["courts"] if n % 2 else ["elections"],
+        )
+
+
+@pytest.mark.django_db
+def test_articles_read_more_and_feeds_are_the_same_inside_a_build_for_fewer_queries(
+    newsroom: dict[str, Any],
+) -> None:
+    """A build reads articles several at a time, every story's authors and tags at once and
+    each story's card and feed entry once: its pages are byte for byte those the app serves
+    outside a build."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from samizdat.publishing.models import ArticlePage
+
+    _more_stories(newsroom)
+    roots = render.language_roots()
+    stories = ArticlePage.objects.live().order_by("path")
+    paths = [render.public_path(story.url_path, roots) or "" for story in stories]
+    paths += [path for path in render.all_paths() if path not in paths]  # listings, feeds…
+    assert len(paths) > 20
+    renderer = render.Renderer()
+
+    def bodies() -> tuple[list[bytes], int]:
+        with CaptureQueriesContext(connection) as queries:
+            found = [render.body_of(renderer.get(path)) for path in paths]
+        return found, len(queries)
+
+    outside, outside_queries = bodies()
+    with build_memo.building():
+        inside, inside_queries = bodies()
+    assert inside == outside
+    assert any(b'class="card' in body for body in inside)
+    assert sum(b'<form class="signup"' in body for body in inside) > len(stories)
+    assert inside_queries < outside_queries
+
+
+@pytest.mark.django_db
+def test_an_article_withdrawn_before_a_build_reads_it_is_not_served(
+    newsroom: dict[str, Any],
+) -> None:
+    from samizdat.publishing.models import ArticlePage
+    from samizdat.publishing.views import live_article
+
+    _more_stories(newsroom)
+    first, second = ArticlePage.objects.live().order_by("path")[:2]
+    with build_memo.building():
+        assert live_article(first.url_path + "no-such-story/") is None  # the order is read
+        second.unpublish()
+        assert live_article(second.url_path) is None
+        found = live_article(first.url_path)
+        assert found is not None and found.pk == first.pk
+        assert live_article(first.url_path) is not found  # each render its own page

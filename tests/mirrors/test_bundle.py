@@ -5,7 +5,13 @@ from __future__ import annotations
 import gzip
 import html.parser
 import re
+import subprocess
+import sys
 import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -20,9 +26,9 @@ from pytest_django import DjangoDbBlocker
 from pytest_django.fixtures import Settings
 from wagtail.models import PageViewRestriction
 
-from samizdat.mirrors import bundle, manifest
+from samizdat.mirrors import bundle, manifest, render
 from samizdat.mirrors.actions import build_bundle_when_due
-from samizdat.mirrors.models import MirrorTarget
+from samizdat.mirrors.models import BundleTakedown, MirrorTarget
 from samizdat.newsletter.actions import ensure_newsletter_pages, finish_edition
 from samizdat.newsletter.models import Edition, EditionItem
 from samizdat.publishing.models import ArticlePage, ArticlePageAuthor
@@ -101,12 +107,12 @@ def url_of(rel: str) -> str:
     return "/" + rel
 
 
-def resolves(root: Path, page_url: str, link: str) -> bool:
-    target = urlsplit(urljoin("http://mirror.invalid" + page_url, link))
-    path = unquote(target.path).lstrip("/")
-    candidates = [path] if path and not path.endswith("/") else []
-    candidates += [path + "index.html", path + "index.xml"] if not candidates else []
-    return any((root / name).is_file() for name in candidates)
+def resolves(root: Path, page: str, link: str) -> bool:
+    """Whether ``link`` in the bundle file ``page`` names a file of the bundle, as a browser
+    that opened the page from disk finds it: a folder is no page there."""
+    target = urlsplit(urljoin("file:///copy/" + page, link))
+    path = unquote(target.path).removeprefix("/copy/")
+    return path != "" and not path.endswith("/") and (root / path).is_file()
 
 
 def html_files(root: Path) -> list[str]:
@@ -168,9 +174,29 @@ def test_every_page_feed_and_asset_is_a_file(site: dict[str, Any]) -> None:
 
 
 def test_bundle_pages_are_the_pages_the_app_serves(site: dict[str, Any], client: Any) -> None:
+    """The same pages, but a copy's links name the files a folder's address leads to."""
     bundle.build_bundle(site["root"])
     for path in ("/en/news/story-2/", "/en/news/", "/en/tags/courts/", "/en/feed/rss/"):
-        assert (site["root"] / bundle.file_for(path)).read_bytes() == client.get(path).content
+        copy = (site["root"] / bundle.file_for(path)).read_bytes()
+        served = client.get(path).content
+        assert copy == served if path.endswith("/rss/") else copy != served
+        assert re.sub(rb'/index\.(html|xml)(["#?])', rb"/\2", copy) == served
+
+
+def test_the_app_sends_a_copys_file_address_to_the_folder(
+    site: dict[str, Any], client: Any
+) -> None:
+    """Where a server passes what it has no file for to the app (a page not baked yet), the
+    file name a copy links leads to the page."""
+    for named, folder in (
+        ("/en/news/story-2/index.html", "/en/news/story-2/"),
+        ("/en/feed/rss/index.xml", "/en/feed/rss/"),
+        ("/index.html?from=copy", "/?from=copy"),
+    ):
+        answer = client.get(named)
+        assert (answer.status_code, answer["Location"]) == (301, folder)
+    assert client.get("/en/news/story-2/index.html", follow=True).status_code == 200
+    assert client.post("/en/news/index.html").status_code == 405
 
 
 def test_every_relative_link_resolves_to_a_file_of_the_bundle(site: dict[str, Any]) -> None:
@@ -187,9 +213,63 @@ def test_every_relative_link_resolves_to_a_file_of_the_bundle(site: dict[str, An
         for link in parser.links:
             if link.startswith(("http:", "https:", "mailto:", "#", "data:")):
                 continue
-            if not resolves(root, url_of(rel), link):
+            if not resolves(root, rel, link):
                 broken.append(f"{rel}: {link}")
     assert broken == [], "\n".join(sorted({item.split(": ", 1)[1] for item in broken}))
+
+
+@contextmanager
+def python_http_server(directory: Path) -> Iterator[str]:
+    """``python -m http.server`` serving ``directory`` on a port of its own: its address."""
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        cwd=directory,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = re.search(r"port (\d+)", server.stdout.readline())
+        assert port, "http.server did not say its port"
+        yield f"http://127.0.0.1:{port[1]}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_every_link_answers_from_a_plain_web_server(site: dict[str, Any]) -> None:
+    """Served by a server that knows no index file but a folder's ``index.html``, every link
+    of every page (feeds too) answers with a file, never an error or a directory listing."""
+    bundle.build_bundle(site["root"])
+    with python_http_server(site["root"]) as base:
+        seen: set[str] = set()
+        waiting = [base + "/index.html"]
+        bad = []
+        while waiting:
+            url = waiting.pop()
+            if url in seen:
+                continue
+            seen.add(url)
+            try:
+                with urllib.request.urlopen(url, timeout=10) as answer:
+                    body = answer.read()
+            except urllib.error.HTTPError as error:
+                bad.append(f"{url}: {error.code}")
+                continue
+            if b"Directory listing for" in body:
+                bad.append(f"{url}: a directory listing")
+            if not url.endswith(".html"):
+                continue
+            parser = Links()
+            parser.feed(body.decode())
+            for link in parser.links:
+                target = urljoin(url, link).split("#", 1)[0]
+                if target.startswith(base) and "?" not in target:
+                    waiting.append(target)
+    assert bad == [], "\n".join(sorted(bad))
+    assert base + "/en/news/story-1/index.html" in seen
+    assert base + "/en/feed/rss/index.xml" in seen and base + "/en/tags/courts/index.html" in seen
 
 
 def test_the_only_absolute_links_are_canonical_feeds_and_forms(site: dict[str, Any]) -> None:
@@ -308,6 +388,68 @@ def test_a_withdrawn_story_leaves_nothing_behind(
     assert_same(root, full_build(tmp_path / "full"))
 
 
+OLD_FILE = "en/news/court-opens-trial/index.html"
+
+
+def takedowns() -> list[str]:
+    return [path for row in BundleTakedown.objects.filter(done_at=None) for path in row.paths]
+
+
+def test_a_page_made_private_leaves_the_bundle_at_once_and_never_as_a_password_form(
+    site: dict[str, Any], settings: Settings, django_capture_on_commit_callbacks: Any
+) -> None:
+    root = site["root"]
+    bundle.build_bundle(root)
+    settings.BUNDLE_AUTO_BUILD = True
+    with django_capture_on_commit_callbacks(execute=False):  # the takedown alone, no build
+        PageViewRestriction.objects.create(
+            page=site["lead"], restriction_type=PageViewRestriction.PASSWORD, password="x"
+        )
+    assert "/en/news/court-opens-trial/" in takedowns()
+
+    report = bundle.rebake([], root=root)
+
+    assert OLD_FILE in report.removed
+    assert not (root / OLD_FILE).exists()
+    assert (root / "en/news/index.html").exists()
+    bundle.rebake(["/en/news/court-opens-trial/"], root=root)  # as a later edit would
+    assert not (root / OLD_FILE).exists()
+
+
+def test_the_old_address_of_a_page_moved_leaves_every_copy_at_once(
+    site: dict[str, Any], settings: Settings, django_capture_on_commit_callbacks: Any
+) -> None:
+    root = site["root"]
+    bundle.build_bundle(root)
+    settings.BUNDLE_AUTO_BUILD = True
+    with django_capture_on_commit_callbacks(execute=False):  # the takedown alone, no build
+        site["lead"].move(site["culture"], pos="last-child")
+    assert "/en/news/court-opens-trial/" in takedowns()
+    assert not [path for path in takedowns() if path.startswith("/en/culture/")]
+
+    report = bundle.rebake([], root=root)
+
+    assert OLD_FILE in report.removed
+    assert not (root / OLD_FILE).exists()
+
+
+def test_the_old_address_of_a_page_renamed_is_taken_down_with_the_new_slug(
+    site: dict[str, Any], settings: Settings, django_capture_on_commit_callbacks: Any
+) -> None:
+    root = site["root"]
+    bundle.build_bundle(root)
+    settings.BUNDLE_AUTO_BUILD = True
+    lead = site["lead"]
+    lead.slug = "court-opens-the-trial"
+    with django_capture_on_commit_callbacks(execute=True):
+        lead.save_revision().publish()
+    taken = [path for row in BundleTakedown.objects.all() for path in row.paths]
+    assert "/en/news/court-opens-trial/" in taken
+    assert "/en/news/court-opens-the-trial/" not in taken
+    assert not (root / OLD_FILE).exists()
+    assert (root / "en/news/court-opens-the-trial/index.html").exists()
+
+
 def test_a_new_front_page_choice_re_renders_the_front_page_alone(
     site: dict[str, Any],
     tmp_path: Path,
@@ -328,7 +470,7 @@ def test_a_new_front_page_choice_re_renders_the_front_page_alone(
     assert paths == ["/en/", "/en/feed/rss/", "/en/feed/atom/"]
     bundle.rebake(paths, root=root)
     lead = (root / "en/index.html").read_text()
-    assert '<a href="../en/news/story-7/">Story 7</a></h2>' in lead
+    assert '<a href="../en/news/story-7/index.html">Story 7</a></h2>' in lead
     assert_same(root, full_build(tmp_path / "full"))
 
     # Withdrawing the chosen lead asks for a full build: it leaves the front page at once.
@@ -407,6 +549,22 @@ def test_writes_are_atomic_for_readers_reading_meanwhile(tmp_path: Path) -> None
         reader.join()
     assert seen and all(body in pages for body in seen)
     assert not [p for p in (tmp_path / "en").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_media_links_are_found_at_any_depth_and_only_in_public_folders() -> None:
+    html = (
+        b'<img src="../../media/images/a.webp" srcset="./media/images/b.webp 2x">'
+        b'<a href="media/documents/%D0%B0.pdf?x=1">d</a><a href="../media/original_images/o.jpg">'
+        b'<a href="/socialmedia/x">s</a><a href="../media/../secret">z</a>'
+        b"<video src='../../../media/media/v.webm'></video>"
+    )
+    assert render.media_links(html) == {
+        "media/images/a.webp",
+        "media/images/b.webp",
+        "media/documents/\u0430.pdf",
+        "media/media/v.webm",
+    }
+    assert render.media_links(b"<p>no uploads here</p>") == set()
 
 
 def test_the_command_shows_progress_and_a_summary(site: dict[str, Any], tmp_path: Path) -> None:
@@ -586,7 +744,7 @@ def test_a_story_s_gallery_and_document_travel_with_it_and_leave_with_a_takedown
     linked = [link for link in parser.links if "media/" in link]
     assert any(link.endswith(".pdf") for link in linked)
     assert sum("images/" in link for link in linked) >= 2 * 2  # src and srcset of each photo
-    assert all(resolves(root, url_of(page), link) for link in linked), linked
+    assert all(resolves(root, page, link) for link in linked), linked
     copy = root / "media" / ruling.file.name
     assert copy.name.startswith("Решение")
     assert copy.read_bytes() == Path(ruling.file.path).read_bytes()
@@ -655,7 +813,7 @@ def test_audio_video_subtitles_posters_and_podcast_travel_with_their_stories(
     links = [link for link in [*parser.links, *poster] if "media/" in link]
     assert len(links) >= 4  # the video, its download link, the subtitles, the poster
     for link in links:
-        assert resolves(root, "/en/culture/film/", link), link
+        assert resolves(root, "en/culture/film/index.html", link), link
     podcast = (root / "en/news/feed/podcast/index.xml").read_text()
     assert f'url="http://testserver/media/{audio.file.name}"' in podcast
     assert_same(root, full_build(tmp_path / "full"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from pytest_django.fixtures import Settings
 
 from samizdat.mirrors import bundle, manifest
+from samizdat.publishing.models import ArticlePage
 from tests import factories
 
 # The rendering processes read the database: what the test wrote must be committed. They
@@ -72,6 +74,34 @@ def test_two_processes_build_the_same_bytes_as_one(
     done = [done for _pid, done, _total in calls]
     assert len(calls) == -(-two.pages // 4) and done == sorted(done) and done[-1] == two.pages
     assert {total for _pid, _done, total in calls} == {two.pages}
+
+
+def test_processes_forked_from_a_lone_builder_build_the_same_bytes(
+    stories: dict[str, Any], settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``samizdat mirror build`` runs no other thread: its rendering processes are forked,
+    with Django set up, and open database connections of their own."""
+    one, _ = build(tmp_path / "one", settings, monkeypatch, jobs=1)
+    monkeypatch.setattr(bundle, "_start_method", lambda: "fork")
+    forked, _ = build(tmp_path / "forked", settings, monkeypatch, jobs=2)
+
+    assert forked.processes == 2 and forked.problems == []
+    assert sorted(forked.written) == sorted(one.written)
+    assert files(tmp_path / "forked") == files(tmp_path / "one")
+    assert ArticlePage.objects.live().count() > 8  # this process's database still answers
+
+
+def test_processes_are_spawned_beside_other_threads() -> None:
+    """The worker builds beside other threads: a lock one of them held at fork time would
+    hang a forked process, so the rendering processes are fresh interpreters there."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert bundle._start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
 
 
 def test_a_rebuild_with_nothing_changed_writes_nothing(

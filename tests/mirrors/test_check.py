@@ -79,8 +79,20 @@ def serve() -> Iterator[Callable[[Any], str]]:
 
 
 class QuietFiles(SimpleHTTPRequestHandler):
+    """A copy served as `mirror nginx-conf` and the S3 targets serve one: readable by the
+    site's pages elsewhere (CORS)."""
+
+    def end_headers(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class WithoutCors(QuietFiles):
+    def end_headers(self) -> None:
+        SimpleHTTPRequestHandler.end_headers(self)
 
 
 class Failing(BaseHTTPRequestHandler):
@@ -134,6 +146,17 @@ def test_an_identical_copy_is_up_to_date(bundle: Path, tmp_path: Path, serve: An
     # Every file was fetched, the Russian-named article included.
     assert result.summary == "manifest matches; 5 sampled files match"
     assert result.details == []
+
+
+def test_a_copy_without_cors_is_reported(bundle: Path, tmp_path: Path, serve: Any) -> None:
+    """A service worker that fails over from a blocked address reads the copy from the
+    site's pages: without CORS, the copy is no refuge for it."""
+    copy = copy_of(bundle, tmp_path / "mirror")
+    server_url = serve(partial(WithoutCors, directory=str(copy)))
+    result = check(server_url, bundle)
+    assert result.status == Mirror.Status.OK
+    assert result.summary == "manifest matches; 5 sampled files match; no CORS header"
+    assert any("Access-Control-Allow-Origin" in line for line in result.details)
 
 
 def test_a_copy_of_yesterdays_bundle_is_stale_and_says_by_how_much(

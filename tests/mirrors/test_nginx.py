@@ -243,6 +243,10 @@ def test_pages_come_from_the_bundle_with_short_caching(serve: Callable[..., Fetc
     assert page.body.decode() == ARTICLE_HTML
     assert page.header("Content-Type") == "text/html; charset=utf-8"
     assert page.header("Cache-Control") == "public, max-age=300"
+    # A copy's links name the file: the same page, with the same headers.
+    named = fetch("/" + ARTICLE)
+    assert named.status == 200 and named.body == page.body
+    assert named.header("Content-Security-Policy") == page.header("Content-Security-Policy")
     assert fetch("/").body.startswith(b"<!DOCTYPE html><title>The Lantern")
     # The newsletter page of a language is a file of the bundle, not the app's signup endpoint.
     assert b"Our newsletter" in fetch("/en/newsletter/").body
@@ -382,6 +386,9 @@ def test_reader_pages_carry_the_apps_security_headers(
         "Onion-Location",
     ):
         assert static.header(name) == dynamic.headers[name], name
+    # The copy's files, unlike the app's answers, may be read by the site's pages elsewhere.
+    assert static.header("Access-Control-Allow-Origin") == "*"
+    assert "Access-Control-Allow-Origin" not in dynamic.headers
 
 
 def test_values_that_would_break_the_config_are_refused(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pytest_django.fixtures import Settings
 
 from samizdat.mirrors import bundle, manifest, state
 from samizdat.mirrors.manifest import MANIFEST, SIGNATURE
-from samizdat.mirrors.models import BundleState, BundleTakedown
+from samizdat.mirrors.models import BundleState, BundleTakedown, MirrorTarget
 from samizdat.mirrors.render import all_paths
 from samizdat.mirrors.write import file_for
 from samizdat.publishing.models import ArticlePage
@@ -206,6 +206,9 @@ def test_a_page_taken_down_during_a_full_build_is_not_added_again(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    MirrorTarget.objects.create(name="copy", kind=MirrorTarget.Kind.DIRECTORY, path=str(mirror))
     bundle.build_bundle()
     monkeypatch.setattr(bundle, "CHUNK_SIZE", 5)
     settings.BUNDLE_AUTO_BUILD = True  # the takedown is recorded; its task waits for commit
@@ -215,7 +218,9 @@ def test_a_page_taken_down_during_a_full_build_is_not_added_again(
     late = [p for p in paths if p.startswith("/en/news/report-")][-1]
     assert paths.index(late) > 10
     rel = file_for(late)
+    assert (mirror / rel).exists()
     seen: list[int] = []
+    on_the_mirror_mid_build: list[bool] = []
 
     def progress(done: int, total: int) -> None:
         seen.append(done)
@@ -223,8 +228,12 @@ def test_a_page_taken_down_during_a_full_build_is_not_added_again(
             story = ArticlePage.objects.get(url_path__endswith=late.split("/")[-2] + "/")
             story.unpublish()
             assert BundleTakedown.objects.filter(done_at=None).exists()
+        if len(seen) == 2:  # the next chunk: the build goes on, the page is gone already
+            on_the_mirror_mid_build.append((mirror / rel).exists())
+            assert rel not in listed((mirror / MANIFEST).read_bytes())
 
     report = bundle.build_bundle(progress=progress)
+    assert on_the_mirror_mid_build == [False]
     assert len(seen) > 2
     assert rel in report.taken_down
     assert not (settings.BUNDLE_DIR / rel).exists()

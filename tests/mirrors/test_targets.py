@@ -172,6 +172,9 @@ def test_a_new_bucket_gets_every_file_with_its_type_and_cache_time_manifest_last
     assert not target.needs_full_sync
     assert target.last_synced_at is not None
     assert target.last_report == f"full sync: {len(expected)} file(s) sent, 1 removed"
+    # Readers' browsers may read the copy from the site's pages (a service worker failing over).
+    [rule] = client.get_bucket_cors(Bucket="lantern")["CORSRules"]
+    assert rule["AllowedOrigins"] == ["*"] and set(rule["AllowedMethods"]) == {"GET", "HEAD"}
 
 
 def test_after_a_build_the_bucket_gets_only_what_changed_and_loses_what_was_removed(

@@ -315,6 +315,25 @@ def test_a_worker_killed_mid_build_ends_as_a_clean_build(
     assert_bundle_is_a_clean_build(site, tmp_path)
 
 
+def test_a_full_build_is_rendered_by_the_workers_of_both_nodes(
+    installation: Installation, tmp_path: Path
+) -> None:
+    site = installation
+    a, _b = site.nodes
+    site.wait_for_quiet()
+    site.shell(a, QUEUE_BUILD.format(count=1))
+    site.wait_for_quiet(timeout=180)
+    # Whichever worker built, the other node's bundle worker rendered chunks of it.
+    [(result,)] = site.sql(
+        "SELECT return_value FROM django_tasks_database_dbtaskresult WHERE task_path = %s "
+        "AND status = 'SUCCESSFUL' AND return_value->>'status' = 'ok' "
+        "ORDER BY finished_at DESC LIMIT 1",
+        BUILD_TASK,
+    )
+    assert result["helped"] > 0 and result["processes"] == 2, result
+    assert_bundle_is_a_clean_build(site, tmp_path)
+
+
 # 5 -------------------------------------------------------------------------------------
 
 

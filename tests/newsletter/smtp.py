@@ -51,6 +51,10 @@ class Handler:
         self.drop_at: set[int] = set()
         self.drop_after_accepting_at: set[int] = set()
         self.delay = 0.0
+        # Letters wait (up to 30 s) until this many connections have greeted the server: a
+        # test of several senders makes sure they overlap, however slowly each one starts.
+        self.hold_until_connections = 0
+        self.greeted: set[Any] = set()
         self.hook: Hook | None = None
         self.accepted_event = threading.Event()
         self.wait_for = 0
@@ -104,6 +108,8 @@ class Handler:
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
     ) -> list[str]:
         session.host_name = hostname
+        with self.lock:
+            self.greeted.add(session.peer)
         if self.pipelining:
             return [*responses[:-1], "250-PIPELINING", responses[-1]]
         return responses
@@ -131,6 +137,10 @@ class Handler:
             transient = self.transient["DATA"] > 0
             if transient and not drop:
                 self.transient["DATA"] -= 1
+        waited = 0.0
+        while len(self.greeted) < self.hold_until_connections and waited < 30:
+            await asyncio.sleep(0.02)
+            waited += 0.02
         if self.delay:
             await asyncio.sleep(self.delay)
         if drop:

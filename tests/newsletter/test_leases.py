@@ -122,6 +122,7 @@ def test_two_nodes_sending_one_edition_send_each_letter_once(
     site.overrides["SAMIZDAT_NEWSLETTER_RECORD_BATCH"] = str(BATCH)
     site.overrides["SAMIZDAT_NEWSLETTER_CLAIM_SIZE"] = "25"  # many claims: they interleave
     server.handler.delay = 0.004
+    server.handler.hold_until_connections = 3  # the other node too, however slow its start
     senders = [
         site.send("--connections", "2"),
         second_node(site, tmp_path).send("--connections", "2"),

@@ -65,6 +65,50 @@ def test_each_subscriber_gets_exactly_one_letter_over_two_connections(
     assert all(row.attempts == 1 and row.sent_at and not row.claim for row in rows)
 
 
+def test_senders_freeze_a_large_audience_slice_by_slice_and_each_gets_one_letter(
+    live_db: None, newsletter_site: Any, smtp_server: SmtpServer, settings: Any
+) -> None:
+    settings.NEWSLETTER_CONNECTIONS = 2
+    settings.NEWSLETTER_TASKS = 2
+    settings.NEWSLETTER_FREEZE_SLICE = 40
+    settings.NEWSLETTER_CLAIM_SIZE = 15
+    subscribers = make_subscribers(250)
+    edition = make_edition()
+
+    assert actions.send_edition(edition_id=edition.pk) == 250
+
+    assert_exactly_once(smtp_server, subscribers)
+    edition.refresh_from_db()
+    assert edition.status == Edition.Status.SENT
+    assert edition.deliveries.count() == 250
+
+
+def test_the_audience_not_frozen_yet_counts_as_pending_and_is_read_as_it_is_then(
+    newsletter_site: Any, smtp_server: SmtpServer, settings: Any
+) -> None:
+    settings.NEWSLETTER_FREEZE_SLICE = 3
+    settings.NEWSLETTER_CLAIM_SIZE = 2
+    subscribers = make_subscribers(10)
+    edition = make_edition()
+
+    assert actions.send_edition(edition_id=edition.pk) == 10
+    assert edition.deliveries.count() == 3  # the first slice; the rest while sending
+    counts = actions.delivery_counts(edition.pk)
+    assert (counts["pending"], counts["total"]) == (10, 10)
+    leaving = subscribers[8]
+    Subscriber.objects.filter(pk=leaving.pk).update(status=Subscriber.Status.UNSUBSCRIBED)
+    late = make_subscribers(1, prefix="late")  # signed up after sending started
+    assert not actions.finish_edition(edition_id=edition.pk)
+
+    sending.send_pending(edition_id=edition.pk, connections=1)
+
+    assert_exactly_once(smtp_server, [s for s in subscribers if s != leaving])
+    assert late[0].email not in smtp_server.per_recipient()
+    edition.refresh_from_db()
+    assert edition.status == Edition.Status.SENT
+    assert actions.delivery_counts(edition.pk)["total"] == 9
+
+
 def test_a_second_send_of_the_same_edition_sends_nothing(
     live_db: None, newsletter_site: Any, smtp_server: SmtpServer, settings: Any
 ) -> None:

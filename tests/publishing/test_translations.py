@@ -123,3 +123,19 @@ def test_dates_on_russian_pages_are_russian(client: Client, bilingual: dict[str,
     assert "7 ноября 2025" in html
     assert "November" not in html and "Nov." not in html
     assert "7 ноября 2025" in page_html(client, "/ru/news/")
+
+
+def test_a_bundle_build_renders_the_same_translations(bilingual: dict[str, Any]) -> None:
+    """A build reads every page's translations, authors and tags at once: its articles are
+    those the app serves."""
+    from samizdat.core import build_memo
+    from samizdat.mirrors import render
+
+    paths = [ENGLISH, RUSSIAN, "/ru/news/editor-detained/", "/en/culture/lonely/"]
+    renderer = render.Renderer()
+    outside = [render.body_of(renderer.get(path)) for path in paths]
+    with build_memo.building():
+        inside = [render.body_of(renderer.get(path)) for path in paths]
+    assert inside == outside
+    alternate = b'<link rel="alternate" hreflang="ru"'
+    assert alternate in outside[0] and alternate in outside[1] and alternate not in outside[3]

@@ -28,6 +28,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from samizdat.core import build_memo
+
 CACHE_KEY = "samizdat:core:appearance:v1"
 STYLESHEET_PATH = "/appearance.css"
 FONTS_DIR = "static/samizdat/fonts/"
@@ -345,7 +347,12 @@ def _logo_of(image: Any) -> Logo | None:
 
 
 def load() -> Look:
-    """The current appearance (cached)."""
+    """The current appearance (cached; read once in a bundle build, whose every page shows
+    it several times)."""
+    return build_memo.remembered(("appearance",), _load)
+
+
+def _load() -> Look:
     look = cache.get(CACHE_KEY)
     if look is None:
         from samizdat.core.models import Appearance

@@ -17,8 +17,13 @@ def write_atomic(
     in the same directory renamed over it: a reader sees the old file or the new one, never
     half of one. ``mode`` is the file's permissions (0o644: a web server may serve it);
     ``durable`` also flushes it to the disk before the rename (what must survive a crash)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except FileNotFoundError:
+        # The directory is made only when missing: a build writes thousands of files into
+        # directories that mostly exist, and asking first costs two system calls a file.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
             if isinstance(data, bytes):

@@ -28,6 +28,9 @@ hook                         a registered function…
                              ``templatetags/regions.py``)
 ``ERASERS``                  returns an ``Eraser``: what the app keeps about a person, found,
                              counted and erased by their email address ("Erase a person")
+``LETTER_ATTACHMENTS``       ``attachments(edition_id=…, language=…)`` → ``[(file name,
+                             content type, bytes)]``: files every letter of a newsletter
+                             edition carries
 ===========================  ===============================================================
 """
 
@@ -54,6 +57,7 @@ PUBLIC_PATHS = "samizdat_public_paths"
 URLS = "samizdat_urls"
 LANGUAGE_URLS = "samizdat_language_urls"
 ERASERS = "samizdat_erasers"
+LETTER_ATTACHMENTS = "samizdat_letter_attachments"
 
 
 def region(name: str) -> str:

@@ -24,7 +24,8 @@ Handler = Callable[[HttpRequest], HttpResponse]
 # register (a payment provider's hosted page, where the donate form redirects).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "font-src 'self'; connect-src 'self'{apps}; form-action 'self'{apps}{providers}; "
+    "font-src 'self'; connect-src 'self'{apps}; worker-src 'self'; "
+    "form-action 'self'{apps}{providers}; "
     "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
 
@@ -56,6 +57,10 @@ def content_security_policy() -> str:
         apps="".join(f" {o}" for o in apps), providers="".join(f" {o}" for o in elsewhere)
     )
 
+
+# On every reader answer of the app (and of the bundle's nginx): the site's service worker
+# takes a page without it (a block page, a captive portal) for a failure and reads a mirror.
+SITE_HEADER = ("Samizdat-Site", "1")
 
 SITE_GENERATION_KEY = "samizdat:site:generation"
 
@@ -104,6 +109,7 @@ def security_headers(get_response: Handler) -> Handler:
             response.headers.setdefault("Content-Security-Policy", policy)
         else:
             response.headers.setdefault("Content-Security-Policy", content_security_policy())
+            response.headers.setdefault(*SITE_HEADER)
             if response.get("Content-Type", "").startswith("text/html"):
                 # A reader's "remind me later" date leaves the appeal out of the page.
                 patch_vary_headers(response, ["Cookie"])

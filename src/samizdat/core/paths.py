@@ -59,6 +59,29 @@ def relative(request_path: str, target: str) -> str:
     return relative_prefix(request_path) + target[1:]
 
 
+# Set on the requests that render pages for the static copies (the bundle): their links name
+# files, since a copy opened from disk or served by a plain web server or bucket finds no
+# index file in a folder it is pointed at (a feed's ``index.xml`` on none of them).
+FOR_A_COPY = "samizdat_for_a_copy"
+
+
+def index_file(path: str) -> str:
+    """The file that holds the address ``path`` in a copy: ``/en/news/`` →
+    ``/en/news/index.html``, a feed ``/en/feed/rss/`` → ``/en/feed/rss/index.xml``; a path
+    that names a file stays as it is."""
+    if path != "" and not path.endswith("/"):
+        return path
+    return path + (
+        "index.xml" if path.rstrip("/").rsplit("/", 2)[-2:-1] == ["feed"] else "index.html"
+    )
+
+
+def in_a_copy(target: str) -> str:
+    """``target`` (a path, with any query or fragment) naming the file a copy holds there."""
+    cut = min((i for i in (target.find("?"), target.find("#")) if i >= 0), default=len(target))
+    return index_file(target[:cut]) + target[cut:]
+
+
 def absolute(target: str) -> str:
     """An absolute URL on the canonical site (for canonical links, feeds and sitemaps)."""
     return settings.SITE_URL + target
@@ -71,7 +94,11 @@ def link(context: Any, target: str) -> str:
     if context.get("absolute_urls"):
         return absolute(target) if target.startswith("/") else target
     request = context.get("request")
-    return relative(request.path if request is not None else "/", target)
+    if request is None:
+        return relative("/", target)
+    if getattr(request, FOR_A_COPY, False) and target.startswith("/"):
+        target = in_a_copy(target)
+    return relative(request.path, target)
 
 
 ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")(/[^/"][^"]*|/)"')

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
+from samizdat.core import build_memo
 from samizdat.donations import money
 from samizdat.donations.providers.base import Frequency
 
@@ -87,6 +88,12 @@ class Appeal:
 
 
 def load() -> Appeal:
+    """The appeal's settings (cached; read once in a bundle build, whose every page shows
+    its banner and every article its appeal)."""
+    return build_memo.remembered(("appeal",), _load)
+
+
+def _load() -> Appeal:
     appeal = cache.get(CACHE_KEY)
     if appeal is None:
         appeal = _build()

@@ -8,7 +8,7 @@ files ``write.py``'s; this module runs them, in several processes for a full bui
 builder at a time in the whole installation (``state.builder_lock``), then writes the manifest,
 publishes the bundle to its bucket (``published.py``, when there is one) and sends the changes
 to the mirror targets. Pages taken down (``BundleTakedown``) vanish with the next rebake, or
-between two chunks of a full build running meanwhile.
+between two chunks of a full build running meanwhile, from here, the bucket and the targets.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import logging
 import multiprocessing
 import os
 import re
+import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -74,6 +76,8 @@ class BuildReport:
     publish_error: str = ""  # why the bucket could not be brought to the bundle
     taken_down: set[str] = field(default_factory=set)  # files of takedowns met during a build
     processes: int = 1  # processes that rendered pages
+    helped: int = 0  # chunks rendered by workers of other processes (mirrors/spread.py)
+    received: int = 0  # files those sent through the database (the changed ones)
 
     @property
     def pages_written(self) -> list[str]:
@@ -114,16 +118,36 @@ class _Chunk:
     failed: set[str] = field(default_factory=set)  # files kept as they were
     gone: set[str] = field(default_factory=set)  # files of paths that answer 404 now
     process: int = field(default_factory=os.getpid)  # the process that rendered them
+    node: str = field(default_factory=socket.gethostname)  # on which machine
+
+
+# A page moved or renamed answers its old address with a redirect (Wagtail's redirects):
+# there is no page there any more.
+MOVED = {301, 302, 303, 307, 308}
 
 
 def _render_chunk(root: Path, paths: Sequence[str], missing_is_gone: bool) -> _Chunk:
+    return render_paths(paths, missing_is_gone, lambda rel, body: write_file(root, rel, body))
+
+
+def render_paths(
+    paths: Sequence[str],
+    missing_is_gone: bool,
+    store: Callable[[str, bytes], list[str]],
+    *,
+    tick: Callable[[], None] | None = None,
+) -> _Chunk:
+    """Render ``paths``, handing each page's file and bytes to ``store`` (which says what
+    it wrote); ``tick`` after each page."""
     renderer = Renderer()
     chunk = _Chunk()
     for path in paths:
+        if tick is not None:
+            tick()
         response = renderer.get(path)
         chunk.pages += 1
         rel = file_for(path)
-        if response.status_code == 404 and missing_is_gone:
+        if missing_is_gone and (response.status_code == 404 or response.status_code in MOVED):
             chunk.gone.add(rel)
             continue
         if response.status_code != 200:
@@ -134,7 +158,7 @@ def _render_chunk(root: Path, paths: Sequence[str], missing_is_gone: bool) -> _C
             chunk.failed.add(rel)
             continue
         body = body_of(response)
-        chunk.written += write_file(root, rel, body)
+        chunk.written += store(rel, body)
         chunk.produced.add(rel)
         if rel.endswith(".html"):
             chunk.media |= media_links(body)
@@ -160,6 +184,21 @@ def _renderer_ready() -> int:
     return os.getpid()
 
 
+def _start_method() -> str:
+    """How the rendering processes start: forked when this process runs no other thread and
+    is in no transaction (``samizdat mirror build``), so they begin with Django set up (about
+    3 s of CPU each that a fresh interpreter spends importing it); spawned, as fresh
+    interpreters, otherwise: the worker that builds runs other threads, and a lock one of them
+    held at fork time would hang a forked child for ever."""
+    if (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not any(connection.in_atomic_block for connection in connections.all())
+    ):
+        return "fork"
+    return "spawn"
+
+
 def _chunks(paths: Sequence[str]) -> list[Sequence[str]]:
     return [paths[start : start + CHUNK_SIZE] for start in range(0, len(paths), CHUNK_SIZE)]
 
@@ -174,15 +213,20 @@ def _render_into(
 ) -> set[str]:
     """Render ``paths`` into ``root``, in chunks, in ``_jobs()`` processes when there are
     many; the bundle files they produced and the media files they link. ``paths`` may be the
-    function that lists them (``all_paths``): the processes start while it runs. ``progress``
-    is called in this process after each chunk. With ``missing_is_gone``, a path that answers
-    404 is gone: its file is listed in ``report.gone``."""
+    function that lists them (``all_paths``, a full build): the processes start while it
+    runs, and where workers of other processes or machines can help (``spread.possible``)
+    the chunks go through the database for them to share. ``progress`` is called in this
+    process after each chunk. With ``missing_is_gone``, a path that answers 404 or a
+    redirect is gone: its file is listed in ``report.gone``."""
+    from samizdat.mirrors import spread
+
     # Listing takes a while on a large site: the live pages say beforehand whether the
     # processes are worth starting (a page has one address or more).
     jobs = _jobs(live_pages() if callable(paths) else len(paths))
+    spread_out = callable(paths) and spread.possible()
     produced: set[str] = set()
     media: set[str] = set()
-    rendered_by: set[int] = set()
+    rendered_by: set[tuple[str, int]] = set()
     total = 0
 
     def collect(chunk: _Chunk) -> None:
@@ -193,7 +237,7 @@ def _render_into(
         report.gone |= chunk.gone
         produced.update(chunk.produced)
         media.update(chunk.media)
-        rendered_by.add(chunk.process)
+        rendered_by.add((chunk.node, chunk.process))
         if progress is not None:
             progress(report.pages, total)
 
@@ -201,12 +245,17 @@ def _render_into(
         listed = paths() if callable(paths) else paths
         total = len(listed)
         with build_memo.building():
-            for chunk in _chunks(listed):
-                collect(_render_chunk(root, chunk, missing_is_gone))
+            if spread_out:
+                spread.render(root, _chunks(listed), report, collect)
+            else:
+                for chunk in _chunks(listed):
+                    collect(_render_chunk(root, chunk, missing_is_gone))
     else:
-        # Fresh interpreters, not forks: the worker that builds runs other threads, and a
-        # lock one of them held at fork time would hang a forked child for ever.
-        context = multiprocessing.get_context("spawn")
+        method = _start_method()
+        if method == "fork":
+            # A forked process opens database connections of its own, never this one's.
+            connections.close_all()
+        context = multiprocessing.get_context(method)
         helpers = jobs - 1  # this process renders too: one interpreter fewer to set up
         try:
             with (
@@ -224,26 +273,39 @@ def _render_into(
                     pool.submit(_renderer_ready)
                 listed = paths() if callable(paths) else paths
                 total = len(listed)
-                waiting = deque(_chunks(listed))
-                running: set[Future[_Chunk]] = set()
-                while waiting or running:
-                    # Each process has a chunk at work and one queued; this one takes chunks
-                    # from the other end in between, and waits only when none is left.
-                    while waiting and len(running) < 2 * helpers:
-                        chunk = waiting.popleft()
-                        running.add(pool.submit(_render_chunk, root, chunk, missing_is_gone))
-                    if waiting:
-                        collect(_render_chunk(root, waiting.pop(), missing_is_gone))
-                    done, running = wait(
-                        running, timeout=0 if waiting else None, return_when=FIRST_COMPLETED
-                    )
-                    for future in done:
-                        collect(future.result())
+                if spread_out:
+                    spread.render(root, _chunks(listed), report, collect, pool, helpers)
+                else:
+                    _render_here(root, _chunks(listed), missing_is_gone, collect, pool, helpers)
         except BrokenProcessPool as error:
             raise BundleError(f"a rendering process died: {error}") from error
     report.processes = max(report.processes, len(rendered_by))
     report.written += copy_media(root, media)
     return produced | media
+
+
+def _render_here(
+    root: Path,
+    chunks: list[Sequence[str]],
+    missing_is_gone: bool,
+    collect: Callable[[_Chunk], None],
+    pool: ProcessPoolExecutor,
+    helpers: int,
+) -> None:
+    """Render ``chunks`` in this process and the ``helpers`` processes of ``pool``."""
+    waiting = deque(chunks)
+    running: set[Future[_Chunk]] = set()
+    while waiting or running:
+        # Each process has a chunk at work and one queued; this one takes chunks from the
+        # other end in between, and waits only when none is left.
+        while waiting and len(running) < 2 * helpers:
+            chunk = waiting.popleft()
+            running.add(pool.submit(_render_chunk, root, chunk, missing_is_gone))
+        if waiting:
+            collect(_render_chunk(root, waiting.pop(), missing_is_gone))
+        done, running = wait(running, timeout=0 if waiting else None, return_when=FIRST_COMPLETED)
+        for future in done:
+            collect(future.result())
 
 
 def _signing_key() -> bytes | None:
@@ -348,8 +410,8 @@ def _build(root: Path, progress: Progress | None, holder: state.Holder) -> Build
 
 
 def _take_down_pending(root: Path, report: BuildReport) -> None:
-    """Remove the files of pages taken down since the build started, from this bundle and
-    the bucket, now; the build leaves them out to its end."""
+    """Remove the files of pages taken down since the build started, from this bundle, the
+    bucket and the mirror targets, now; the build leaves them out to its end."""
     rows = state.pending_takedowns()
     if not rows:
         return
@@ -364,6 +426,11 @@ def _take_down_pending(root: Path, report: BuildReport) -> None:
         logger.error("bundle: a takedown could not reach the bucket yet: %s", error)
         return  # still pending: the takedown's own rebake tries again
     state.takedowns_done([row.pk for row in rows])
+    # The manifest here is now the last build's without these files, which is what a target
+    # in step holds: a sync against it removes them there and changes nothing else.
+    from samizdat.mirrors import targets
+
+    targets.sync_targets(root, changed=[manifest.MANIFEST, *_signature(root)], removed=sorted(rels))
 
 
 def _publish(root: Path, report: BuildReport, *, full: bool) -> None:
@@ -386,7 +453,8 @@ def _log(report: BuildReport, what: str) -> None:
 
 def rebake(paths: Iterable[str], *, root: Path | None = None) -> BuildReport:
     """Re-render these public paths (what a change touched, as the changed pages say) and
-    those of pending takedowns; a path that answers 404 now is gone, and its files go too.
+    those of pending takedowns; a path that answers 404 or a redirect now is gone, and its
+    files go too.
     A node behind the bundle bucket catches up from it first; without a bundle yet, build
     it all."""
     root = Path(root or settings.BUNDLE_DIR)

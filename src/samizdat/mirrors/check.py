@@ -96,6 +96,7 @@ class _Request:
     session: requests.Session
     proxies: dict[str, str] | None
     redirects: list[str]
+    cors: bool = False  # the manifest came with a CORS header that lets the site's pages read it
 
 
 # --- the local bundle ---------------------------------------------------------------------
@@ -231,6 +232,14 @@ def _check(
             problems.append(problem)
             wrong.append(entry["path"])
             unreachable += network
+    if not request.cors:
+        # Not a fault of the copy itself, but readers' browsers cannot fail over to it.
+        details.append(
+            _(
+                "no CORS header (Access-Control-Allow-Origin): readers' browsers cannot fail "
+                "over to this copy from the site's pages"
+            )
+        )
     details = [*details, *dict.fromkeys(request.redirects), *problems][:MAX_DETAILS]
 
     if attempted and unreachable == attempted:
@@ -258,6 +267,8 @@ def _check(
         ) % {"count": len(chosen)}
     else:
         summary = _("manifest matches")
+    if not request.cors:
+        summary = f"{summary}; {_('no CORS header')}"
     return CheckResult(Mirror.Status.OK, summary, details)
 
 
@@ -304,16 +315,23 @@ class _TooLarge(Exception):
     """The answer is longer than it may be."""
 
 
+def _site_origin() -> str:
+    site = urlsplit(settings.SITE_URL)
+    return f"{site.scheme}://{site.netloc}"
+
+
 @contextmanager
-def _open(request: _Request, url: str) -> Iterator[requests.Response]:
+def _open(request: _Request, url: str, *, origin: bool = False) -> Iterator[requests.Response]:
     """GET ``url`` (following up to MAX_REDIRECTS redirects, each recorded) and yield the
-    2xx response, unread. Raises _Unreachable, _HTTPStatus or _Refused."""
+    2xx response, unread; with ``origin``, as the site's pages would (an ``Origin`` header).
+    Raises _Unreachable, _HTTPStatus or _Refused."""
+    headers = {**HEADERS, "Origin": _site_origin()} if origin else HEADERS
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
         try:
             response = request.session.get(
                 current,
-                headers=HEADERS,
+                headers=headers,
                 proxies=request.proxies,
                 timeout=(TIMEOUT, TIMEOUT),
                 stream=True,
@@ -408,8 +426,10 @@ def _fetch_manifest(request: _Request, url: str, *, files: int) -> dict[str, Any
     # A generous ceiling: what a manifest of ``files`` entries could reasonably take, and more.
     limit = MAX_MANIFEST_BYTES + 400 * files
     try:
-        with _open(request, url) as response:
+        with _open(request, url, origin=True) as response:
             body = b"".join(_read(response, limit=limit))
+            allowed = response.headers.get("Access-Control-Allow-Origin", "")
+            request.cors = allowed in {"*", _site_origin()}
     except _HTTPStatus as error:
         values = {"name": MANIFEST, "code": error.code}
         if error.code in (404, 410):

@@ -304,3 +304,45 @@ class BundleTakedown(models.Model):
 
     def __str__(self) -> str:
         return ", ".join(self.paths)
+
+
+class BundleChunk(models.Model):
+    """A chunk of a full build's addresses that the workers of any node may render while the
+    build runs (``mirrors/spread.py``): claimed with one conditional UPDATE by the database's
+    clock (``claimed_by`` until ``claimed_until``; a claim that lapsed is taken back), then
+    done, with what rendering found (``result``) and the files that changed
+    (``BundleChunkFile``). The rows of a build are deleted when it ends."""
+
+    build = models.CharField(max_length=32)  # the build's own token
+    number = models.PositiveIntegerField()
+    paths = models.JSONField(default=list)  # the public addresses to render
+    known = models.JSONField(default=dict)  # file → SHA-256 in the bundle's last manifest
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    # What a worker of another process found (pages, files produced, media linked,
+    # problems); null for a chunk the building node rendered into its own copy.
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bundle chunk")
+        constraints = [
+            models.UniqueConstraint(fields=["build", "number"], name="mirrors_chunk_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.build} #{self.number}"
+
+
+class BundleChunkFile(models.Model):
+    """A file a worker rendered for a chunk whose bytes differ from the last manifest's."""
+
+    chunk = models.ForeignKey(BundleChunk, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=1000)  # the file's path in the bundle
+    data = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("bundle chunk file")
+
+    def __str__(self) -> str:
+        return self.name

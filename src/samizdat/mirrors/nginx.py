@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from samizdat.core.middleware import content_security_policy
+from samizdat.core.middleware import SITE_HEADER, content_security_policy
+from samizdat.mirrors.failover import WORKER, WORKER_CONTENT_SECURITY_POLICY
 
 # Paths only the app can answer, under every language or none. Everything else is a file of
 # the bundle (reader pages, feeds, sitemaps, robots.txt, assets, renditions), or, when it is
@@ -31,6 +32,7 @@ DYNAMIC_PREFIXES = (
     "/donate/",  # the donate page, checkout, thanks, managing a gift
     "/webhooks/",  # payment providers and mail services
     "/_util/",  # Wagtail's password-protected page form
+    "/reach/",  # failovers readers' browsers report (counts only)
 )
 HTML_CACHE = "public, max-age=300"
 ASSET_CACHE = "public, max-age=31536000, immutable"
@@ -85,6 +87,7 @@ def nginx_conf(
     rewrite: tuple[str, str] | None = None,
     app_log: Path | None = None,
     media_store: str | None = None,
+    reach_log: Path | None = None,
 ) -> str:
     """The ``server`` block serving ``bundle_dir`` and proxying the dynamic paths to ``app``.
 
@@ -92,6 +95,9 @@ def nginx_conf(
     ``log_format`` before the block): time, method, path, status, size and duration; no query
     string (links carry their tokens there) and no client address. Readers' requests for the
     bundle's files are never logged.
+
+    ``reach_log`` logs readers' requests for the bundle's files there, in ``REACH_LOG_FORMAT``
+    (see there): what decides where a read came from, and nothing about who read.
 
     ``rewrite`` (site origin, onion origin) makes the block serve the onion address: pages
     leave their absolute links and forms (to the site) on the onion, also without JavaScript.
@@ -111,7 +117,11 @@ def nginx_conf(
     if app is not None and not _APP.fullmatch(app):
         raise ValueError(f"{app!r} is not an app address: host:port or unix:/path.")
     bundle = _path(bundle_dir)
-    headers = _security_headers(tls="ssl" in listen.split())
+    headers = [*_security_headers(tls="ssl" in listen.split()), *CORS_HEADER]
+    worker_headers = [
+        *(line for line in headers if "Content-Security-Policy" not in line),
+        f'        add_header Content-Security-Policy "{WORKER_CONTENT_SECURITY_POLICY}" always;',
+    ]
     proxy: list[str] = []
     preamble: list[str] = []
     if app is not None:
@@ -119,7 +129,7 @@ def nginx_conf(
         if app_log is not None:
             # log_format belongs to the http block; a name of this server's own, since the
             # main site's and the onion's blocks may both be included.
-            log_format = "samizdat_app_" + re.sub(r"\W", "_", server_name.split()[0])
+            log_format = _suffixed("samizdat_app", server_name)
             preamble = [
                 "# What reaches the app is logged by path only: no query string (where links",
                 "# carry their tokens), no client address.",
@@ -135,6 +145,12 @@ def nginx_conf(
         ]
         if rewrite is not None:
             proxy.append('        proxy_set_header Accept-Encoding "";  # for sub_filter')
+    reach: list[str] = []
+    if reach_log is not None:
+        preamble += reach_log_format(server_name, onion=rewrite is not None)
+        reach = [
+            f"        access_log {_path(reach_log)} {_suffixed('samizdat_reach', server_name)};"
+        ]
     compression = [
         "    # The bundle holds x.gz (and x.br) next to every text file: sent as they are.",
         "    gzip_static on;",
@@ -146,6 +162,8 @@ def nginx_conf(
         if not (_ORIGIN.fullmatch(site) and _ORIGIN.fullmatch(onion)):
             raise ValueError(f"{site!r} or {onion!r} is not an origin like http://host.")
         compression = [
+            "    # An onion's name (62 characters) beside the site's may need, in the http block:",
+            "    #     server_names_hash_bucket_size 128;",
             "    # The onion: links and forms to the site lead to the onion instead, also",
             "    # without JavaScript. Rewritten pages are compressed as they are sent.",
             f"    sub_filter '{site}/' '{onion}/';",
@@ -196,6 +214,7 @@ def nginx_conf(
         "        # A page is a directory's index.html: tried first, it is served without the",
         "        # index module's internal redirect (as fast as any file); $uri/ redirects",
         *missing,
+        *reach,
         f'        add_header Cache-Control "{HTML_CACHE}";',
         *headers,
         "        # Feeds are index.xml files; these locations keep the headers above.",
@@ -208,6 +227,13 @@ def nginx_conf(
         "        location ~ ^/(?:news-)?sitemap(?:-[\\w-]+)?\\.xml$ {",
         "            types { application/xml xml; }",
         "        }",
+        "    }",
+        "",
+        "    # The service worker: browsers look for a new one at every visit; its own policy",
+        "    # lets it read the mirrors of the signed list it adopts.",
+        f"    location = /{WORKER} {{",
+        '        add_header Cache-Control "no-cache";',
+        *worker_headers,
         "    }",
         "",
         "    # Content-named or ?v=<hash> links: a new version is a new address.",
@@ -300,6 +326,49 @@ def nginx_conf(
     return "\n".join(lines) + "\n"
 
 
+# Readers' requests, as samizdat.reach counts them: one line each, its fields separated by
+# tabs, the path last (nginx writes bytes outside printable ASCII, tabs among them, as \xHH).
+# No client address, port, user agent, referrer, query string, cookie or time of day: the
+# day (the server's local day: run nginx with TZ=UTC), which server block answered ("onion"
+# or "web"), the host asked for (the site's or a mirror's), the method, the status, the
+# marker a newsletter's links carry (?via=newsletter, the same for every reader; any other
+# value is written as "-") and the path.
+REACH_LOG_VERSION = "samizdat-reach-1"
+REACH_MARKERS = ("newsletter",)
+
+
+def _suffixed(name: str, server_name: str) -> str:
+    """A name of this server block's own: the main site's and the onion's blocks may both be
+    included in one http block, where log formats and map variables live."""
+    return name + "_" + re.sub(r"\W", "_", server_name.split()[0])
+
+
+def reach_log_format(server_name: str, *, onion: bool) -> list[str]:
+    """The ``map`` and ``log_format`` lines (http block) of the readers' log of a block."""
+    day = "$" + _suffixed("samizdat_day", server_name)
+    via = "$" + _suffixed("samizdat_via", server_name)
+    markers = " ".join(f"{marker} {marker};" for marker in REACH_MARKERS)
+    fields = [
+        REACH_LOG_VERSION,
+        day,
+        "onion" if onion else "web",
+        "$host",
+        "$request_method",
+        "$status",
+        via,
+        "$uri",
+    ]
+    tab = "\\t"  # in a quoted string nginx reads a backslash and t as a tab
+    return [
+        "# Readers' requests are counted by where they came from, never by who made them: the",
+        "# day without its time, the host, the path and status, a newsletter's marker; no",
+        "# client address, user agent, referrer or query string.",
+        f'map $time_iso8601 {day} {{ "~^(\\d{{4}}-\\d\\d-\\d\\d)" $1; default -; }}',
+        f"map $arg_via {via} {{ default -; {markers} }}",
+        f"log_format {_suffixed('samizdat_reach', server_name)} '{tab.join(fields)}';",
+    ]
+
+
 def site_conf(
     *,
     server_name: str | None,
@@ -309,6 +378,7 @@ def site_conf(
     brotli: bool,
     onion: bool = False,
     app_log: Path | None = None,
+    reach_log: Path | None = None,
 ) -> str:
     """``nginx_conf`` for this installation: its host, bundle, collected static files and
     uploads; with ``onion``, the block for ``SAMIZDAT_ONION_URL``."""
@@ -328,6 +398,7 @@ def site_conf(
         static_root=Path(settings.STATIC_ROOT),
         media_root=None if settings.MEDIA_BUCKET else Path(settings.MEDIA_ROOT),
         app_log=app_log,
+        reach_log=reach_log,
         media_store=media_store_url(),
     )
 
@@ -398,6 +469,7 @@ def standalone_conf(
         "    sendfile on;",
         "    tcp_nopush on;",
         "    access_log off;",
+        "    server_names_hash_bucket_size 128;  # an onion's name (62 characters) beside others",
         *(
             f"    {kind}_temp_path {work}/{kind};"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -418,6 +490,11 @@ def brotli_module() -> Path | None:
     return BROTLI_STATIC_MODULE if BROTLI_STATIC_MODULE.exists() else None
 
 
+# The bundle's files are public: a reader's browser that opened the site elsewhere (its
+# service worker failing over from a blocked address) may read them from here. No credentials.
+CORS_HEADER = ['        add_header Access-Control-Allow-Origin "*" always;']
+
+
 def _security_headers(*, tls: bool) -> list[str]:
     """The headers the app adds to reader pages, on every answer (``always``: 404s too).
 
@@ -430,6 +507,7 @@ def _security_headers(*, tls: bool) -> list[str]:
         ("X-Frame-Options", settings.X_FRAME_OPTIONS),
         ("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY),
         ("Permissions-Policy", PERMISSIONS_POLICY),
+        SITE_HEADER,
     ]
     if tls and settings.SECURE_HSTS_SECONDS:
         hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"

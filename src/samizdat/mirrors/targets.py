@@ -65,6 +65,11 @@ REPORT_LIMIT = 4000  # characters of a target's last report
 STDERR_TAIL = 2000  # characters of a failed command's standard error kept in the report
 S3_TIMEOUT = 10  # seconds to connect and for each read
 S3_DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
+BUCKET_CORS = {
+    "CORSRules": [
+        {"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD"], "MaxAgeSeconds": 86400}
+    ]
+}
 SPOOL = 8 * 1024 * 1024  # bytes of a file held in memory on its way to a target
 PROBLEMS_SHOWN = 5
 LAST = (MANIFEST, SIGNATURE)
@@ -617,7 +622,15 @@ class S3Backend(S3Objects):
             raise SyncError(path, _s3_reason(error)) from error
 
     def prepare(self) -> None:
-        pass  # a bucket is the mirror's own under its prefix
+        """A bucket is the mirror's own under its prefix. Its files are public: readers'
+        browsers may read them from pages elsewhere (a service worker failing over), which
+        takes CORS. Keys that may not set it are not an error: ``mirror check`` says so."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration=BUCKET_CORS)
+        except ClientError as error:
+            logger.warning("mirror target %s: CORS not set (%s)", self.target, _s3_reason(error))
 
     def manifest(self) -> bytes | None:
         return self.get(MANIFEST)

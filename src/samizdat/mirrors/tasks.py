@@ -7,7 +7,7 @@ from typing import Any
 
 from django_tasks import TaskContext, task
 
-from samizdat.mirrors import bundle, published, state
+from samizdat.mirrors import bundle, published, spread, state
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,8 @@ def _result(report: bundle.BuildReport) -> dict[str, Any]:
         "removed": len(report.removed),
         "server_errors": report.server_errors,
         "publish_error": report.publish_error,
+        "processes": report.processes,  # on every node, for a full build
+        "helped": report.helped,  # chunks other workers rendered
     }
 
 
@@ -74,3 +76,14 @@ def build(context: TaskContext, *, requested_at: float) -> dict[str, Any]:
         # build claimed are asked for again, not lost until the next periodic build.
         logger.warning("bundle: full build asked for again: %s", error)
         return _full_build()
+
+
+@task(queue_name="bundle")
+def help_build(*, build: str) -> dict[str, Any]:
+    """Render chunks of a full build that another worker runs (``mirrors/spread.py``), for a
+    while at most: a worker gives its turn back and asks another helper to carry on; a
+    helper that comes after the build ended has nothing to do."""
+    result = spread.help(build)
+    if result.get("more") and spread.chunks_open(build):
+        help_build.enqueue(build=build)
+    return result

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.formats import date_format
@@ -15,7 +15,8 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from samizdat.core.paths import absolute
+from samizdat.core.paths import FOR_A_COPY, absolute
+from samizdat.mirrors import failover
 from samizdat.mirrors.models import Mirror
 
 if TYPE_CHECKING:
@@ -103,3 +104,62 @@ def mirror_list(request: HttpRequest) -> HttpResponse:
         ],
     }
     return render(request, "mirrors/mirror_list.html", context)
+
+
+@require_safe
+def copy_file_address(request: HttpRequest, folder: str) -> HttpResponse:
+    """A copy's links name files (``/en/news/index.html``, a feed's ``index.xml``); where no
+    such file is served (a server that passes what it lacks to the app), the app sends the
+    reader to the folder's address."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect("/" + folder + (f"?{query}" if query else ""))
+
+
+@require_safe
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """``/sw.js``: the worker that reads from the mirrors when this address fails (checked
+    by the browser for a new version at every visit, so never kept in a cache)."""
+    script = failover.worker_script(for_a_copy=getattr(request, FOR_A_COPY, False))
+    response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Content-Security-Policy"] = failover.WORKER_CONTENT_SECURITY_POLICY
+    return response
+
+
+def _public_file(data: bytes, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=300"
+    # Signed public data: a worker that opened the site elsewhere reads it from here.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def signed_mirror_list(request: HttpRequest) -> HttpResponse:
+    """``/mirrors.json``: the public mirrors and the key that signs copies."""
+    return _public_file(failover.mirror_list_bytes(), "application/json")
+
+
+@require_safe
+def mirror_list_signature(request: HttpRequest) -> HttpResponse:
+    """``/mirrors.json.sig``: a signature of ``mirrors.json`` per line (404 without a key)."""
+    signatures = failover.sign(failover.mirror_list_bytes())
+    if not signatures:
+        raise Http404("the bundle is not signed")
+    return _public_file(signatures, "text/plain; charset=utf-8")
+
+
+@require_safe
+def offline(request: HttpRequest) -> HttpResponse:
+    """What the worker shows for a page it cannot reach anywhere: the mirrors and the onion."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    context: dict[str, Any] = {
+        "addresses": public_addresses(language),
+        "canonical_url": absolute(request.path),
+        "translations": [],
+        "language_links": [
+            {"code": code, "name": name, "path": f"/{code}/offline/"}
+            for code, name in settings.LANGUAGES
+        ],
+    }
+    return render(request, "mirrors/offline.html", context)

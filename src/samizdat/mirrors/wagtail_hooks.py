@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import models
 from django.template import Context
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, re_path
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -29,12 +29,21 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from samizdat.core.hooks import FORM_ORIGINS, LANGUAGE_URLS, PERIODIC_JOBS, PUBLIC_PATHS
+from samizdat.core.hooks import FORM_ORIGINS, LANGUAGE_URLS, PERIODIC_JOBS, PUBLIC_PATHS, URLS
 from samizdat.core.paths import language_roots
 from samizdat.core.regions import register_letter_block
-from samizdat.mirrors import actions
+from samizdat.mirrors import actions, failover
 from samizdat.mirrors.models import Mirror, MirrorTarget, public_origins
-from samizdat.mirrors.views import mirror_list, public_addresses
+from samizdat.mirrors.render import public_only
+from samizdat.mirrors.views import (
+    copy_file_address,
+    mirror_list,
+    mirror_list_signature,
+    offline,
+    public_addresses,
+    service_worker,
+    signed_mirror_list,
+)
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -241,6 +250,19 @@ def mirror_list_paths() -> list[str]:
     return [f"{prefix}mirrors/" for _root, prefix in language_roots()]
 
 
+@hooks.register(PUBLIC_PATHS)
+def failover_paths() -> list[str]:
+    """The worker at the copy's root, the signed mirror list, the offline page of each
+    language (the worker's own pages, so a copy holds them too)."""
+    signed = [f"/{failover.MIRROR_LIST_SIGNATURE}"] if failover.signing_keys() else []
+    return [
+        f"/{failover.WORKER}",
+        f"/{failover.MIRROR_LIST}",
+        *signed,
+        *(f"{prefix}offline/" for _root, prefix in language_roots()),
+    ]
+
+
 def _letter_context(context: Context) -> dict[str, Any]:
     # Other origins, so written as plain text: readers copy them, and no link in a letter
     # leads anywhere but the site itself.
@@ -252,4 +274,21 @@ register_letter_block("mirrors/letter_mirrors", _letter_context, order=20)
 
 @hooks.register(LANGUAGE_URLS)
 def urls() -> list[URLPattern]:
-    return [path("mirrors/", mirror_list, name="mirror_list")]
+    return [
+        path("mirrors/", mirror_list, name="mirror_list"),
+        path("offline/", offline, name="offline"),
+    ]
+
+
+@hooks.register(URLS)
+def copy_file_urls() -> list[URLPattern]:
+    return [
+        re_path(r"^(?P<folder>(?:[\w\-]+/)*)index\.(?:html|xml)$", copy_file_address),
+        path(failover.WORKER, service_worker, name="service_worker"),
+        path(failover.MIRROR_LIST, signed_mirror_list, name="signed_mirror_list"),
+        path(failover.MIRROR_LIST_SIGNATURE, mirror_list_signature),
+    ]
+
+
+# Before Wagtail's own check, which answers with a password form or a login redirect.
+hooks.register("before_serve_page", public_only, order=-1)

@@ -5,6 +5,7 @@ files keep their dates."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import os
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from django.contrib.staticfiles import finders
 
 from samizdat.core import storage as uploads
 from samizdat.core.files import write_atomic
+from samizdat.core.paths import index_file
 from samizdat.mirrors.render import PUBLIC_MEDIA
 
 COMPRESSIBLE = frozenset({".html", ".xml", ".css", ".js", ".svg", ".txt", ".json"})
@@ -23,6 +25,8 @@ COMPRESSED = (".gz", ".br")
 # Pages change often and are many: a fast brotli level; the few assets get the best one.
 BROTLI_PAGE_QUALITY = 5
 BROTLI_ASSET_QUALITY = 11
+# gzip's level 6 makes a build's pages 0.3 % larger than level 9, in a sixth less time.
+GZIP_LEVEL = 6
 ASSET_NAMESPACE = "samizdat"
 
 logger = logging.getLogger(__name__)
@@ -34,11 +38,7 @@ class BundleError(Exception):
 
 def file_for(url_path: str) -> str:
     """The bundle file of a public URL path: ``/en/news/`` → ``en/news/index.html``."""
-    rel = url_path.lstrip("/")
-    if rel == "" or rel.endswith("/"):
-        index = "index.xml" if rel.rstrip("/").rsplit("/", 2)[-2:-1] == ["feed"] else "index.html"
-        return rel + index
-    return rel
+    return index_file(url_path).lstrip("/")
 
 
 def safe_path(root: Path, rel: str) -> Path:
@@ -53,7 +53,7 @@ def _compressed(rel: str, data: bytes, *, asset: bool) -> dict[str, bytes]:
         return {}
     quality = BROTLI_ASSET_QUALITY if asset else BROTLI_PAGE_QUALITY
     return {
-        rel + ".gz": gzip.compress(data, compresslevel=9, mtime=0),
+        rel + ".gz": gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0),
         rel + ".br": brotli.compress(data, quality=quality),
     }
 
@@ -78,6 +78,38 @@ def write_file(root: Path, rel: str, data: bytes, *, asset: bool = False) -> lis
         if not same or not path.exists():
             write_atomic(path, packed)
             written.append(name)
+    return written
+
+
+def changed_files(rel: str, data: bytes, known: dict[str, str]) -> dict[str, bytes]:
+    """What ``write_file`` would write into a bundle whose files have the SHA-256 ``known``
+    (the last manifest's), decided without the bundle at hand: ``rel`` when its bytes differ,
+    its compressed siblings then or when they are missing."""
+    same = known.get(rel) == hashlib.sha256(data).hexdigest()
+    compressible = Path(rel).suffix in COMPRESSIBLE
+    names = [rel + suffix for suffix in COMPRESSED] if compressible else []
+    if same and all(name in known for name in names):
+        return {}
+    files = {} if same else {rel: data}
+    for name, packed in _compressed(rel, data, asset=False).items():
+        if not same or name not in known:
+            files[name] = packed
+    return files
+
+
+def write_changed(root: Path, files: dict[str, bytes]) -> list[str]:
+    """Write the files another process rendered (``changed_files``) whose bytes differ from
+    those here; the paths written."""
+    written = []
+    for rel in sorted(files):
+        target = safe_path(root, rel)
+        try:
+            same = target.read_bytes() == files[rel]
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            same = False
+        if not same:
+            write_atomic(target, files[rel])
+            written.append(rel)
     return written
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -56,6 +56,7 @@ NEWSLETTER_PAGE_INTROS = {
     "en": "One letter a week: the most important stories, picked by our editors.",
     "ru": "Одно письмо в неделю: главные материалы, которые выбрали редакторы.",
 }
+MAIL_FORM = "mail"  # the consent's form of a signup by mail
 # The Message-ID every letter of an edition carries (see ``mail.PreparedEdition``).
 OUR_MESSAGE_ID = re.compile(r"<newsletter\.(\d+)\.(\d+)@[^>]+>")
 MAX_TEST_ADDRESSES = 10
@@ -183,6 +184,46 @@ def confirm_by_token(*, token: str, now: datetime | None = None) -> Subscriber |
         fields += ["status", "confirmed_at"]
     subscriber.save(update_fields=fields)
     return subscriber if subscriber.status == Subscriber.Status.ACTIVE else None
+
+
+def subscribe_by_mail(*, email: str, language: str) -> Subscriber | None:
+    """A reader wrote "subscribe" to the newsletter's address (``samizdat newsletter
+    receive``): the same pending signup as the form's, with a confirmation letter they confirm
+    by its link or by replying. What they agreed to is the invitation the pages show beside
+    that address; a few confirmation letters a day at most for one address, as for the form."""
+    from samizdat.core.public_forms import allow
+    from samizdat.newsletter.forms import mail_consent_wording
+    from samizdat.publishing.models import privacy_policy
+
+    try:
+        address = normalise_email(email)
+    except InvalidAddress:
+        return None
+    if not allow("signup-address", address, limit=3, window=24 * 3600):
+        logger.info("signup by mail: too many for one address today; ignored")
+        return None
+    policy = privacy_policy(language) or {"version": 0}
+    return subscribe(
+        email=address,
+        language=language,
+        form=MAIL_FORM,
+        wording=mail_consent_wording(language),
+        policy_version=policy["version"],
+    )
+
+
+@transaction.atomic
+def confirm_by_reply(*, token: str, sender: str) -> Subscriber | None:
+    """A pending subscriber replied to their confirmation letter, keeping its "confirm …"
+    line: confirmed as by the link, if the reply comes from the address being confirmed."""
+    subscriber = pending_by_confirm_token(token)
+    try:
+        same = subscriber is not None and normalise_email(sender) == subscriber.email
+    except InvalidAddress:
+        same = False
+    if not same:
+        return None
+    return confirm_by_token(token=token)
 
 
 @transaction.atomic
@@ -619,10 +660,14 @@ def send_edition(*, edition_id: int, user: Any = None) -> int:
     """Start sending an edition now: freeze its content and its audience, queue the sending.
 
     Only one caller wins the change from draft/scheduled to sending, so two workers (or an
-    editor and a worker) never start the same edition twice. Returns the number of letters
-    frozen, or 0 when the edition was already started (see ``resume_edition``). The start
-    goes into the edition's history with ``user`` (None: the worker, on schedule) and the
-    number of letters.
+    editor and a worker) never start the same edition twice. The audience is the active
+    subscribers of the edition's language up to the highest subscriber id at this moment; the
+    first ``SAMIZDAT_NEWSLETTER_FREEZE_SLICE`` of them get their Delivery now and the rest
+    while the letters go out (``freeze_slice``), so a list of a million starts in a second
+    and its senders never wait for the whole list to be written first. Returns the number of
+    letters to send, or 0 when the edition was already started (see ``resume_edition``). The
+    start goes into the edition's history with ``user`` (None: the worker, on schedule) and
+    the number of letters.
     """
     from samizdat.newsletter.mail import render
 
@@ -639,9 +684,55 @@ def send_edition(*, edition_id: int, user: Any = None) -> int:
             frozen_subject=rendered.subject,
             frozen_html=rendered.html,
             frozen_text=rendered.text,
+            audience_through=Subscriber.objects.aggregate(last=Max("pk"))["last"] or 0,
+            frozen_through=0,
         )
         if not won:
             return 0
+        letters = _audience(edition.language).count()
+        freeze_slice(edition_id=edition_id)
+        log(edition, LOG_SEND, user=user, data={"letters": letters})
+        transaction.on_commit(lambda: queue_sending(edition_id))
+    logger.info("edition %s: sending to %s subscribers", edition_id, letters)
+    return letters
+
+
+def _audience(language: str, after: int = 0, through: int | None = None) -> Any:
+    """Who gets an edition in ``language``: active, not suppressed; by subscriber id range."""
+    suppressed = Suppression.objects.filter(email_hash=OuterRef("email_hash"))
+    audience = Subscriber.objects.filter(
+        language=language, status=Subscriber.Status.ACTIVE, pk__gt=after
+    ).exclude(Exists(suppressed))
+    return audience if through is None else audience.filter(pk__lte=through)
+
+
+def freeze_slice(*, edition_id: int) -> bool:
+    """Write the Delivery rows of the next ``SAMIZDAT_NEWSLETTER_FREEZE_SLICE`` subscribers of
+    a sending edition's audience. False once the whole audience is frozen (or the edition is
+    not sending); True when this call, or another sender at the same moment, froze a slice.
+
+    The slice is taken with one conditional update of the edition's ``frozen_through``, so two
+    senders never write the same slice; its rows are inserted in the same transaction.
+    """
+    edition = (
+        Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING)
+        .values("language", "audience_through", "frozen_through")
+        .first()
+    )
+    if edition is None or edition["frozen_through"] >= edition["audience_through"]:
+        return False
+    after, through = edition["frozen_through"], edition["audience_through"]
+    size = max(settings.NEWSLETTER_FREEZE_SLICE, 1)
+    ids = Subscriber.objects.filter(
+        language=edition["language"], status=Subscriber.Status.ACTIVE, pk__gt=after
+    ).filter(pk__lte=through)
+    last = list(ids.order_by("pk").values_list("pk", flat=True)[size - 1 : size])
+    upper = last[0] if last else through
+    with transaction.atomic():
+        if not Edition.objects.filter(pk=edition_id, frozen_through=after).update(
+            frozen_through=upper
+        ):
+            return True  # another sender took this slice
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
@@ -650,18 +741,25 @@ def send_edition(*, edition_id: int, user: Any = None) -> int:
                      provider_message_id, error)
                 SELECT %s, s.id, s.email, s.email_hash, %s, '', 0, '', ''
                 FROM {Subscriber._meta.db_table} s
-                WHERE s.language = %s AND s.status = %s
+                WHERE s.id > %s AND s.id <= %s AND s.language = %s AND s.status = %s
                   AND NOT EXISTS (SELECT 1 FROM {Suppression._meta.db_table} x
                                   WHERE x.email_hash = s.email_hash)
                 ORDER BY s.id
                 """,  # noqa: S608 (table names only)
-                [edition_id, Delivery.Status.PENDING, edition.language, Subscriber.Status.ACTIVE],
+                [
+                    edition_id,
+                    Delivery.Status.PENDING,
+                    after,
+                    upper,
+                    edition["language"],
+                    Subscriber.Status.ACTIVE,
+                ],
             )
-            frozen = cursor.rowcount
-        log(edition, LOG_SEND, user=user, data={"letters": frozen})
-        transaction.on_commit(lambda: queue_sending(edition_id))
-    logger.info("edition %s: sending to %s subscribers", edition_id, frozen)
-    return frozen
+    return True
+
+
+def fully_frozen(edition_id: int) -> bool:
+    return Edition.objects.filter(pk=edition_id, frozen_through__gte=F("audience_through")).exists()
 
 
 def queue_sending(edition_id: int) -> None:
@@ -677,10 +775,8 @@ def resume_edition(*, edition_id: int) -> int:
     from samizdat.newsletter.sending import release_stale_claims
 
     release_stale_claims(edition_id=edition_id)
-    remaining = Delivery.objects.filter(
-        edition_id=edition_id, status=Delivery.Status.PENDING
-    ).count()
-    if remaining:
+    remaining = delivery_counts(edition_id)["pending"]
+    if remaining or not fully_frozen(edition_id):
         queue_sending(edition_id)
     else:
         finish_edition(edition_id=edition_id)
@@ -700,7 +796,10 @@ def archive_paths(*, language: str, edition_ids: Iterable[int]) -> list[str]:
 
 
 def finish_edition(*, edition_id: int) -> bool:
-    """Mark a sending edition sent once no letter is pending or being sent."""
+    """Mark a sending edition sent once its whole audience is frozen and no letter is pending
+    or being sent."""
+    if not fully_frozen(edition_id):
+        return False
     open_rows = Delivery.objects.filter(
         edition_id=edition_id, status__in=[Delivery.Status.PENDING, Delivery.Status.CLAIMED]
     )
@@ -724,6 +823,15 @@ def delivery_counts(edition_id: int) -> dict[str, int]:
         Delivery.objects.filter(edition_id=edition_id).values("status").annotate(n=Count("pk"))
     ):
         counts[row["status"]] = row["n"]
+    edition = (
+        Edition.objects.filter(pk=edition_id, frozen_through__lt=F("audience_through"))
+        .values("language", "frozen_through", "audience_through")
+        .first()
+    )
+    if edition is not None:  # the rest of the audience, not frozen yet, is pending too
+        counts[Delivery.Status.PENDING] += _audience(
+            edition["language"], edition["frozen_through"], edition["audience_through"]
+        ).count()
     counts["total"] = sum(counts.values())
     return counts
 

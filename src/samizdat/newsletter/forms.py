@@ -35,6 +35,19 @@ def consent_wording(language: str) -> str:
         )
 
 
+def mail_consent_wording(language: str) -> str:
+    """The invitation to subscribe by mail, as plain text in ``language``: what a signup by
+    mail agreed to (pages show it beside the address, the confirmation letter repeats it)."""
+    from django.utils import translation
+
+    with translation.override(language):
+        return gettext(
+            "No access to our site? Write “subscribe” to %(address)s to get the weekly "
+            "newsletter: we will ask you to confirm by replying. The privacy policy applies, "
+            "and you can unsubscribe in any letter."
+        ) % {"address": settings.NEWSLETTER_SUBSCRIBE_ADDRESS}
+
+
 class SignupForm(forms.Form):
     email = forms.CharField(label=_("Email address"), max_length=254)
     language = forms.ChoiceField(

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -27,6 +28,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
 
+from samizdat.core import hooks
 from samizdat.core.mail import site_domain
 from samizdat.core.paths import absolute, public_path, roots_for
 from samizdat.publishing.models import articles as live_articles
@@ -128,6 +130,12 @@ def archive_path(edition: Edition) -> str | None:
     return f"{base}{edition.pk}/" if base else None
 
 
+# What a letter's links to stories carry, so that the web server can count the reads that
+# came from the newsletter: the same for every reader and every letter, so it tells nobody
+# apart (nginx logs it only when it is exactly this; see mirrors/nginx.py).
+READ_MARKER = "?via=newsletter"
+
+
 def stories(edition: Edition) -> list[dict[str, Any]]:
     roots = roots_for(None)
     ids = list(edition.items.order_by("sort_order").values_list("article_id", flat=True))
@@ -142,7 +150,7 @@ def stories(edition: Edition) -> list[dict[str, Any]]:
         row = found.get(pk)
         if row is None:  # unpublished since it was picked
             continue
-        row["url"] = absolute(public_path(row["url_path"], roots) or "/")
+        row["url"] = absolute(public_path(row["url_path"], roots) or "/") + READ_MARKER
         result.append(row)
     return result
 
@@ -161,6 +169,7 @@ def render(edition: Edition) -> RenderedEdition:
             "SITE_NAME": settings.SITE_NAME,
             "SITE_URL": settings.SITE_URL,
             "LANG": edition.language,
+            "subscribe_address": settings.NEWSLETTER_SUBSCRIBE_ADDRESS,
         }
         html = render_to_string("newsletter/edition_mail.html", context)
         text = render_to_string("newsletter/edition_mail.txt", context)
@@ -222,6 +231,12 @@ class SplicedBody:
         )
 
 
+def _outer(boundary: str) -> str:
+    """The boundary around the alternatives and the attachments: neither it nor the inner
+    one starts the other."""
+    return boundary.replace("=_samizdat_", "=_samizdat_mixed_")
+
+
 class PreparedEdition:
     """An edition ready to go out: ``message_bytes`` makes one recipient's message."""
 
@@ -235,6 +250,13 @@ class PreparedEdition:
         self.mailto = unsubscribe_mailto("").split("?", 1)[0]
         self.signer = UnsubscribeSigner()
         boundary = f"=_samizdat_{secrets.token_hex(12)}"
+        # Files other apps attach to every letter (the week's edition as a book): encoded
+        # once per edition.
+        self.attachments = [
+            attachment
+            for attach in hooks.registered(hooks.LETTER_ATTACHMENTS)
+            for attachment in attach(edition_id=edition_id, language=language)
+        ]
         # Each template holds the link (tests check it); split around it.
         self.html_parts = rendered.html.split(UNSUBSCRIBE_PLACEHOLDER)
         self.text_parts = rendered.text.split(UNSUBSCRIBE_PLACEHOLDER)
@@ -247,7 +269,7 @@ class PreparedEdition:
                 _header("List-Id", list_id(language)),
                 b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
                 b"MIME-Version: 1.0\r\n",
-                f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode(),
+                self._content_type(boundary),
             ]
         )
         part_head = (
@@ -256,7 +278,40 @@ class PreparedEdition:
         )
         self.plain_head = (part_head % "plain").encode()
         self.html_head = (part_head % "html").encode()
-        self.closing = f"--{boundary}--\r\n".encode()
+        self.opening, self.closing = self._envelope(boundary)
+        self._date = (0, "")
+
+    def _content_type(self, boundary: str) -> bytes:
+        if self.attachments:
+            return f'Content-Type: multipart/mixed; boundary="{_outer(boundary)}"\r\n'.encode()
+        return f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode()
+
+    def _envelope(self, boundary: str) -> tuple[bytes, bytes]:
+        """What comes before the text part and after the HTML part: with attachments, the
+        two alternatives sit inside a multipart/mixed with the files after them."""
+        closing = f"--{boundary}--\r\n".encode()
+        if not self.attachments:
+            return b"", closing
+        outer = _outer(boundary)
+        opening = (
+            f'--{outer}\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+        ).encode()
+        files = b"".join(
+            f"--{outer}\r\n".encode()
+            + _header("Content-Type", f'{content_type}; name="{name}"')
+            + f'Content-Disposition: attachment; filename="{name}"\r\n'.encode()
+            + b"Content-Transfer-Encoding: base64\r\n\r\n"
+            + _base64_body(data)
+            for name, content_type, data in self.attachments
+        )
+        return opening, closing + files + f"--{outer}--\r\n".encode()
+
+    def date(self) -> str:
+        """The Date header's value, formatted once a second rather than once a letter."""
+        second = int(time.time())
+        if second != self._date[0]:
+            self._date = (second, formatdate(second, usegmt=True))
+        return self._date[1]
 
     def message_id(self, delivery_id: int) -> str:
         return f"<newsletter.{self.edition_id}.{delivery_id}@{self.domain}>"
@@ -279,9 +334,10 @@ class PreparedEdition:
             [
                 self.head,
                 to,
-                f"Date: {formatdate(usegmt=True)}\r\n"
+                f"Date: {self.date()}\r\n"
                 f"Message-ID: {self.message_id(delivery_id)}\r\n"
                 f"List-Unsubscribe: {header}\r\n\r\n".encode(),
+                self.opening,
                 self.plain_head,
                 self.text_body.encode(url),
                 self.html_head,
@@ -311,6 +367,8 @@ class PreparedEdition:
             connection=connection,
         )
         message.attach_alternative(html, "text/html")
+        for name, content_type, data in self.attachments:
+            message.attach(name, data, content_type)
         return message
 
 
@@ -354,6 +412,8 @@ def send_confirmation_mail(subscriber_id: int) -> bool:
             "confirm_url": absolute(reverse("newsletter:confirm")) + "?token=" + token,
             "days": settings.NEWSLETTER_CONFIRM_DAYS,
             "SITE_NAME": settings.SITE_NAME,
+            # Where the site is blocked, a reply to the newsletter's mailbox confirms too.
+            "reply_line": f"confirm {token}" if settings.NEWSLETTER_SUBSCRIBE_ADDRESS else "",
         }
         body = render_to_string("newsletter/confirm_mail.txt", context)
         subject = translation.gettext("Confirm your subscription to %(site)s") % {
@@ -364,6 +424,7 @@ def send_confirmation_mail(subscriber_id: int) -> bool:
         body=body,
         from_email=from_address(),
         to=[subscriber.email],
+        reply_to=[settings.NEWSLETTER_SUBSCRIBE_ADDRESS] if context["reply_line"] else None,
         headers={"Auto-Submitted": "auto-generated"},
     )
     message.send()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -147,6 +148,12 @@ class Edition(PreviewableMixin, ClusterableModel):
     frozen_subject = models.CharField(max_length=200, blank=True, editable=False)
     frozen_html = models.TextField(blank=True, editable=False)
     frozen_text = models.TextField(blank=True, editable=False)
+    # The audience is frozen in slices while the letters go out (see ``actions.freeze_slice``):
+    # subscribers up to ``audience_through`` (the highest id when sending started; later
+    # signups wait for the next edition), of whom those up to ``frozen_through`` have their
+    # Delivery already.
+    audience_through = models.BigIntegerField(default=0, editable=False)
+    frozen_through = models.BigIntegerField(default=0, editable=False)
 
     panels = [
         MultiFieldPanel([FieldPanel("language"), FieldPanel("subject")], heading=_("Edition")),
@@ -203,18 +210,23 @@ class Delivery(models.Model):
         FAILED = "failed", _("failed")
         BOUNCED = "bounced", _("bounced")
 
-    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
+    # Not indexed alone: the unique (edition, subscriber) index serves lookups by edition, and
+    # every index costs each of a million letters a write when it is frozen and when it is sent.
+    edition = models.ForeignKey(
+        Edition, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     # A copy of the subscriber's address as sent, and of its digest (erasure finds letters
     # to an address whose subscriber is gone).
     email = EncryptedCharField(max_length=254, hash_field="email_hash")
     email_hash = LookupHashField(source="email", db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    claim = models.CharField(max_length=32, blank=True, db_index=True)
+    claim = models.CharField(max_length=32, blank=True)  # indexed while claimed (Meta)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
-    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # Looked up among one subscriber's deliveries only (bounces): no index of its own.
+    provider_message_id = models.CharField(max_length=200, blank=True)
     error = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -223,7 +235,10 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["edition", "subscriber"], name="one_delivery_each")
         ]
-        indexes = [models.Index(fields=["edition", "status"])]
+        indexes = [
+            models.Index(fields=["edition", "status"]),
+            models.Index(fields=["claim"], condition=Q(status="claimed"), name="delivery_claimed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.edition_id} → {self.email}: {self.status}"

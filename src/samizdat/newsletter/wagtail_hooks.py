@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import Context
 from django.urls import URLPattern, URLResolver, include, path
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext, ngettext
@@ -25,6 +25,7 @@ from wagtail.permissions import policy_registry
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from samizdat.core import build_memo
 from samizdat.core.hooks import (
     DEMO_CONTENT,
     ERASERS,
@@ -35,6 +36,7 @@ from samizdat.core.hooks import (
     Seeder,
     region,
 )
+from samizdat.core.paths import relative_prefix
 from samizdat.core.regions import render_block
 from samizdat.newsletter import actions, admin_views, views
 from samizdat.newsletter import urls as newsletter_urls
@@ -262,12 +264,29 @@ def subscribers() -> Seeder:
 
 @hooks.register(region("after_article"), order=20)
 def signup_after_article(context: Context) -> str:
-    return render_block(context, SIGNUP_TEMPLATE, signup_form(context, "article"))
+    return signup_block(context, "article")
 
 
 @hooks.register(region("front_page_end"), order=20)
 def signup_on_front_page(context: Context) -> str:
-    return render_block(context, SIGNUP_TEMPLATE, signup_form(context, "home"))
+    return signup_block(context, "home")
+
+
+def signup_block(context: Context, location: str) -> str:
+    """The signup box a region shows (no form posted yet). It is the same on every page of a
+    language at the same depth (its links are relative), so a bundle build renders it once
+    for all of them."""
+    request = context.get("request")
+    key = (
+        "signup block",
+        translation.get_language(),
+        context.get("LANG"),
+        location,
+        relative_prefix(request.path if request is not None else "/"),
+    )
+    return build_memo.remembered(
+        key, lambda: render_block(context, SIGNUP_TEMPLATE, signup_form(context, location))
+    )
 
 
 @hooks.register(URLS)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import feedgenerator, translation
@@ -157,26 +158,52 @@ def build(
         feed_url=absolute(f"{path}feed/{kind}/"),
         feed_guid=absolute(f"{path}feed/{kind}/"),
     )
-    articles = items.select_related("lead_image").prefetch_related(
-        "article_authors__author", "tagged_items__tag"
-    )[:FEED_LENGTH]
-    for article in articles:
-        link = absolute(public_path(article.url_path, roots) or "/")
-        authors = [link.author.title for link in article.article_authors.all()]
-        feed.add_item(
-            title=article.title,
-            link=link,
-            description=article.standfirst,
-            content=article_html(article),
-            author_name=", ".join(authors) or None,
-            pubdate=article.first_published_at,
-            updateddate=article.last_published_at,
-            unique_id=link,
-            unique_id_is_permalink=True,
-            categories=[item.tag.name for item in article.tagged_items.all()],
-            enclosures=[enclosure] if (enclosure := media_enclosure(article)) else None,
-        )
+    for entry in feed_entries(items, roots):
+        feed.add_item(**entry)
     return feed.writeString("utf-8")
+
+
+def _with_relations(items: PageQuerySet) -> PageQuerySet:
+    from samizdat.publishing.models import ArticlePageTag  # the models import this module
+
+    # Tags in the order they were given: the database may return them in any order, and a
+    # rebuild must write the same bytes when nothing changed.
+    tags = Prefetch("tagged_items", ArticlePageTag.objects.select_related("tag").order_by("pk"))
+    return items.select_related("lead_image").prefetch_related("article_authors__author", tags)
+
+
+def feed_entries(items: PageQuerySet, roots: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The entries of the newest ``FEED_LENGTH`` articles in ``items``, as ``add_item`` takes
+    them. A story is an entry of the RSS and Atom feeds of its language, section, tags and
+    authors: a bundle build (``build_memo``) reads each story's entry once for all of them."""
+    if not build_memo.is_building():
+        return [feed_entry(article, roots) for article in _with_relations(items)[:FEED_LENGTH]]
+    pks = list(items.values_list("pk", flat=True)[:FEED_LENGTH])
+    known: dict[int, dict[str, Any]] = build_memo.remembered(
+        ("feed entries", translation.get_language()), dict
+    )
+    if missing := [pk for pk in pks if pk not in known]:
+        for article in _with_relations(items.filter(pk__in=missing)):
+            known[article.pk] = feed_entry(article, roots)
+    return [known[pk] for pk in pks if pk in known]
+
+
+def feed_entry(article: Any, roots: list[tuple[str, str]]) -> dict[str, Any]:
+    link = absolute(public_path(article.url_path, roots) or "/")
+    authors = [link.author.title for link in article.article_authors.all()]
+    return {
+        "title": article.title,
+        "link": link,
+        "description": article.standfirst,
+        "content": article_html(article),
+        "author_name": ", ".join(authors) or None,
+        "pubdate": article.first_published_at,
+        "updateddate": article.last_published_at,
+        "unique_id": link,
+        "unique_id_is_permalink": True,
+        "categories": [item.tag.name for item in article.tagged_items.all()],
+        "enclosures": [enclosure] if (enclosure := media_enclosure(article)) else None,
+    }
 
 
 def episode_guid(article: Any, media: Any) -> str:

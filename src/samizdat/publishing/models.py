@@ -46,6 +46,7 @@ from wagtail.models import (
 )
 from wagtail.search import index
 
+from samizdat.core import build_memo
 from samizdat.core.appearance import site_name
 from samizdat.core.paths import absolute, language_roots, public_path, roots_for
 from samizdat.publishing import feeds
@@ -111,7 +112,12 @@ def listing(queryset: PageQuerySet) -> Any:
 
 def with_bylines(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add each card row's authors' names (``authors``), in their order: one query for the
-    whole listing."""
+    whole listing (none in a bundle build, which reads every story's authors at once)."""
+    if build_memo.is_building():
+        by_story = build_memo.remembered(("story authors",), _authors_by_story)
+        for row in rows:
+            row["authors"] = [title for title, _url_path in by_story.get(row["pk"], [])]
+        return rows
     ids = [row["pk"] for row in rows]
     names: dict[int, list[str]] = {pk: [] for pk in ids}
     if ids:
@@ -125,6 +131,27 @@ def with_bylines(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         row["authors"] = names[row["pk"]]
     return rows
+
+
+def story_cards(pks: list[int]) -> dict[int, dict[str, Any]]:
+    """The card rows, with bylines, of these stories (those that exist), by pk.
+
+    A bundle build shows each story's card in the "Read more" of up to a hundred later
+    stories: there (``build_memo``) the cards of every live story are read at once, a story
+    published since then alone, and each page gets its own copy of the row."""
+    if not build_memo.is_building():
+        rows = with_bylines(list(ArticlePage.objects.filter(pk__in=pks).values(*CARD_FIELDS)))
+        return {row["pk"]: row for row in rows}
+    known: dict[int, dict[str, Any]] = build_memo.remembered(("story cards",), _live_cards)
+    if missing := [pk for pk in pks if pk not in known]:
+        rows = ArticlePage.objects.filter(pk__in=missing).values(*CARD_FIELDS)
+        known.update((row["pk"], row) for row in with_bylines(list(rows)))
+    return {pk: dict(known[pk]) for pk in pks if pk in known}
+
+
+def _live_cards() -> dict[int, dict[str, Any]]:
+    rows = with_bylines(list(ArticlePage.objects.live().values(*CARD_FIELDS)))
+    return {row["pk"]: row for row in rows}
 
 
 def with_images(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -277,6 +304,17 @@ def view_restrictions_exist() -> bool:
     return bool(exist)
 
 
+def _no_view_restrictions() -> Any:
+    """For a bundle build: an empty set of restrictions, already read, which every page
+    without any hands back (asked whether it holds any, or looped over, it answers at once),
+    or None when some page has restrictions (each page then asks Wagtail)."""
+    if PageViewRestriction.objects.exists():
+        return None
+    empty = PageViewRestriction.objects.none()
+    len(empty)  # read now: the pages ask it without a query of their own
+    return empty
+
+
 def forget_view_restrictions() -> None:
     cache.delete(RESTRICTIONS_CACHE_KEY)
 
@@ -317,6 +355,28 @@ class NewsroomPage(Page):
     class Meta:
         abstract = True
 
+    def route(self, request: HttpRequest, path_components: list[str]) -> Any:
+        """Wagtail's routing, where a bundle build (``build_memo``) reads each page on the way
+        to an address once: the same pages lead to many addresses (a section's listing,
+        archive pages and feeds)."""
+        if not path_components or not build_memo.is_building():
+            return super().route(request, path_components)
+        child = build_memo.remembered(
+            ("child page", self.pk, path_components[0]), lambda: self._child(path_components[0])
+        )
+        if child is None:
+            raise Http404
+        return child.route(request, path_components[1:])
+
+    def _child(self, slug: str) -> Page | None:
+        """The child page with this slug, as Wagtail's ``route`` reads it, or None."""
+        try:
+            child = self.get_children().get(slug=slug)
+        except Page.DoesNotExist:
+            return None
+        child._cached_parent_obj = self  # as Wagtail's route: its parent without a query
+        return child.specific
+
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         translations = self.live_translations(request)
@@ -352,8 +412,14 @@ class NewsroomPage(Page):
 
     def get_view_restrictions(self) -> Any:
         # Most newsrooms restrict nothing: one cheap query instead of Wagtail's two then. This
-        # guards the page itself, so it asks the database, never a cache that may be stale.
-        if not PageViewRestriction.objects.exists():
+        # guards the page itself, so it asks the database, never a cache that may be stale;
+        # a bundle build asks once (``build_memo``): a restriction added meanwhile announces
+        # a change of every page, which the next build renders.
+        if build_memo.is_building():
+            empty = build_memo.remembered(("no view restrictions",), _no_view_restrictions)
+            if empty is not None:
+                return empty
+        elif not PageViewRestriction.objects.exists():
             return PageViewRestriction.objects.none()
         return super().get_view_restrictions()
 
@@ -367,18 +433,35 @@ class NewsroomPage(Page):
     def live_translations(self, request: HttpRequest | None) -> list[dict[str, str]]:
         """Every live language version of this page (itself included) with its public path."""
         roots = roots_for(request)
-        rows = (
-            Page.objects.live()
-            .filter(translation_key=self.translation_key)
-            .order_by("locale__language_code")
-            .values_list("url_path", "locale__language_code")
-        )
+        if build_memo.is_building():  # a bundle build reads every page's at once
+            translations = build_memo.remembered(("live translations",), _live_translations)
+            rows = translations.get(self.translation_key, [])
+        else:
+            rows = list(
+                Page.objects.live()
+                .filter(translation_key=self.translation_key)
+                .order_by("locale__language_code")
+                .values_list("url_path", "locale__language_code")
+            )
         result = []
         for url_path, language in rows:
             href = public_path(url_path, roots)
             if href:
                 result.append({"language": language, "path": href})
         return result
+
+
+def _live_translations() -> dict[Any, list[tuple[str, str]]]:
+    """The (url_path, language) of every live page by translation key, by language."""
+    found: dict[Any, list[tuple[str, str]]] = {}
+    rows = (
+        Page.objects.live()
+        .order_by("locale__language_code")
+        .values_list("translation_key", "url_path", "locale__language_code")
+    )
+    for key, url_path, language in rows:
+        found.setdefault(key, []).append((url_path, language))
+    return found
 
 
 def other_language_story(story: Page | None, locale_id: int | None) -> bool:
@@ -1125,6 +1208,12 @@ class ArticlePage(NewsroomPage):
                 (link.author.title, link.author.url_path) for link in self.article_authors.all()
             ]
             tag_rows = sorted((tag.name, tag.slug, tag.pk) for tag in self.tags.all())
+        elif build_memo.is_building():
+            # A bundle build renders every story: it reads their authors and tags at once.
+            author_rows = build_memo.remembered(("story authors",), _authors_by_story).get(
+                self.pk, []
+            )
+            tag_rows = build_memo.remembered(("story tags",), _tags_by_story).get(self.pk, [])
         else:
             author_rows = list(
                 self.article_authors.order_by("sort_order", "pk").values_list(
@@ -1313,10 +1402,30 @@ class ArticlePage(NewsroomPage):
             candidates, key=lambda item: (-shared[item[0]], not item[1].startswith(section))
         )
         chosen = [pk for pk, _path in ranked[:RELATED_COUNT]]
-        cards = {
-            row["pk"]: row for row in ArticlePage.objects.filter(pk__in=chosen).values(*CARD_FIELDS)
-        }
-        return with_bylines([cards[pk] for pk in chosen if pk in cards])
+        cards = story_cards(chosen)
+        return [cards[pk] for pk in chosen if pk in cards]
+
+
+def _authors_by_story() -> dict[int, list[tuple[str, str]]]:
+    """Every story's authors (title, url_path) in their order, by story."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    links = ArticlePageAuthor.objects.order_by("page_id", "sort_order", "pk").values_list(
+        "page_id", "author__title", "author__url_path"
+    )
+    for page_id, title, url_path in links:
+        found.setdefault(page_id, []).append((title, url_path))
+    return found
+
+
+def _tags_by_story() -> dict[int, list[tuple[str, str, int]]]:
+    """Every story's tags (name, slug, pk) by name, by story."""
+    found: dict[int, list[tuple[str, str, int]]] = {}
+    tagged = ArticlePageTag.objects.order_by("content_object_id", "tag__name").values_list(
+        "content_object_id", "tag__name", "tag__slug", "tag_id"
+    )
+    for page_id, name, slug, pk in tagged:
+        found.setdefault(page_id, []).append((name, slug, pk))
+    return found
 
 
 CORRECTIONS_PATH = "/corrections/"  # below each language's front page

@@ -40,6 +40,31 @@ class Rendered:
     height: int
 
 
+def stored_renditions(image: AbstractImage, specs: list[str]) -> dict[str, Any]:
+    """``image.get_renditions(*specs)`` by spec, as the database holds them.
+
+    Wagtail creates missing renditions with ``bulk_create(ignore_conflicts=True)`` and returns
+    what it made even where another process inserted the same rendition first: that copy's
+    file is not the one the database names, so two processes (a bundle build's) would write
+    different addresses for one image. New renditions are read back, and a losing copy's
+    file is removed.
+    """
+    made = image.get_renditions(*specs)
+    if all(rendition.pk is not None for rendition in made.values()):
+        return made
+    stored = {
+        (rendition.filter_spec, rendition.focal_point_key): rendition
+        for rendition in image.renditions.filter(filter_spec__in=specs)
+    }
+    found = {}
+    for spec, rendition in made.items():
+        kept = stored.get((rendition.filter_spec, rendition.focal_point_key), rendition)
+        if kept.file.name != rendition.file.name:
+            rendition.file.storage.delete(rendition.file.name)
+        found[spec] = kept
+    return found
+
+
 _memo: dict[tuple[int, str, str], tuple[Rendered, ...]] = {}
 _thumbnail_memo: dict[tuple[int, str, str], dict[str, tuple[Rendered, ...]]] = {}
 
@@ -51,7 +76,7 @@ def webp_renditions(image: AbstractImage) -> tuple[Rendered, ...]:
     if found is None:
         widths = [width for width in WIDTHS if width <= image.width] or [image.width]
         specs = [f"width-{width}|format-webp" for width in widths]
-        renditions = image.get_renditions(*specs)
+        renditions = stored_renditions(image, specs)
         found = tuple(
             Rendered(renditions[spec].url, renditions[spec].width, renditions[spec].height)
             for spec in specs
@@ -107,7 +132,7 @@ def thumbnail_renditions(image: AbstractImage) -> dict[str, tuple[Rendered, ...]
             kind: [f"fill-{w}x{thumbnail_height(w)}|format-{kind}" for w in widths]
             for kind in THUMBNAIL_FORMATS
         }
-        renditions = image.get_renditions(*(spec for group in specs.values() for spec in group))
+        renditions = stored_renditions(image, [spec for group in specs.values() for spec in group])
         found = {
             kind: tuple(
                 Rendered(renditions[spec].url, renditions[spec].width, renditions[spec].height)

@@ -8,6 +8,7 @@ import re
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -25,11 +26,13 @@ from wagtail import views as wagtail_views
 from wagtail.models import Site
 from wagtail.url_routing import RouteResult
 
-from samizdat.core import storage
+from samizdat.core import build_memo, storage
 from samizdat.core.languages import known
 from samizdat.core.paths import root_for_language, roots_for
 from samizdat.publishing.audio_video import mime_type
 from samizdat.publishing.models import ArticlePage, public_media_names
+
+ARTICLES_READ_AHEAD = 25  # articles a bundle build reads in one query
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:
@@ -40,19 +43,63 @@ def serve(request: HttpRequest, path: str) -> HttpResponse:
     directly; everything else (sections with their sub-routes, feeds, tags, search) goes
     through Wagtail's routing unchanged.
     """
-    if request.method in ("GET", "HEAD") and Site.find_for_request(request) is not None:
+    if request.method in ("GET", "HEAD") and (site := Site.find_for_request(request)) is not None:
         root = root_for_language(translation.get_language(), roots_for(request))
         components = [part for part in path.split("/") if part]
         if root is not None and len(components) == 2:
-            article = (
-                ArticlePage.objects.live()
-                .select_related("lead_image", "locale")
-                .filter(url_path=root + "/".join(components) + "/")
-                .first()
-            )
+            article = live_article(root + "/".join(components) + "/")
             if article is not None:
                 request._wagtail_route_for_request = RouteResult(article)  # type: ignore[attr-defined]
+        if not hasattr(request, "_wagtail_route_for_request") and build_memo.is_building():
+            request._wagtail_route_for_request = _route_in_build(request, site, components)  # type: ignore[attr-defined]
     return wagtail_views.serve(request, path)
+
+
+def _route_in_build(request: HttpRequest, site: Site, components: list[str]) -> RouteResult | None:
+    """Wagtail's ``Page.route_for_request`` in a bundle build (``build_memo``), where the
+    site's root page in the active language is read once, as each page on the way is
+    (``NewsroomPage.route``): the listings, feeds and archive pages of a section, a tag or an
+    author each walked the tree again, one query or two a level."""
+    home = build_memo.remembered(
+        ("site root", site.pk, translation.get_language()),
+        lambda: site.root_page.localized.specific,
+    )
+    try:
+        return home.route(request, components)
+    except Http404:
+        return None
+
+
+def _live_articles() -> QuerySet[ArticlePage]:
+    return ArticlePage.objects.live().select_related("lead_image", "locale")
+
+
+def live_article(url_path: str) -> ArticlePage | None:
+    """The live article at this Wagtail ``url_path``, with its lead image and locale.
+
+    A bundle build renders the articles one after the other in the page tree's order. There
+    (``build_memo``) the article and the next ones in that order are read in one query, each
+    handed out once: a query for one page costs the ORM more than the database, and the build
+    has a thousand of them."""
+    if not build_memo.is_building():
+        return _live_articles().filter(url_path=url_path).first()
+    read_ahead: dict[str, ArticlePage] = build_memo.remembered(("articles read ahead",), dict)
+    if (article := read_ahead.pop(url_path, None)) is not None:
+        return article
+    order, positions = build_memo.remembered(("article order",), _article_order)
+    position = positions.get(url_path)
+    if position is None:  # published since the build started
+        return _live_articles().filter(url_path=url_path).first()
+    batch = order[position : position + ARTICLES_READ_AHEAD]
+    for page in _live_articles().filter(url_path__in=batch).order_by("-pk"):
+        read_ahead[page.url_path] = page  # as first(): the lowest pk wins
+    return read_ahead.pop(url_path, None)
+
+
+def _article_order() -> tuple[list[str], dict[str, int]]:
+    """The ``url_path`` of every live article in the page tree's order, and their positions."""
+    order = list(ArticlePage.objects.live().order_by("path").values_list("url_path", flat=True))
+    return order, {url_path: position for position, url_path in enumerate(order)}
 
 
 @require_safe

@@ -12,6 +12,7 @@ from django import template
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -21,7 +22,7 @@ from wagtail.images.models import AbstractImage
 from wagtail.models import Locale
 from wagtail.templatetags.wagtailcore_tags import richtext
 
-from samizdat.core import paths
+from samizdat.core import build_memo, paths
 from samizdat.core.appearance import site_name
 from samizdat.publishing.models import STORY_LABELS
 from samizdat.publishing.models import site_links as links_of_locale
@@ -265,8 +266,31 @@ def card(
     headline link, optional standfirst, byline (where fetched) and date.
 
     Written in Python because listings show up to twenty cards and a template include per
-    card cost more than the rest of the page.
+    card cost more than the rest of the page. A bundle build (``build_memo``) shows a story's
+    card in its listings and the "Read more" of later stories: it writes each card once for
+    the pages that show the same one with their links written the same way.
     """
+    if not build_memo.is_building() or not isinstance(item, dict):
+        return _card(context, item, level, standfirst)
+    image = item.get("image")
+    key = (
+        "card",
+        level,
+        standfirst,
+        translation.get_language(),
+        paths.link(context, "/"),  # how this page writes its links (depth, or absolute)
+        item["url_path"],
+        item["title"],
+        item["first_published_at"],
+        item.get("label", ""),
+        item["standfirst"] if standfirst else "",
+        tuple(item.get("authors") or ()),
+        (image.pk, image.file.name) if image is not None else None,
+    )
+    return build_memo.remembered(key, lambda: _card(context, item, level, standfirst))
+
+
+def _card(context: template.Context, item: Any, level: int, standfirst: bool) -> SafeString:
     published = localtime(_field(item, "first_published_at"))
     row = item if isinstance(item, dict) else {}
     label = row.get("label", "") if row else getattr(item, "label", "")

@@ -83,6 +83,13 @@ class Command(BaseCommand):
             "no client address); default: no access log at all",
         )
         conf.add_argument(
+            "--reach-log",
+            type=Path,
+            help="log readers' requests for the bundle's pages to this file for `samizdat "
+            "reach fold` (SAMIZDAT_REACH_LOGS): day, host, path, status and server block only, "
+            "no client address, user agent or query string; default: not logged",
+        )
+        conf.add_argument(
             "--onion",
             action="store_true",
             help="the block for SAMIZDAT_ONION_URL: links and forms stay on the onion",
@@ -117,6 +124,7 @@ class Command(BaseCommand):
                     brotli=not options["no_brotli"],
                     onion=options["onion"],
                     app_log=options["app_log"],
+                    reach_log=options["reach_log"],
                 )
             except ValueError as error:
                 raise CommandError(str(error)) from None
@@ -139,6 +147,11 @@ class Command(BaseCommand):
             f"({report.pages / max(report.seconds, 0.001):.0f} pages/s) into {outdir}: "
             f"{len(report.written)} files written, {len(report.removed)} removed."
         )
+        if report.helped:
+            self.stdout.write(
+                f"{report.helped} chunks rendered by other workers ({report.received} files "
+                f"sent); {report.processes} processes rendered pages."
+            )
         for problem in report.problems:
             self.stderr.write(f"left out: {problem}")
         if report.status != "ok":

@@ -1,5 +1,5 @@
 """``samizdat newsletter send|status|receive``: send an edition now, show its counts, take in
-bounces and unsubscribe requests that arrive by mail."""
+bounces, unsubscribe and subscribe requests and confirmation replies that arrive by mail."""
 
 from __future__ import annotations
 
@@ -75,8 +75,9 @@ class Command(BaseCommand):
         status.add_argument("edition_id", type=int)
         commands.add_parser(
             "receive",
-            help="Read one message on stdin: a bounce report or an unsubscribe request "
-            "(pipe the bounce and unsubscribe mailboxes here from the mail server).",
+            help="Read one message on stdin: a bounce report, an unsubscribe request, or a "
+            "reader's request to subscribe or confirmation reply (pipe the bounce, unsubscribe "
+            "and subscribe mailboxes here from the mail server).",
         )
 
     def edition(self, edition_id: int) -> Edition:
