@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "samizdat.editions",
     "samizdat.mirrors",
     "samizdat.reach",
+    "samizdat.importer",
     "anymail",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
