@@ -345,6 +345,7 @@ def test_dates_statuses_and_other_post_types(tmp_path: Path) -> None:
         item(46, post_type="product", title="Mug"),
         item(47, post_type="wp_block", title="Donate box", body="<!-- wp:paragraph --><p>Give</p>"),
         item(48, post_type="page", status="private", title="Staff only"),
+        item(49, post_type="feedback", title="Jane Roe - jane.roe@mail.example - Contact"),
     )
     posts = {post.source_id: post for post in wxr.posts()}
     assert {key: post.status for key, post in posts.items()} == {
@@ -365,6 +366,7 @@ def test_dates_statuses_and_other_post_types(tmp_path: Path) -> None:
         "post 45 (Revision of 42)",
         "product 46 (Mug)",
         "wp_block 47 (Donate box)",
+        "feedback 49 (Jane Roe - … - Contact)",
     ]
     assert "posts of the type product are not imported" in dict(wxr.skipped).values()
 
@@ -387,6 +389,63 @@ def test_logins_that_are_email_addresses_stay_out_of_ids_and_addresses(tmp_path:
     )
     (post,) = wxr.posts()
     assert post.author_ids == ["maria-ivanovanews-example-org"]
+
+
+def test_co_authors_plus_bylines_and_guest_authors(tmp_path: Path) -> None:
+    def byline(login: str) -> str:
+        return f'<category domain="author" nicename="cap-{login}"><![CDATA[{login}]]></category>'
+
+    def meta(key: str, value: str) -> str:
+        return (
+            f"<wp:postmeta><wp:meta_key><![CDATA[{key}]]></wp:meta_key>"
+            f"<wp:meta_value><![CDATA[{value}]]></wp:meta_value></wp:postmeta>"
+        )
+
+    author = """<wp:author><wp:author_login><![CDATA[editor]]></wp:author_login>
+<wp:author_display_name><![CDATA[Maria Ivanova]]></wp:author_display_name></wp:author>
+<wp:term><wp:term_id>70</wp:term_id><wp:term_taxonomy><![CDATA[author]]></wp:term_taxonomy>
+<wp:term_slug><![CDATA[cap-oleg]]></wp:term_slug><wp:term_name><![CDATA[oleg]]></wp:term_name>
+<wp:term_description><![CDATA[Oleg Petrov Oleg Petrov oleg 0 oleg@mail.example]]></wp:term_description></wp:term>
+"""
+    photo = item(
+        72,
+        post_type="attachment",
+        status="inherit",
+        extra="<wp:attachment_url>https://news.example.org/blog/wp-content/uploads/oleg.jpg"
+        "</wp:attachment_url>",
+    )
+    guest = item(
+        71,
+        post_type="guest-author",
+        title="Oleg Petrov",
+        extra=meta("cap-user_login", "oleg")
+        + meta("cap-display_name", "Олег Петров")
+        + meta("cap-description", "Covers the courts.")
+        + meta("cap-user_email", "oleg@mail.example")
+        + meta("_thumbnail_id", "72"),
+    )
+    wxr = export(
+        tmp_path,
+        item(70, creator="editor", extra=byline("oleg") + byline("editor")),
+        item(73, creator="editor"),
+        guest,
+        photo,
+        head=HEAD + author,
+    )
+    posts = {post.source_id: post.author_ids for post in wxr.posts()}
+    assert posts == {"70": ["oleg", "editor"], "73": ["editor"]}
+    authors = {author.source_id: author for author in wxr.authors()}
+    assert authors["oleg"] == records.Author(
+        source_id="oleg",
+        slug="oleg",
+        name="Олег Петров",
+        bio="Covers the courts.",
+        photo=records.ImageRef(
+            url="https://news.example.org/blog/wp-content/uploads/oleg.jpg", alt="Олег Петров"
+        ),
+        old_paths=["/blog/author/oleg/"],
+    )
+    assert wxr.skipped == []  # guest authors and their photos are used, not left out
 
 
 def test_stray_control_characters_and_a_leading_blank_line_are_tolerated(tmp_path: Path) -> None:

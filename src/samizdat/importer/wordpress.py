@@ -58,9 +58,14 @@ STATUSES: dict[str, Literal["published", "draft", "scheduled", "private", "trash
 }
 # Taxonomies multilingual plugins use to tie posts and terms to languages and to each other.
 POLYLANG_TAXONOMIES = {"language", "post_translations", "term_language", "term_translations"}
+# Co-Authors Plus: a post's bylines are terms of its "author" taxonomy ("cap-<login>"); guest
+# authors, who have no WordPress account, are posts of the type "guest-author".
+COAUTHORS_TAXONOMY = "author"
+GUEST_AUTHOR = "guest-author"
 WPML_LANGUAGE_KEYS = ("_wpml_import_language_code", "_wpml_language", "wpml_language")
 SERIALIZED_PAIR = re.compile(r's:\d+:"([^"]*)";i:(\d+);')
 EMPTY_DATE = "0000-00-00"
+EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
 
 
 class _Refused(Exception):
@@ -86,8 +91,10 @@ class _Item:
 
     @property
     def identification(self) -> str:
+        """``nav_menu_item 55 (Home)``, for the report (contact form entries' titles hold
+        addresses: they are blanked)."""
         kind = self.get("wp:post_type") or "item"
-        title = self.get("title")
+        title = EMAIL.sub("…", self.get("title"))
         ident = f"{kind} {self.get('wp:post_id')}"
         return f"{ident} ({title})" if title else ident
 
@@ -121,6 +128,7 @@ class WordPressExport:
         self._attachments: dict[str, records.ImageRef] = {}
         self._first_of_group: dict[str, str] = {}  # translation group → first post id in it
         self._thumbnails: dict[str, str] = {}  # post id → attachment id
+        self._guests: list[_Item] = []  # Co-Authors Plus guest authors
         self._first_pass()
 
     # The first pass --------------------------------------------------------------------------
@@ -185,6 +193,9 @@ class WordPressExport:
                     )
                 )
         self._thumbnails.clear()
+        for guest in self._guests:
+            self._note_guest(guest)
+        self._guests.clear()
         if comments:
             self.skipped.append(
                 (_("%(count)d comments") % {"count": comments}, _("comments are not imported"))
@@ -244,7 +255,7 @@ class WordPressExport:
         elif taxonomy == "term_translations":
             for language, translated in SERIALIZED_PAIR.findall(description):
                 self._term_languages[translated] = _language(language)
-        elif taxonomy in POLYLANG_TAXONOMIES:
+        elif taxonomy in POLYLANG_TAXONOMIES or taxonomy == COAUTHORS_TAXONOMY:
             pass
         elif taxonomy == "nav_menu":
             self._skip_once(
@@ -276,6 +287,9 @@ class WordPressExport:
                     credit=item.meta.get("_media_credit", "").strip(),
                 )
             return
+        if post_type == GUEST_AUTHOR:
+            self._guests.append(item)
+            return
         if post_type == "wp_block":
             self.reusable_blocks[post_id] = item.fields.get("content:encoded", "")
             self.skipped.append(
@@ -300,17 +314,35 @@ class WordPressExport:
         if status == "inherit":
             self.skipped.append((item.identification, _("a revision of another post")))
             return
-        creator = item.get("dc:creator")
+        creator = _login(item.get("dc:creator"))
         if creator:
             self._author(creator)
         for domain, nicename, name in item.terms:
             if domain in {"category", "post_tag"}:
                 self._note_term(domain, "", nicename, name, "", "")
+        for login in _coauthors(item):
+            self._author(login)
         thumbnail = item.meta.get("_thumbnail_id", "").strip()
         if thumbnail:
             self._thumbnails[post_id] = thumbnail
         for group in _translation_groups(item):
             self._first_of_group.setdefault(group, post_id)
+
+    def _note_guest(self, item: _Item) -> None:
+        """A Co-Authors Plus guest author: a byline with a name, a bio and a photo."""
+        login = item.meta.get("cap-user_login", "").strip() or item.get(
+            "wp:post_name"
+        ).removeprefix("cap-")
+        if not login:
+            return
+        author = self._author(login)
+        author.name = (
+            item.meta.get("cap-display_name", "").strip() or item.get("title") or author.name
+        )
+        author.bio = item.meta.get("cap-description", "").strip()
+        photo = self._attachments.get(item.meta.get("_thumbnail_id", "").strip())
+        if photo is not None:
+            author.photo = records.ImageRef(url=photo.url, alt=photo.alt or author.name)
 
     # What the writer reads ---------------------------------------------------------------
 
@@ -321,6 +353,12 @@ class WordPressExport:
                 source_id=author.source_id,
                 slug=author.slug,
                 name=author.name,
+                bio=author.bio,
+                photo=(
+                    records.ImageRef(url=author.photo.url, alt=author.photo.alt)
+                    if author.photo
+                    else None
+                ),
                 old_paths=[
                     f"{self._prefix}/author/{author.slug}/",
                     *(
@@ -424,7 +462,6 @@ class WordPressExport:
             first = self._first_of_group.get(group, post_id)
             if first != post_id:
                 translation_of = translation_of or first
-        creator = _login(item.get("dc:creator"))
         thumbnail = self._attachments.get(item.meta.get("_thumbnail_id", "").strip())
         return records.Post(
             kind=kind,
@@ -440,7 +477,7 @@ class WordPressExport:
             excerpt=item.get("excerpt:encoded"),
             language=_item_language(item),
             translation_of=translation_of if translation_of != post_id else "",
-            author_ids=[self._author_ids[creator]] if creator in self._author_ids else [],
+            author_ids=_author_ids(item, self._author_ids),
             category_slugs=_slugs(item, "category"),
             tag_slugs=_slugs(item, "post_tag"),
             featured_image=(
@@ -705,6 +742,21 @@ def _slugs(item: _Item, domain: str) -> list[str]:
             unquote(nicename) for kind, nicename, _name in item.terms if kind == domain and nicename
         )
     )
+
+
+def _coauthors(item: _Item) -> list[str]:
+    """The logins of a post's Co-Authors Plus bylines, in their order."""
+    return [
+        _login(name or nicename.removeprefix("cap-"))
+        for domain, nicename, name in item.terms
+        if domain == COAUTHORS_TAXONOMY and (name or nicename)
+    ]
+
+
+def _author_ids(item: _Item, known: dict[str, str]) -> list[str]:
+    """The post's bylines when Co-Authors Plus kept them, else the WordPress author."""
+    logins = _coauthors(item) or [_login(item.get("dc:creator"))]
+    return list(dict.fromkeys(known[login] for login in logins if login in known))
 
 
 def _login(value: str) -> str:
