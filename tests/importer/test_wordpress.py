@@ -371,6 +371,15 @@ def test_dates_statuses_and_other_post_types(tmp_path: Path) -> None:
     assert "posts of the type product are not imported" in dict(wxr.skipped).values()
 
 
+def test_the_front_page_does_not_take_the_home_address(tmp_path: Path) -> None:
+    front = item(90, post_type="page", title="Welcome").replace(
+        "<link>https://news.example.org/blog/90-post/</link>",
+        "<link>https://news.example.org/blog/</link>",
+    )
+    (page,) = export(tmp_path, front).posts()
+    assert page.old_paths == ["/blog/?page_id=90"]
+
+
 def test_logins_that_are_email_addresses_stay_out_of_ids_and_addresses(tmp_path: Path) -> None:
     author = """<wp:author><wp:author_id>8</wp:author_id>
 <wp:author_login><![CDATA[maria.ivanova@news.example.org]]></wp:author_login>

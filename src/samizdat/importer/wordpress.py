@@ -453,7 +453,9 @@ class WordPressExport:
             status = "private"
         old_paths: list[str] = []
         link_path = _site_path(item.get("link"))
-        if link_path:
+        # A page shown as the site's front page has the site's own address as its link: the
+        # home page here stays the home page.
+        if link_path and link_path != f"{self._prefix}/":
             old_paths.append(link_path)
         query = "page_id" if kind == "page" else "p"
         old_paths.append(f"{self._prefix}/?{query}={post_id}")
