@@ -287,6 +287,7 @@ def polylang(language: str, group: str = "") -> str:
 def test_polylang_languages_and_translation_groups(tmp_path: Path) -> None:
     wxr = export(
         tmp_path,
+        item(19, title="Old", status="trash", extra=polylang("de", "pll_61a2")),
         item(20, title="Выборы", extra=polylang("ru", "pll_61a2")),
         item(21, title="Elections", extra=polylang("en", "pll_61a2")),
         item(22, title="Только по-русски", extra=polylang("ru")),
@@ -296,6 +297,7 @@ def test_polylang_languages_and_translation_groups(tmp_path: Path) -> None:
     posts = {post.source_id: post for post in wxr.posts()}
     assert wxr.source.language == "ru"  # ru-RU
     assert wxr.source.title == "Ежедневные новости"
+    assert (posts["19"].language, posts["19"].translation_of) == ("de", "20")
     assert (posts["20"].language, posts["20"].translation_of) == ("ru", "")
     assert (posts["21"].language, posts["21"].translation_of) == ("en", "20")
     assert (posts["22"].language, posts["22"].translation_of) == ("ru", "")

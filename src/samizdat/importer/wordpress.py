@@ -325,8 +325,9 @@ class WordPressExport:
         thumbnail = item.meta.get("_thumbnail_id", "").strip()
         if thumbnail:
             self._thumbnails[post_id] = thumbnail
-        for group in _translation_groups(item):
-            self._first_of_group.setdefault(group, post_id)
+        if status != "trash":  # a binned post is no original for translations to hang on
+            for group in _translation_groups(item):
+                self._first_of_group.setdefault(group, post_id)
 
     def _note_guest(self, item: _Item) -> None:
         """A Co-Authors Plus guest author: a byline with a name, a bio and a photo."""
