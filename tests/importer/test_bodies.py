@@ -21,7 +21,7 @@ from samizdat.importer.media import Resolver
 from samizdat.publishing.blocks import ArticleBodyBlock, InfoBodyBlock
 from tests.importer.fixtures import fixture
 from tests.importer.old_site import OldSite, old_site
-from tests.publishing.media_files import authored_pdf, demo_mp3
+from tests.publishing.media_files import authored_pdf, demo_mp3, demo_webm
 
 pytestmark = pytest.mark.django_db
 
@@ -372,3 +372,59 @@ def test_every_post_of_the_ghost_export_converts_from_html_and_from_mobiledoc() 
             rendered(from_mobiledoc)
             assert from_html.blocks, post["slug"]
             assert kinds(from_mobiledoc) == kinds(from_html), post["slug"]
+
+
+HOSTILE = """<p onclick="x()" style="color:red">Click <a href="javascript:alert(1)">here</a> or <a href="data:text/html,boom">there</a>.</p>
+<img src="https://old.example/x.png" onerror="steal()">
+<svg onload="x()"><circle r="1"/></svg>
+<object data="https://evil.example/flash.swf"></object>
+<iframe src="javascript:alert(1)"></iframe>
+<form action="https://evil.example/"><input name="q"><button>Go</button></form>
+<style>body{display:none}</style>
+<p><b>very <b>bold</b></b> <a href="https://example.org/a b">spaced</a></p>"""
+
+
+def test_nothing_active_survives_from_a_hostile_body(site: OldSite) -> None:
+    converted = convert_body(HOSTILE, resolver=resolver_for(site, "https://evil.example"))
+    html = rendered(converted)
+    assert kinds(converted) == ["paragraph", "image", "link", "paragraph"]
+    assert converted.blocks[0]["value"] == "<p>Click here or there.</p>"
+    assert converted.blocks[2]["value"]["url"] == "https://evil.example/flash.swf"
+    assert (
+        converted.blocks[3]["value"]
+        == '<p><b>very bold</b> <a href="https://example.org/a b">spaced</a></p>'
+    )
+    assert "javascript" not in html and "onerror" not in html and "display:none" not in html
+    notes = "\n".join(converted.notes)
+    for expected in (
+        "javascript: link was removed",
+        "data: link was removed",
+        "svg element dropped",
+        "form element dropped",
+        "<iframe> without a web address dropped",
+    ):
+        assert expected in notes
+
+
+def test_ghost_audio_video_and_file_cards_are_copied_in(site: OldSite) -> None:
+    site.files["/content/media/clip.webm"] = demo_webm()
+    site.files["/content/files/2024/budget.pdf"] = authored_pdf()
+    html = (
+        '<div class="kg-card kg-audio-card"><img src="https://old.example/content/images/cover.png" class="kg-audio-thumbnail">'
+        '<div class="kg-audio-player-container"><audio src="https://old.example/wp-content/uploads/ep.mp3" preload="metadata"></audio>'
+        '<div class="kg-audio-title">Episode 2</div></div></div>'
+        '<figure class="kg-card kg-video-card"><div class="kg-video-container"><video src="https://old.example/content/media/clip.webm" '
+        'poster="https://img.spacergif.org/v1/320x180/0a/spacer.png" style="background: transparent url(\'https://old.example/content/images/poster.png\') 50% 50% / cover no-repeat;"></video></div>'
+        "<figcaption>The clip</figcaption></figure>"
+        '<div class="kg-card kg-file-card"><a class="kg-file-card-container" href="https://old.example/content/files/2024/budget.pdf" download>'
+        '<div class="kg-file-card-contents"><div class="kg-file-card-title">Budget 2024</div><div class="kg-file-card-caption">As adopted</div></div></a></div>'
+    )
+    converted = convert_body(html, resolver=resolver_for(site))
+    page = rendered(converted)
+    assert kinds(converted) == ["audio", "video", "document"]
+    audio, video, document = (block["value"] for block in converted.blocks)
+    assert audio["caption"] == "Episode 2"
+    assert video["caption"] == "The clip" and video["poster_image"] is not None
+    assert document["title"] == "Budget 2024" and document["description"] == "As adopted"
+    assert "spacergif" not in page and "<video" in page and "<audio" in page
+    assert not any(path.startswith("/v1/") for path, _headers in site.requests)

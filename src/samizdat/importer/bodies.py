@@ -19,7 +19,10 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
+from requests.utils import requote_uri
 
 from samizdat.importer import records
 from samizdat.importer.media import MediaUnavailable, Resolver
@@ -1112,8 +1115,27 @@ def join_inline(pieces: list[Piece], emitted: list[dict[str, Any]], separator: s
 
 def tidy(html: str) -> str:
     html = re.sub(r"\s+", " ", html)
+    for tag in ("b", "i"):
+        html = unnest(html, tag)
     html = re.sub(r"(?:\s*<br/>\s*)+$", "", re.sub(r"^(?:\s*<br/>\s*)+", "", html))
     return html.strip()
+
+
+def unnest(html: str, tag: str) -> str:
+    """``<b>a <b>b</b></b>`` as ``<b>a b</b>``: the editor knows no nested bold."""
+    out: list[str] = []
+    depth = 0
+    for part in re.split(f"(</?{tag}>)", html):
+        if part == f"<{tag}>":
+            depth += 1
+            if depth > 1:
+                continue
+        elif part == f"</{tag}>":
+            depth -= 1
+            if depth > 0:
+                continue
+        out.append(part)
+    return "".join(out)
 
 
 def paragraphs(pieces: list[Piece]) -> list[dict[str, Any]]:
@@ -1212,6 +1234,12 @@ def link_card(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         context.note(_("%(what)s without a web address dropped") % {"what": what})
+        return []
+    url = requote_uri(url)
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        context.note(_("%(what)s with an unusable address dropped") % {"what": what})
         return []
     provider = provider_of(parts.hostname)
     if not title:
