@@ -166,3 +166,15 @@ def test_a_pasted_picture_is_stored_from_its_data_address() -> None:
     image = resolver.image(ImageRef(url=address))
     assert image is not None and image.width == 10
     assert resolver.image(ImageRef(url=address)) == image
+
+
+def test_relative_and_ghost_placeholder_addresses_are_the_old_sites(tmp_path: Path) -> None:
+    (tmp_path / "2022" / "02").mkdir(parents=True)
+    (tmp_path / "2022" / "02" / "map.png").write_bytes(png())
+    resolver = Resolver(source="ghost:old.example", uploads=tmp_path, download=False)
+    first = resolver.image(ImageRef(url="__GHOST_URL__/content/images/2022/02/map.png"))
+    second = resolver.image(ImageRef(url="/content/images/size/w600/2022/02/map.png"))
+    assert first is not None and second == first
+    assert (
+        ImportedItem.objects.get(kind="image").source_id == f"{OLD}/content/images/2022/02/map.png"
+    )

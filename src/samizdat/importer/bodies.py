@@ -1056,6 +1056,7 @@ class Walker:
         """A link to a file of the old site points at its copy here; an unsafe one is none."""
         if not href:
             return ""
+        href = href.replace("__GHOST_URL__", "", 1) or "/"  # Ghost's own address: this site
         parts = urlsplit(href)
         if parts.scheme and parts.scheme.lower() not in SAFE_SCHEMES:
             self.note(_("a %(scheme)s: link was removed") % {"scheme": parts.scheme.lower()})

@@ -332,6 +332,8 @@ def render_card(name: str, payload: Card) -> str:
 def mobiledoc_to_html(doc: dict[str, Any] | str) -> str:
     """The HTML Ghost renders from a mobiledoc document (sections, markers, atoms, cards)."""
     data = loaded(doc)
+    if not isinstance(data.get("sections") or [], list):
+        raise ValueError("its sections are not a list")
     markups = data.get("markups") or []
     atoms = data.get("atoms") or []
     cards = data.get("cards") or []
@@ -402,6 +404,8 @@ def lexical_to_html(doc: dict[str, Any] | str) -> str:
     """The HTML Ghost renders from a lexical document (its nodes and Koenig's cards)."""
     data = loaded(doc)
     root = data.get("root") or {}
+    if not isinstance(root, dict):
+        raise ValueError("its root is not a JSON object")
     return "".join(lexical_node(child) for child in root.get("children") or [])
 
 

@@ -50,6 +50,7 @@ WORDPRESS_SIZE = re.compile(r"-\d+x\d+(?=\.[A-Za-z0-9]+$)")
 GHOST_SIZE = re.compile(r"/content/images/size/[^/]+/(?:format/[^/]+/)?")
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "AVIF": "avif"}
 Kind = Literal["image", "document", "media"]
+GHOST_URL = "__GHOST_URL__"
 
 
 class MediaUnavailable(Exception):
@@ -177,6 +178,8 @@ class Resolver:
     def absolute(self, url: str) -> str:
         """``url`` made absolute against the old site (a relative or scheme-less address)."""
         url = url.strip()
+        if url.startswith(GHOST_URL):  # Ghost's placeholder for its own address
+            url = url[len(GHOST_URL) :] or "/"
         if url.startswith("//"):
             return "https:" + url
         if url.startswith("data:") or urlsplit(url).scheme:
