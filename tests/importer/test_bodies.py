@@ -12,10 +12,12 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from wagtail.images import get_image_model
 
-from samizdat.importer.bodies import Converted, convert_body, plain_text
+from samizdat.importer.bodies import Converted, PageType, convert_body, plain_text
 from samizdat.importer.ghost_formats import mobiledoc_to_html
 from samizdat.importer.media import Resolver
 from samizdat.publishing.blocks import ArticleBodyBlock, InfoBodyBlock
@@ -428,3 +430,32 @@ def test_ghost_audio_video_and_file_cards_are_copied_in(site: OldSite) -> None:
     assert document["title"] == "Budget 2024" and document["description"] == "As adopted"
     assert "spacergif" not in page and "<video" in page and "<audio" in page
     assert not any(path.startswith("/v1/") for path, _headers in site.requests)
+
+
+TOKENS = [
+    "<p>", "</p>", "<b>", "</b>", "<i>", "<em>", "<a href='https://example.org/'>", "</a>", "<ul>", "<li>", "</ul>",
+    "<ol>", "</li>", "<blockquote>", "</blockquote>", "<cite>", "</cite>", "<figure>", "</figure>", "<figcaption>",
+    "<img src='/wp-content/uploads/x.png'>", "<iframe src='https://youtube.com/embed/x'>", "</iframe>", "<table><tr><td>",
+    "</td></tr></table>", "<pre>", "</pre>", "<h2>", "</h2>", "<script>", "</script>", "<hr>", "<br>", "<div class='kg-card kg-gallery-card'>",
+    "</div>", "<!-- wp:paragraph -->", "<!-- /wp:paragraph -->", "<!-- wp:quote -->", "<!-- /wp:quote -->",
+    "<!-- wp:columns -->", "<!-- /wp:columns -->", '<!-- wp:block {"ref":1} /-->', "<!-- wp:embed {\"url\":\"x\"} /-->",
+    "[caption]", "[/caption]", "[gallery ids='1']", "[embed]", "[/embed]", "[foo bar='1']", "[/foo]",
+    "text", " ", "\n", "\n\n", "https://vimeo.com/1", "<", ">", "&amp;", "&", "\"", "'", "]", "[", "<video src='v.mp4'>",
+    "<audio>", "<source src='a.mp3'>", "<aside>", "<q>", "<s>", "<sup>", "<code>",
+]  # fmt: skip
+
+
+PAGE_TYPES: list[PageType] = ["article", "info"]
+
+
+@settings(max_examples=60)
+@given(st.lists(st.sampled_from(TOKENS), max_size=40), st.sampled_from(PAGE_TYPES))
+def test_any_markup_converts_into_valid_blocks_without_an_error(
+    tokens: list[str], page_type: PageType
+) -> None:
+    resolver = Resolver(source="wordpress:old.example", download=False)
+    converted = convert_body(
+        "".join(tokens), resolver=resolver, page_type=page_type, reusable={"1": "<p>again</p>"}
+    )
+    rendered(converted, page_type)
+    assert all(isinstance(note, str) and note for note in converted.notes)
