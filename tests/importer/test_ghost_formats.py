@@ -171,3 +171,53 @@ def test_a_document_that_is_not_json_is_refused_clearly() -> None:
         mobiledoc_to_html("{broken")
     with pytest.raises(ValueError, match="not a JSON object"):
         lexical_to_html("[1, 2]")
+
+
+@pytest.mark.django_db
+def test_header_product_and_gallery_cards_convert_to_their_nearest_blocks() -> None:
+    doc = {
+        "root": {
+            "children": [
+                {
+                    "type": "header",
+                    "header": "<span>Spring</span>",
+                    "subheader": "Our appeal",
+                    "buttonEnabled": True,
+                    "buttonUrl": "https://example.org/give",
+                    "buttonText": "Give",
+                },
+                {
+                    "type": "product",
+                    "productTitle": "The book",
+                    "productDescription": "<p>Our reporting, bound.</p>",
+                    "productButtonEnabled": True,
+                    "productUrl": "https://example.org/book",
+                    "productButton": "Buy",
+                },
+                {
+                    "type": "gallery",
+                    "images": [{"src": "data:image/gif;base64,R0lGODlhAQABAAAAACw=", "alt": "x"}],
+                    "caption": "One",
+                },
+            ]
+        }
+    }
+    converted = convert_body(
+        lexical_to_html(doc), resolver=Resolver(source="ghost:old.example", download=False)
+    )
+    assert [block["type"] for block in converted.blocks] == [
+        "subheading",
+        "subheading",
+        "paragraph",
+        "subheading",
+        "paragraph",
+        "paragraph",
+    ]
+    assert [block["value"] for block in converted.blocks][:3] == [
+        "Spring",
+        "Our appeal",
+        '<p><a href="https://example.org/give">Give</a></p>',
+    ]
+    notes = "\n".join(converted.notes)
+    assert "header card" in notes and "product card" in notes
+    assert "image data:… dropped" in notes  # a broken pasted picture: reported, never printed whole
