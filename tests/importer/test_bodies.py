@@ -79,7 +79,7 @@ WORDPRESS = """
 <!-- wp:heading {"level":3} --><h3>What was decided</h3><!-- /wp:heading -->
 <!-- wp:image {"id":12} --><figure class="wp-block-image"><a href="https://elsewhere.example/page"><img src="https://old.example/wp-content/uploads/2020/01/hall-300x200.jpg" alt="The town hall"/></a><figcaption>The town hall in winter</figcaption></figure><!-- /wp:image -->
 <!-- wp:gallery {"ids":[1,2]} --><figure class="wp-block-gallery"><ul class="blocks-gallery-grid"><li class="blocks-gallery-item"><figure><img src="https://old.example/wp-content/uploads/a.jpg" alt="A"/><figcaption>First</figcaption></figure></li><li class="blocks-gallery-item"><figure><img src="https://old.example/wp-content/uploads/b.jpg" alt="B"/></figure></li></ul></figure><!-- /wp:gallery -->
-<!-- wp:quote --><blockquote class="wp-block-quote"><p>We will not close the market.</p><cite>Mayor Selma Arkova</cite></blockquote><!-- /wp:quote -->
+<!-- wp:quote --><blockquote class="wp-block-quote"><p>We will not close the market.</p><cite>— Mayor Selma Arkova</cite></blockquote><!-- /wp:quote -->
 <!-- wp:quote --><blockquote class="wp-block-quote"><p>Nobody asked us.</p></blockquote><!-- /wp:quote -->
 <!-- wp:list --><ul><li>Bread</li><li>Fish<ul><li>Carp</li></ul></li></ul><!-- /wp:list -->
 <!-- wp:embed {"url":"https://www.youtube.com/watch?v=abc","type":"video","providerNameSlug":"youtube"} --><figure class="wp-block-embed is-provider-youtube"><div class="wp-block-embed__wrapper">https://www.youtube.com/watch?v=abc</div><figcaption>The session</figcaption></figure><!-- /wp:embed -->
@@ -377,7 +377,7 @@ def test_every_post_of_the_ghost_export_converts_from_html_and_from_mobiledoc() 
 
 
 HOSTILE = """<p onclick="x()" style="color:red">Click <a href="javascript:alert(1)">here</a> or <a href="data:text/html,boom">there</a>.</p>
-<img src="https://old.example/x.png" onerror="steal()">
+<img src="https://old.example/x.png" onerror="steal()"><img src="https://old.example/private/scan?token=s3cr3t">
 <svg onload="x()"><circle r="1"/></svg>
 <object data="https://evil.example/flash.swf"></object>
 <iframe src="javascript:alert(1)"></iframe>
@@ -398,7 +398,9 @@ def test_nothing_active_survives_from_a_hostile_body(site: OldSite) -> None:
     )
     assert "javascript" not in html and "onerror" not in html and "display:none" not in html
     notes = "\n".join(converted.notes)
+    assert "s3cr3t" not in notes
     for expected in (
+        "image https://old.example/private/scan dropped: the old site answered 404",
         "javascript: link was removed",
         "data: link was removed",
         "svg element dropped",

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from requests.utils import requote_uri
 
 from samizdat.importer import records
-from samizdat.importer.media import MediaUnavailable, Resolver
+from samizdat.importer.media import MediaUnavailable, Resolver, without_query
 
 PageType = Literal["article", "info"]
 SUBHEADING_MAX = 120
@@ -642,7 +642,7 @@ class Walker:
         if node.name != "blockquote" and isinstance(inner := node.find("blockquote"), Tag):
             node = inner
         cite = node.find(["cite", "footer"])
-        speaker = collapse(cite.get_text(" ")) if isinstance(cite, Tag) else ""
+        speaker = collapse(cite.get_text(" ")).lstrip("—–―- ") if isinstance(cite, Tag) else ""
         if isinstance(cite, Tag):
             cite.extract()
         texts = [collapse(p.get_text(" ")) for p in node.find_all("p")] or [
@@ -1186,8 +1186,11 @@ def inline_text(node: Tag) -> str:
 
 
 def shown(url: str) -> str:
-    """An address as the report shows it: a pasted picture is not printed in full."""
-    return url if not url.startswith("data:") else "data:…"
+    """An address as the report shows it: without its query (which may hold a signature or
+    a token), and a pasted picture not printed in full."""
+    if url.startswith("data:"):
+        return "data:…"
+    return without_query(url)
 
 
 def points_at_file(href: str) -> bool:
