@@ -178,3 +178,13 @@ def test_relative_and_ghost_placeholder_addresses_are_the_old_sites(tmp_path: Pa
     assert (
         ImportedItem.objects.get(kind="image").source_id == f"{OLD}/content/images/2022/02/map.png"
     )
+
+
+def test_a_truncated_picture_is_refused_not_stored() -> None:
+    whole = phone_photo()
+    with old_site({"/cut.jpg": whole[: len(whole) // 2]}) as site:
+        resolver = Resolver(source=SOURCE, fetch_from={OLD: site.url})
+        with pytest.raises(MediaUnavailable):
+            resolver.image(ImageRef(url=f"{OLD}/cut.jpg"))
+    assert not get_image_model().objects.exists()
+    assert not ImportedItem.objects.exists()

@@ -206,6 +206,11 @@ class Resolver:
                         stored = store(data, address)
                     except MetadataError as error:
                         raise MediaUnavailable(str(error)) from error
+                    except OSError as error:  # a picture Pillow stops reading; a full disk
+                        raise MediaUnavailable(
+                            _("the file could not be read or stored (%(error)s)")
+                            % {"error": type(error).__name__}
+                        ) from error
                     ImportedItem.objects.update_or_create(
                         source=self.source,
                         kind=kind,
