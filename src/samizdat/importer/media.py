@@ -298,7 +298,11 @@ class Resolver:
                 fetch = replacement + url[len(origin) :]
                 break
         try:
-            with self.session.get(fetch, stream=True, timeout=self.timeout) as response:
+            # The environment's proxy is honoured (no_proxy too); its .netrc passwords are not sent.
+            proxies = requests.utils.get_environ_proxies(fetch)
+            with self.session.get(
+                fetch, stream=True, timeout=self.timeout, proxies=proxies
+            ) as response:
                 if response.status_code != 200:
                     raise MediaUnavailable(
                         _("the old site answered %(status)s") % {"status": response.status_code}
