@@ -383,17 +383,19 @@ HOSTILE = """<p onclick="x()" style="color:red">Click <a href="javascript:alert(
 <iframe src="javascript:alert(1)"></iframe>
 <form action="https://evil.example/"><input name="q"><button>Go</button></form>
 <style>body{display:none}</style>
+<p>Smile <img class="wp-smiley emoji" src="https://s.w.org/images/core/emoji/72x72/1f600.png" alt="😀"><img src="https://tracker.example/p.gif" width="1" height="1"></p>
 <p><b>very <b>bold</b></b> <a href="https://example.org/a b">spaced</a></p>"""
 
 
 def test_nothing_active_survives_from_a_hostile_body(site: OldSite) -> None:
     converted = convert_body(HOSTILE, resolver=resolver_for(site, "https://evil.example"))
     html = rendered(converted)
-    assert kinds(converted) == ["paragraph", "image", "link", "paragraph"]
+    assert kinds(converted) == ["paragraph", "image", "link", "paragraph", "paragraph"]
+    assert converted.blocks[3]["value"] == "<p>Smile 😀</p>"
     assert converted.blocks[0]["value"] == "<p>Click here or there.</p>"
     assert converted.blocks[2]["value"]["url"] == "https://evil.example/flash.swf"
     assert (
-        converted.blocks[3]["value"]
+        converted.blocks[4]["value"]
         == '<p><b>very bold</b> <a href="https://example.org/a b">spaced</a></p>'
     )
     assert "javascript" not in html and "onerror" not in html and "display:none" not in html
@@ -406,6 +408,7 @@ def test_nothing_active_survives_from_a_hostile_body(site: OldSite) -> None:
         "svg element dropped",
         "form element dropped",
         "<iframe> without a web address dropped",
+        "a 1×1 tracking picture dropped",
     ):
         assert expected in notes
 

@@ -1018,6 +1018,12 @@ class Walker:
         if name == "br":
             return ["<br/>"]
         if name == "img":
+            classes = set(node.get_attribute_list("class") or [])
+            if classes & {"emoji", "wp-smiley"}:
+                return [escape(str(node.get("alt") or ""))]  # WordPress's picture of an emoji
+            if str(node.get("width")) == "1" and str(node.get("height")) == "1":
+                self.note(_("a 1×1 tracking picture dropped"))
+                return []
             return [Emitted(self.image(node))]
         if name in FRAMES:
             src = canonical_embed(str(node.get("src") or node.get("data") or ""))
