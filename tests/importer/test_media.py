@@ -100,6 +100,7 @@ def test_what_cannot_be_had_is_refused_with_a_reason_and_stores_nothing() -> Non
         "/logo.svg": b'<svg xmlns="http://www.w3.org/2000/svg"></svg>',
         "/tool.exe": b"MZ" + b"\0" * 100,
         "/song.mp3": b"not audio at all",
+        "/clip.mov": b"\0\0\0\x14ftypqt  " + b"\0" * 100,
     }
     with old_site(files) as site:
         resolver = Resolver(source=SOURCE, fetch_from={OLD: site.url})
@@ -109,6 +110,7 @@ def test_what_cannot_be_had_is_refused_with_a_reason_and_stores_nothing() -> Non
             (lambda: resolver.image(ImageRef(url=f"{OLD}/logo.svg")), "not an image"),
             (lambda: resolver.document(f"{OLD}/tool.exe"), "not a kind of document"),
             (lambda: resolver.media(f"{OLD}/song.mp3", kind="audio"), "not audio or video"),
+            (lambda: resolver.media(f"{OLD}/clip.mov", kind="video"), "not video kept here"),
             (lambda: resolver.image(ImageRef(url="ftp://old.example/a.png")), "http, https"),
         ]
         for call, reason in cases:

@@ -158,6 +158,8 @@ class Resolver:
     ) -> AbstractMedia | None:
         """The audio or video file stored for ``url``; None only in a dry run."""
         Media = get_media_model()
+        setting = "AUDIO_EXTENSIONS" if kind == "audio" else "VIDEO_EXTENSIONS"
+        extensions = [e.lower() for e in getattr(settings, "WAGTAILMEDIA", {}).get(setting, [])]
 
         def store(data: IO[bytes], address: str) -> Any:
             head = data.read(SNIFF_BYTES)
@@ -166,8 +168,15 @@ class Resolver:
                 check_media(head, kind)
             except MediaFileError as error:
                 raise MediaUnavailable(str(error)) from error
+            name = readable_name(address)
+            extension = name.rpartition(".")[2].lower() if "." in name else ""
+            if extensions and extension not in extensions:
+                raise MediaUnavailable(
+                    _("a .%(extension)s file is not %(kind)s kept here (%(kinds)s)")
+                    % {"extension": extension or "?", "kind": kind, "kinds": ", ".join(extensions)}
+                )
             media = Media(title=(title.strip() or title_from(address))[:255], type=kind)
-            media.file = File(data, name=readable_name(address))
+            media.file = File(data, name=name)
             media.save()
             return media
 
