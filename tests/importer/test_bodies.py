@@ -9,9 +9,11 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -21,8 +23,10 @@ from samizdat.importer.bodies import Converted, PageType, convert_body, plain_te
 from samizdat.importer.ghost_formats import mobiledoc_to_html
 from samizdat.importer.media import Resolver
 from samizdat.publishing.blocks import ArticleBodyBlock, InfoBodyBlock
+from tests import factories
 from tests.importer.fixtures import fixture
 from tests.importer.old_site import OldSite, old_site
+from tests.publishing.helpers import get_ok
 from tests.publishing.media_files import authored_pdf, demo_mp3, demo_webm
 
 pytestmark = pytest.mark.django_db
@@ -464,3 +468,23 @@ def test_any_markup_converts_into_valid_blocks_without_an_error(
     )
     rendered(converted, page_type)
     assert all(isinstance(note, str) and note for note in converted.notes)
+
+
+def test_a_converted_body_is_an_article_readers_can_open(
+    site: OldSite, client: Client, newsroom: dict[str, Any]
+) -> None:
+    converted = convert_body(
+        WORDPRESS, resolver=resolver_for(site), reusable={"77": "<p>Shared footer</p>"}
+    )
+    factories.ArticlePageFactory(parent=newsroom["culture"], slug="moved-in", body=converted.blocks)
+    html = get_ok(client, "/en/culture/moved-in/").content.decode()
+    for text in (
+        "What was decided",
+        "The town hall in winter",
+        "Mayor Selma Arkova",
+        "Video on YouTube",
+        "The ruling",
+        "Shared footer",
+    ):
+        assert text in html
+    assert "old.example" not in html and "<iframe" not in html
