@@ -282,10 +282,10 @@ def read_subscriber_csv(path: Path, *, consent_source: str) -> Iterator[Member]:
     if not emails or not dates:
         file.close()
         missing = (
-            gettext("an address column (email or Email Address)")
+            gettext("address column (email or Email Address)")
             if not emails
             else gettext(
-                "a column with the date each person consented (%(columns)s): without it "
+                "column with the date each person consented (%(columns)s): without it "
                 "nobody can be subscribed"
             )
             % {"columns": ", ".join(CONSENT_COLUMNS)}
