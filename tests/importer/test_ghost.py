@@ -154,7 +154,7 @@ def ghost5(**changes: Any) -> dict[str, Any]:
         ],
         "settings": [
             {"key": "title", "value": "Old Courier"},
-            {"key": "lang", "value": "en"},
+            {"key": "locale", "value": "en"},
             {"key": "url", "value": "https://courier.example"},
         ],
         "newsletters": [
@@ -302,6 +302,7 @@ def test_a_ghost_5_export(tmp_path: Path) -> None:
     posts = {post.slug: post for post in export.posts()}
 
     assert export.source.site_url == "https://courier.example"  # the url setting
+    assert (export.source.title, export.source.language) == ("Old Courier", "en")
     court = posts["court-hearing"]
     assert court.body_html.startswith(
         '<p>See <a href="https://courier.example/about/">about</a>.</p>'

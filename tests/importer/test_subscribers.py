@@ -166,16 +166,20 @@ def test_a_mailchimp_csv(tmp_path: Path) -> None:
 
 def test_a_ghost_members_csv_with_semicolons(tmp_path: Path) -> None:
     text = (
-        "id;email;name;subscribed_to_emails;created_at;labels\n"
-        "1;on@list.example;On;true;2021-06-01T08:00:00.000Z;\n"
-        "2;off@list.example;Off;false;2021-06-01T08:00:00.000Z;\n"
+        "id;email;name;subscribed_to_emails;created_at;deleted_at;labels\n"
+        "1;on@list.example;On;true;2021-06-01T08:00:00.000Z;;\n"
+        "2;off@list.example;Off;false;2021-06-01T08:00:00.000Z;;\n"
+        "3;gone@list.example;Gone;true;2021-06-01T08:00:00.000Z;2022-01-01T00:00:00.000Z;\n"
     )
     members = read_subscriber_csv(csv_file(tmp_path, text), consent_source="Ghost members CSV")
     (member,) = members
     assert (member.email, member.name, member.origin) == ("on@list.example", "On", "line 2")
     assert member.consented_at == datetime(2021, 6, 1, 8, tzinfo=UTC)
     assert isinstance(members, MemberStream)
-    assert dict(members.left_out) == {"not receiving mail according to the file": 1}
+    assert dict(members.left_out) == {
+        "not receiving mail according to the file": 1,
+        "marked as unsubscribed or cleaned in the file": 1,
+    }
 
 
 def test_csv_files_that_cannot_be_imported(tmp_path: Path) -> None:

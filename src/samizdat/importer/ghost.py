@@ -133,7 +133,13 @@ class GhostExport:
             system="ghost",
             site_url=url.rstrip("/"),
             title=_text(settings.get("title")),
-            language=language_code(settings.get("locale") or settings.get("lang")),
+            # "locale" since Ghost 5, "lang" in 2–4, "default_locale" in 1, "default_lang" in 0.x.
+            language=language_code(
+                settings.get("locale")
+                or settings.get("lang")
+                or settings.get("default_locale")
+                or settings.get("default_lang")
+            ),
         )
         self._amp = _truthy(settings.get("amp"))
         self._relative_links = False

@@ -50,11 +50,15 @@ CONSENT_COLUMNS = (
     "creation_date",
 )
 LANGUAGE_COLUMNS = ("language", "lang", "locale")
-# A row marked as having left the list there (Mailchimp's unsubscribed and cleaned exports).
-LEFT_COLUMNS = ("unsub_time", "unsubscribed_at", "clean_time", "cleaned_at")
+# A row marked as having left the list there (Mailchimp's unsubscribed and cleaned exports,
+# Ghost's deleted members).
+LEFT_COLUMNS = ("unsub_time", "unsubscribed_at", "clean_time", "cleaned_at", "deleted_at")
+# A row whose mail the service stopped (bounces, spam complaints).
+DISABLED_COLUMNS = ("email_disabled",)
 # A column saying whether the row receives mail (Ghost's members CSV, Substack).
 SUBSCRIBED_COLUMNS = ("subscribed_to_emails", "subscribed", "email_subscribed")
 FALSE = {"false", "0", "no", "off", "n"}
+TRUE = {"true", "1", "yes", "on", "y"}
 
 
 class MemberStream(Iterator[Member]):
@@ -181,7 +185,8 @@ def import_members(
         if subscriber is not None and subscriber.status != Subscriber.Status.PENDING:
             report.kept_off += 1
             continue
-        consented_at = min(member.consented_at, now)
+        given = member.consented_at
+        consented_at = min(given if given.tzinfo else given.replace(tzinfo=UTC), now)
         member_language = _site_language(member.language, language)
         if subscriber is None:
             report.created += 1
@@ -321,6 +326,11 @@ def _rows(
                 where = gettext("line %(line)s") % {"line": getattr(reader, "line_num", 0)}
                 if cell(row, LEFT_COLUMNS):
                     left_out[gettext("marked as unsubscribed or cleaned in the file")] += 1
+                    continue
+                if cell(row, DISABLED_COLUMNS).lower() in TRUE:
+                    left_out[
+                        gettext("mail to them was disabled there (bounced or marked as spam)")
+                    ] += 1
                     continue
                 if cell(row, SUBSCRIBED_COLUMNS).lower() in FALSE:
                     left_out[gettext("not receiving mail according to the file")] += 1
