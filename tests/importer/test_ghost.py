@@ -523,11 +523,13 @@ def test_a_broken_post_is_listed_and_the_others_are_read(tmp_path: Path) -> None
     posts = data["db"][0]["data"]["posts"]
     posts[0]["published_at"] = "last Tuesday"
     posts[2]["status"] = "limbo"
+    posts[3]["updated_at"] = 10**30
     export = read_ghost(write(tmp_path, data))
-    assert [post.slug for post in export.posts()] == ["sud-otlozhen", "about"]
+    assert [post.slug for post in export.posts()] == ["sud-otlozhen"]
     assert export.skipped == [
         ("post p1", "its publication date “last Tuesday” is not a date"),
         ("post p3", "its status “limbo” is unknown"),
+        ("page p4", f"its update date “{10**30}” is not a date"),
     ]
 
 

@@ -83,18 +83,17 @@ def _date(value: object, what: str) -> datetime | None:
     ("2021-03-24 04:34:09", UTC) or milliseconds since 1970 (import files)."""
     if value in (None, ""):
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isdigit():
-            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-        try:
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
+        if isinstance(value, str):
+            text = value.strip()
+            if text.isdigit():
+                return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        else:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
     raise _BadRow(
         gettext("its %(what)s “%(value)s” is not a date") % {"what": what, "value": value}
     )
@@ -160,6 +159,11 @@ class GhostExport:
         except IsADirectoryError:
             raise ExportError(
                 gettext("%(file)s is a folder, not a Ghost export file.") % {"file": name}
+            ) from None
+        except OSError as error:
+            raise ExportError(
+                gettext("%(file)s cannot be read: %(reason)s")
+                % {"file": name, "reason": error.strerror}
             ) from None
         except UnicodeDecodeError:
             raise ExportError(
@@ -376,7 +380,13 @@ class GhostExport:
                 if isinstance(source, dict):
                     source = json.dumps(source)
                 if isinstance(source, str) and source.strip():
-                    html = _formatter(renderer)(source)
+                    try:
+                        html = _formatter(renderer)(source)
+                    except (ValueError, KeyError, TypeError, IndexError) as error:
+                        raise _BadRow(
+                            gettext("its %(format)s body could not be read (%(error)s)")
+                            % {"format": column, "error": error}
+                        ) from None
                     break
         if GHOST_URL in html:
             if not self.source.site_url:
