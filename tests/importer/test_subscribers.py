@@ -222,3 +222,18 @@ def test_nothing_personal_in_the_log_or_the_report(
 def test_a_language_the_site_does_not_have_is_refused() -> None:
     with pytest.raises(ValueError, match="not one of this site's languages"):
         import_members([], source=SOURCE, language="de")
+
+
+def test_a_long_list_across_many_batches() -> None:
+    signed_up = datetime(2021, 1, 1, tzinfo=UTC)
+    actions.suppress(email="r1100@mail.example", reason="bounced")
+    Subscriber.objects.create(email="r7@mail.example", language="en", status="active")
+    members = [Member(email=f"r{i}@mail.example", consented_at=signed_up) for i in range(1200)]
+    members.append(Member(email="R3@Mail.Example", consented_at=signed_up))
+
+    report = import_members(members, source="csv:list", language="en")
+
+    assert (report.created, report.already_subscribed, report.kept_off) == (1198, 2, 1)
+    assert Subscriber.objects.filter(status="active").count() == 1199
+    assert Consent.objects.filter(form="import", created_at=signed_up).count() == 1198
+    assert not Subscriber.objects.filter(email="r1100@mail.example").exists()

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 IMPORT_FORM = "import"  # the consent's form, as the newsletter's own CSV import writes it
 IMPORTED_POLICY_VERSION = 0
+BATCH = 500  # members looked up and written at a time
 EMAIL_COLUMNS = ("email", "email_address", "e_mail", "mail")
 NAME_COLUMNS = ("name", "full_name")
 # The date each person consented, most telling first: a confirmed double opt-in, then the
@@ -161,7 +162,7 @@ def import_members(
         )
     report = SubscriberReport(dry_run=dry_run)
     seen: set[str] = set()
-    now = timezone.now()
+    batch: list[tuple[Member, str]] = []
     for number, member in enumerate(members, start=1):
         try:
             address = normalise_email(member.email)
@@ -175,44 +176,12 @@ def import_members(
             report.already_subscribed += 1
             continue
         seen.add(address)
-        if Suppression.objects.filter(email_hash=email_hash(address)).exists():
-            report.kept_off += 1
-            continue
-        subscriber = Subscriber.objects.select_for_update().filter(email=address).first()
-        if subscriber is not None and subscriber.status == Subscriber.Status.ACTIVE:
-            report.already_subscribed += 1
-            continue
-        if subscriber is not None and subscriber.status != Subscriber.Status.PENDING:
-            report.kept_off += 1
-            continue
-        given = member.consented_at
-        consented_at = min(given if given.tzinfo else given.replace(tzinfo=UTC), now)
-        member_language = _site_language(member.language, language)
-        if subscriber is None:
-            report.created += 1
-            subscriber = Subscriber(
-                email=address,
-                language=member_language,
-                source=source[:100],
-                created_at=consented_at,
-            )
-        else:
-            report.confirmed += 1
-        if dry_run:
-            continue
-        subscriber.status = Subscriber.Status.ACTIVE
-        subscriber.confirmed_at = consented_at
-        subscriber.confirm_token_hash = None
-        subscriber.confirm_expires_at = None
-        subscriber.save()
-        Consent.objects.create(
-            subscriber=subscriber,
-            policy_version=IMPORTED_POLICY_VERSION,
-            wording=_wording(member, source=source, consented_at=consented_at),
-            form=IMPORT_FORM,
-            language=subscriber.language,
-            created_at=consented_at,
-        )
+        batch.append((member, address))
+        if len(batch) == BATCH:
+            _import_batch(batch, report=report, source=source, language=language)
+            batch = []
+    if batch:
+        _import_batch(batch, report=report, source=source, language=language)
     if isinstance(members, MemberStream):
         report.left_out.update(members.left_out)
     logger.info(
@@ -229,6 +198,77 @@ def import_members(
         sum(report.left_out.values()),
     )
     return report
+
+
+def _import_batch(
+    batch: list[tuple[Member, str]], *, report: SubscriberReport, source: str, language: str
+) -> None:
+    """One batch of members with a consent date and a valid address, none seen before: looked
+    up and written a batch at a time."""
+    now = timezone.now()
+    digests = {address: email_hash(address) for _member, address in batch}
+    suppressed = set(
+        Suppression.objects.filter(email_hash__in=digests.values()).values_list(
+            "email_hash", flat=True
+        )
+    )
+    existing = {
+        subscriber.email_hash: subscriber
+        for subscriber in Subscriber.objects.select_for_update().filter(email__in=list(digests))
+    }
+    new: list[Subscriber] = []
+    consents: list[Consent] = []
+    for member, address in batch:
+        subscriber = existing.get(digests[address])
+        if subscriber is not None and subscriber.status == Subscriber.Status.ACTIVE:
+            report.already_subscribed += 1
+            continue
+        kept_off = subscriber is not None and subscriber.status != Subscriber.Status.PENDING
+        if kept_off or digests[address] in suppressed:
+            report.kept_off += 1
+            continue
+        assert member.consented_at is not None
+        given = member.consented_at
+        consented_at = min(given if given.tzinfo else given.replace(tzinfo=UTC), now)
+        if subscriber is None:
+            report.created += 1
+            subscriber = Subscriber(
+                email=address,
+                language=_site_language(member.language, language),
+                source=source[:100],
+                created_at=consented_at,
+                status=Subscriber.Status.ACTIVE,
+                confirmed_at=consented_at,
+            )
+            new.append(subscriber)
+        else:
+            report.confirmed += 1
+            subscriber.status = Subscriber.Status.ACTIVE
+            subscriber.confirmed_at = consented_at
+            subscriber.confirm_token_hash = None
+            subscriber.confirm_expires_at = None
+            if not report.dry_run:
+                subscriber.save(
+                    update_fields=[
+                        "status",
+                        "confirmed_at",
+                        "confirm_token_hash",
+                        "confirm_expires_at",
+                    ]
+                )
+        consents.append(
+            Consent(
+                subscriber=subscriber,
+                policy_version=IMPORTED_POLICY_VERSION,
+                wording=_wording(member, source=source, consented_at=consented_at),
+                form=IMPORT_FORM,
+                language=subscriber.language,
+                created_at=consented_at,
+            )
+        )
+    if not report.dry_run:
+        Subscriber.objects.bulk_create(new)
+        Consent.objects.bulk_create(consents)
 
 
 def _column(name: str) -> str:
