@@ -415,7 +415,6 @@ def test_a_ghost_3_export_with_mobiledoc_and_subscribed_members(tmp_path: Path) 
                     "users": [{"id": "1", "name": "Editor", "slug": "editor", "bio": None}],
                     "tags": [],
                     "posts_tags": [],
-                    "settings": [{"key": "amp", "value": "true"}],
                     "members": [
                         {
                             "id": "m1",
@@ -439,7 +438,7 @@ def test_a_ghost_3_export_with_mobiledoc_and_subscribed_members(tmp_path: Path) 
     (post,) = export.posts()
     assert post.author_ids == ["1"]  # no posts_authors before Ghost 1.22: the author_id
     assert post.published_at == datetime(2020, 1, 20, 10, 0, tzinfo=UTC)
-    assert post.old_paths == ["/old-story/", "/old-story/amp/"]
+    assert post.old_paths == ["/old-story/"]
     assert post.featured_image is not None
     assert post.featured_image.url == "/content/images/old.png"
     assert [what for what, _reason in export.skipped] == ["site address"]

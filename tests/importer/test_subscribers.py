@@ -237,3 +237,19 @@ def test_a_long_list_across_many_batches() -> None:
     assert Subscriber.objects.filter(status="active").count() == 1199
     assert Consent.objects.filter(form="import", created_at=signed_up).count() == 1198
     assert not Subscriber.objects.filter(email="r1100@mail.example").exists()
+
+
+def test_languages_given_for_a_file_and_the_site_default(tmp_path: Path, settings: Any) -> None:
+    settings.LANGUAGE_CODE = "ru"
+    text = "email,language,created_at\na@list.example,,2020-01-01\nb@list.example,RU,2020-01-01\n"
+    members = read_subscriber_csv(csv_file(tmp_path, text), consent_source="x", language="en")
+    report = import_members(members, source="csv:x")
+
+    assert report.created == 2
+    assert Subscriber.objects.get(email="a@list.example").language == "en"  # the file's
+    assert Subscriber.objects.get(email="b@list.example").language == "ru"  # the row's
+    import_members(
+        [Member(email="site@list.example", consented_at=datetime(2020, 1, 1, tzinfo=UTC))],
+        source="csv:y",
+    )
+    assert Subscriber.objects.get(email="site@list.example").language == "ru"  # the site's

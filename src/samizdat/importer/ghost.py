@@ -140,7 +140,6 @@ class GhostExport:
                 or settings.get("default_lang")
             ),
         )
-        self._amp = _truthy(settings.get("amp"))
         self._relative_links = False
         self._tags = {str(row.get("id")): row for row in self._table("tags")}
         self._post_tags = self._links("posts_tags", "tag_id")
@@ -341,11 +340,9 @@ class GhostExport:
             for author in (row.get("author_id") or row.get("created_by"),)
             if author is not None
         ]
-        old_paths = []
-        if raw_status in {"published", "scheduled"}:
-            old_paths.append(f"/{slug}/")
-            if self._amp and kind == "post":
-                old_paths.append(f"/{slug}/amp/")
+        # A draft had no address; what lies below an address (AMP copies) is derived by
+        # ``addresses``, as feeds are.
+        old_paths = [f"/{slug}/"] if raw_status in {"published", "scheduled"} else []
         return Post(
             kind=kind,
             source_id=post_id,

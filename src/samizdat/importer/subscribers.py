@@ -148,10 +148,12 @@ def _wording(member: Member, *, source: str, consented_at: datetime) -> str:
 
 @transaction.atomic
 def import_members(
-    members: Iterable[Member], *, source: str, language: str, dry_run: bool = False
+    members: Iterable[Member], *, source: str, language: str = "", dry_run: bool = False
 ) -> SubscriberReport:
     """Make each member with a recorded consent a confirmed subscriber (``language`` where
-    the member names none of ours); all in one transaction, nothing saved in a dry run."""
+    the member names none of ours; "" = the site's default language); all in one
+    transaction, nothing saved in a dry run."""
+    language = language or settings.LANGUAGE_CODE
     if language not in {code for code, _name in settings.LANGUAGES}:
         raise ValueError(
             gettext("“%(language)s” is not one of this site's languages (%(languages)s).")
@@ -288,10 +290,11 @@ def _csv_date(text: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def read_subscriber_csv(path: Path, *, consent_source: str) -> Iterator[Member]:
-    """Members from another service's subscriber CSV; ``ExportError`` when the file has no
-    address column or no consent date column. Rows marked as unsubscribed there, or whose
-    date cannot be read, are left out and counted (``MemberStream.left_out``)."""
+def read_subscriber_csv(path: Path, *, consent_source: str, language: str = "") -> Iterator[Member]:
+    """Members from another service's subscriber CSV (``language`` for rows that name none);
+    ``ExportError`` when the file has no address column or no consent date column. Rows
+    marked as unsubscribed there, or whose date cannot be read, are left out and counted
+    (``MemberStream.left_out``)."""
     try:
         file = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
@@ -339,14 +342,24 @@ def read_subscriber_csv(path: Path, *, consent_source: str) -> Iterator[Member]:
             gettext("%(file)s has no %(missing)s.") % {"file": path, "missing": missing}
         )
     left_out: Counter[str] = Counter()
-    return MemberStream(_rows(file, reader, header, consent_source, left_out), left_out)
+    rows = _rows(
+        file,
+        reader,
+        header,
+        consent_source=consent_source,
+        language=language,
+        left_out=left_out,
+    )
+    return MemberStream(rows, left_out)
 
 
 def _rows(
     file: IO[str],
     reader: Iterator[list[str]],
     header: list[str],
+    *,
     consent_source: str,
+    language: str,
     left_out: Counter[str],
 ) -> Iterator[Member]:
     def cell(row: list[str], names: tuple[str, ...]) -> str:
@@ -386,7 +399,7 @@ def _rows(
                 yield Member(
                     email=cell(row, EMAIL_COLUMNS),
                     name=name,
-                    language=cell(row, LANGUAGE_COLUMNS),
+                    language=cell(row, LANGUAGE_COLUMNS) or language,
                     consented_at=consented_at,
                     consent_source=consent_source,
                     origin=where,
