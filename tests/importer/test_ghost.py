@@ -225,6 +225,7 @@ def test_every_post_and_page_of_the_real_export_is_read_with_its_status() -> Non
     export = read_ghost(path)
     posts = list(export.posts())
 
+    assert export.post_count == len(data["posts"])
     expected = {(row["slug"], row["type"], row["status"]) for row in data["posts"]}
     assert {(post.slug, post.kind, post.status) for post in posts} == expected
     assert len([p for p in posts if p.kind == "post"]) == len(
@@ -537,7 +538,8 @@ def test_a_broken_post_is_listed_and_the_others_are_read(tmp_path: Path) -> None
     [
         (b"", "it is not JSON (line 1, column 1"),
         (b'{"db": [{"meta": {}, "data": {"posts": [}]}', "it is not JSON (line 1, column 41"),
-        (b"<?xml version='1.0'?><rss></rss>", "it is not JSON"),
+        (b"  <?xml version='1.0'?><rss></rss>", "is XML, not a Ghost export"),
+        (b"PK\x03\x04\x14\x00", "is a zip archive: unpack it"),
         (b"\xff\xfe\x00", "is not text (UTF-8)"),
         (b'{"posts": []}', "JSON but not a Ghost export"),
         (b"[]", "JSON but not a Ghost export"),

@@ -146,10 +146,33 @@ class GhostExport:
         self._post_authors = self._links("posts_authors", "author_id")
         self._meta = {str(row.get("post_id")): row for row in self._table("posts_meta")}
 
+    @property
+    def post_count(self) -> int:
+        """How many posts and pages the export holds (for a progress bar)."""
+        return len(self._table("posts"))
+
     def _load(self, path: Path) -> tuple[Row, Row]:
         name = str(path)
         try:
             with path.open("rb") as file:
+                start = file.read(512).lstrip()
+                file.seek(0)
+                if start.startswith(b"PK\x03\x04"):
+                    raise ExportError(
+                        gettext(
+                            "%(file)s is a zip archive: unpack it and give the .json file "
+                            "inside (its images folder can serve as --uploads)."
+                        )
+                        % {"file": name}
+                    )
+                if start.startswith(b"<"):
+                    raise ExportError(
+                        gettext(
+                            "%(file)s is XML, not a Ghost export (JSON); a WordPress export is "
+                            "imported with “samizdat import wordpress”."
+                        )
+                        % {"file": name}
+                    )
                 document = json.load(file)
         except FileNotFoundError:
             raise ExportError(
