@@ -12,6 +12,10 @@ from datetime import datetime
 from typing import Literal
 
 
+class ExportError(Exception):
+    """A file that is not the export it should be; the message says which file and why."""
+
+
 @dataclass
 class Source:
     """The old site: which system, its address and its language."""
@@ -87,7 +91,4 @@ class Member:
     language: str = ""
     consented_at: datetime | None = None  # when they signed up there; None = no record
     consent_source: str = ""  # "Ghost member signup at example.org", "CSV: Mailchimp audience"
-
-
-class ExportError(Exception):
-    """The file is not an export the reader understands; the message says which file and why."""
+    origin: str = ""  # where in the file, for reports ("line 12", "member 7"); never the address
