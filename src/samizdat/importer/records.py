@@ -87,3 +87,8 @@ class Member:
     language: str = ""
     consented_at: datetime | None = None  # when they signed up there; None = no record
     consent_source: str = ""  # "Ghost member signup at example.org", "CSV: Mailchimp audience"
+
+
+class ExportError(Exception):
+    """The file is not an export the reader understands; the message says which file, what
+    was expected and where it went wrong."""
