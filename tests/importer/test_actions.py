@@ -229,3 +229,22 @@ def test_standfirsts_are_shortened_on_a_word_boundary() -> None:
     blocks = [{"type": "paragraph", "value": "<p>From the <b>body</b>.</p>"}]
     assert standfirst_of("", blocks, "Title") == "From the body."
     assert standfirst_of("", [], "Title") == "Title"
+
+
+def test_a_post_listed_twice_is_written_once_and_the_second_reported(site_tree: Any) -> None:
+    export = newsroom_export(3)
+    export.post_list.append(replace(export.post_list[0], slug="story-1-again"))
+
+    report = run(export)
+
+    assert ArticlePage.objects.count() == 3
+    assert not ArticlePage.objects.filter(slug="story-1-again").exists()
+    assert report.counts["post"]["created"] == 3 and report.counts["post"]["skipped"] == 1
+    assert report.problems == [
+        ("post 1 “Story number 1”", "listed twice in the export: only the first is imported")
+    ]
+    assert client_sees_story(1)
+
+
+def client_sees_story(number: int) -> bool:
+    return Client().get(f"/en/city/story-{number}/").status_code == 200

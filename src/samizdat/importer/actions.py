@@ -15,14 +15,17 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Literal, Protocol
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_unicode_slug
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.text import slugify
@@ -43,12 +46,14 @@ from samizdat.publishing.actions import ensure_site_tree, without_page_log_lines
 from samizdat.publishing.models import (
     ArticlePage,
     ArticlePageAuthor,
+    ArticlePageTag,
     AuthorIndexPage,
     AuthorPage,
     HomePage,
     InfoPage,
     SectionPage,
     forget_navigation,
+    reading_minutes,
 )
 
 BATCH = 100  # posts per transaction; each post has a savepoint of its own within it
@@ -175,6 +180,44 @@ def clean_slug(slug: str, title: str, fallback: str) -> str:
     return (slug or slugify(title, allow_unicode=True) or fallback)[:SLUG_LENGTH]
 
 
+@dataclass
+class _Pending:
+    """A new article ready to be written with the others of its batch."""
+
+    page: ArticlePage
+    parent: Page
+    post: records.Post
+    digest: str
+    authors: list[AuthorPage]
+    tags: list[Tag]
+    notes: list[str]
+
+
+def _insert_rows(model: type[Page], pages: list[Any]) -> None:
+    """Insert the model's own part of pages whose ``Page`` rows exist (Django cannot
+    bulk-create multi-table children)."""
+    fields = list(model._meta.local_concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(model._meta.db_table)
+    rows = [
+        [field.get_db_prep_save(field.pre_save(page, add=True), connection) for field in fields]
+        for page in pages
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
+
+
+FILE_BLOCKS = {"image", "gallery", "document", "audio", "video"}
+
+
+def _uses_files(page: Page) -> bool:
+    if getattr(page, "lead_image_id", None) or getattr(page, "photo_id", None):
+        return True
+    body = getattr(page, "body", None)
+    return any(block.get("type") in FILE_BLOCKS for block in getattr(body, "raw_data", []) or [])
+
+
 def _reason(error: Exception) -> str:
     """An error as the operator reads it in the report."""
     if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
@@ -220,6 +263,10 @@ class _Writer:
         self.tags: dict[str, Tag] = {}
         self.used_languages: set[str] = set()
         self.written: dict[type[Page], list[int]] = {}
+        self.pending: list[_Pending] = []  # new articles, written together at each batch's end
+        self.items: dict[str, dict[str, ImportedItem]] = {}
+        self.seen: set[tuple[str, str]] = set()
+        self.slugs: dict[int, set[str]] = {}  # the slugs under each parent written to
 
     # Languages and the tree ------------------------------------------------------------
 
@@ -291,6 +338,7 @@ class _Writer:
                     done += 1
                     if self.progress is not None:
                         self.progress(done)
+                self._flush()
             if batch < BATCH:
                 break
         with transaction.atomic():
@@ -313,9 +361,13 @@ class _Writer:
         self.report.count(kind, outcome)
 
     def _item(self, kind: str, source_id: str) -> ImportedItem | None:
-        return ImportedItem.objects.filter(
-            source=self.source, kind=kind, source_id=source_id
-        ).first()
+        if kind not in self.items:
+            # Read once per kind: a lookup per post would cost as much as writing it.
+            self.items[kind] = {
+                item.source_id: item
+                for item in ImportedItem.objects.filter(source=self.source, kind=kind)
+            }
+        return self.items[kind].get(source_id)
 
     def _remember_item(self, kind: str, source_id: str, page: Page | None, digest: str) -> None:
         ImportedItem.objects.update_or_create(
@@ -437,6 +489,11 @@ class _Writer:
         if post.status == "trash":
             self.report.count(post.kind, "skipped")
             return
+        if (post.kind, post.source_id) in self.seen:
+            self.report.count(post.kind, "skipped")
+            self.report.problem(what, _("listed twice in the export: only the first is imported"))
+            return
+        self.seen.add((post.kind, post.source_id))
         notes: list[str] = []
         before = self._checkpoint()
         try:
@@ -477,25 +534,31 @@ class _Writer:
         digest = fingerprint(post, language, parent.pk)
         item = self._item(post.kind, post.source_id)
         if item is not None:
-            if item.page is None:
+            if item.page_id is None:
                 notes.append(_("deleted here since an earlier import: not brought back"))
                 return "skipped"
             if item.fingerprint == digest:
                 return "unchanged"
         page: ArticlePage | InfoPage
-        if item is not None and item.page is not None:
-            page = item.page.specific
+        if item is not None and item.page_id is not None:
+            page = Page.objects.get(pk=item.page_id).specific
         elif post.kind == "post":
             page = ArticlePage(locale_id=parent.locale_id)
         else:
             page = InfoPage(locale_id=parent.locale_id)
-        self._fill(page, post, notes)
+        authors, tags = self._fill(page, post, notes)
         if item is None:
             page.slug = self._free_slug(
                 parent, clean_slug(post.slug, post.title, f"{post.kind}-{post.source_id}"), notes
             )
+            if isinstance(page, ArticlePage) and post.status != "scheduled":
+                self._set_status(page, post, notes)
+                self.pending.append(_Pending(page, parent, post, digest, authors, tags, notes))
+                return "created"
+            self._relate(page, authors, tags)
             self._create(page, parent, post, notes)
         else:
+            self._relate(page, authors, tags)
             self._update(page, post, notes)
         self._remember_item(post.kind, post.source_id, page, digest)
         self._redirect(post.old_paths, page, post.kind)
@@ -526,8 +589,10 @@ class _Writer:
         title = self.export.source.title.strip() or _("News")
         return self._section(language, slugify(title, allow_unicode=True) or "news", None)[0]
 
-    def _fill(self, page: ArticlePage | InfoPage, post: records.Post, notes: list[str]) -> None:
-        """Everything of the page but its place, slug and status."""
+    def _fill(
+        self, page: ArticlePage | InfoPage, post: records.Post, notes: list[str]
+    ) -> tuple[list[AuthorPage], list[Tag]]:
+        """Everything of the page but its place, slug and status; its authors and tags."""
         page_type: Literal["article", "info"] = (
             "article" if isinstance(page, ArticlePage) else "info"
         )
@@ -538,7 +603,7 @@ class _Writer:
         page.body = converted.blocks
         if isinstance(page, InfoPage):
             page.intro = shorten(bodies.plain_text(post.excerpt), INTRO_LENGTH)
-            return
+            return [], []
         page.standfirst = standfirst_of(post.excerpt, converted.blocks, page.title)
         page.lead_image = None
         page.lead_caption = page.lead_credit = ""
@@ -549,11 +614,19 @@ class _Writer:
                     bodies.plain_text(post.featured_image.caption), CAPTION_LENGTH
                 )
                 page.lead_credit = shorten(post.featured_image.credit, CREDIT_LENGTH)
-        page.article_authors = [
-            ArticlePageAuthor(author=author, sort_order=order)
-            for order, author in enumerate(self._authors_of(post, notes))
-        ]
-        page.tags.set([self._tag_for(slug)[0] for slug in dict.fromkeys(post.tag_slugs)])
+        authors = self._authors_of(post, notes)
+        tags = [self._tag_for(slug)[0] for slug in dict.fromkeys(post.tag_slugs)]
+        return authors, tags
+
+    @staticmethod
+    def _relate(page: ArticlePage | InfoPage, authors: list[AuthorPage], tags: list[Tag]) -> None:
+        """Bylines and tags, saved with the page (not for those written in bulk)."""
+        if isinstance(page, ArticlePage):
+            page.article_authors = [
+                ArticlePageAuthor(author=author, sort_order=order)
+                for order, author in enumerate(authors)
+            ]
+            page.tags.set(tags)
 
     def _image(self, ref: records.ImageRef, notes: list[str], what: str) -> Any:
         try:
@@ -590,11 +663,15 @@ class _Writer:
 
     def _free_slug(self, parent: Page, slug: str, notes: list[str]) -> str:
         """``slug``, or ``slug-2``, ``slug-3``… when a sibling already has it (noted)."""
+        if parent.pk not in self.slugs:
+            self.slugs[parent.pk] = set(parent.get_children().values_list("slug", flat=True))
+        taken = self.slugs[parent.pk]
         candidate, number = slug, 1
-        while parent.get_children().filter(slug=candidate).exists():
+        while candidate in taken:
             number += 1
             suffix = f"-{number}"
             candidate = slug[: SLUG_LENGTH - len(suffix)] + suffix
+        taken.add(candidate)
         if candidate != slug:
             notes.append(
                 _("the address “%(slug)s” was taken here: the page is at “%(new)s”")
@@ -602,9 +679,7 @@ class _Writer:
             )
         return candidate
 
-    def _create(
-        self, page: ArticlePage | InfoPage, parent: Page, post: records.Post, notes: list[str]
-    ) -> None:
+    def _set_status(self, page: Page, post: records.Post, notes: list[str]) -> None:
         published = post.published_at or timezone.now()
         page.first_published_at = published
         page.last_published_at = post.modified_at or published
@@ -612,9 +687,118 @@ class _Writer:
         page.has_unpublished_changes = not page.live
         if post.status == "private":
             notes.append(_("private on the old site: saved as a draft, not published"))
+
+    def _create(
+        self, page: ArticlePage | InfoPage, parent: Page, post: records.Post, notes: list[str]
+    ) -> None:
+        self._set_status(page, post, notes)
+        # A post rolled back may have left the parent's count of children behind in memory.
+        parent.refresh_from_db(fields=["numchild"])
         parent.add_child(instance=page)
         if post.status == "scheduled":
             self._schedule(page, post, notes)
+
+    def _flush(self) -> None:
+        """Write the new articles of the batch in bulk (as ``publishing.seed`` does); should
+        that fail, each on its own, so that only the one at fault is left out."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        before = self._checkpoint()
+        try:
+            with transaction.atomic():
+                self._bulk_create(pending)
+        except Exception:  # the batch as a whole: each is tried again alone
+            self._restore(before)
+            for one in pending:
+                self._create_alone(one)
+
+    def _bulk_create(self, pending: list[_Pending]) -> None:
+        content_type = ContentType.objects.get_for_model(ArticlePage)
+        by_parent: dict[int, list[_Pending]] = {}
+        for one in pending:
+            by_parent.setdefault(one.parent.pk, []).append(one)
+        bases: list[Page] = []
+        for children in by_parent.values():
+            parent = children[0].parent
+            last = (
+                Page.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
+                .order_by("-path")
+                .values_list("path", flat=True)
+                .first()
+            )
+            step = Page._str2int(last[-Page.steplen :]) if last else 0
+            for one in children:
+                step += 1
+                page = one.page
+                page.depth = parent.depth + 1
+                page.path = Page._get_path(parent.path, page.depth, step)
+                page.url_path = f"{parent.url_path}{page.slug}/"
+                page.numchild = 0
+                page.content_type = content_type
+                page.draft_title = page.title
+                bases.append(
+                    Page(
+                        **{
+                            field.attname: getattr(page, field.attname)
+                            for field in Page._meta.concrete_fields
+                            if field.attname != "id"
+                        }
+                    )
+                )
+            Page.objects.filter(pk=parent.pk).update(numchild=F("numchild") + len(children))
+        ordered = [one for children in by_parent.values() for one in children]
+        Page.objects.bulk_create(bases)
+        for one, base in zip(ordered, bases, strict=True):
+            one.page.id = one.page.pk = one.page.page_ptr_id = base.pk
+            one.page.reading_minutes = reading_minutes(one.page)
+        _insert_rows(ArticlePage, [one.page for one in ordered])
+        ArticlePageAuthor.objects.bulk_create(
+            ArticlePageAuthor(page_id=one.page.pk, author_id=author.pk, sort_order=order)
+            for one in ordered
+            for order, author in enumerate(one.authors)
+        )
+        ArticlePageTag.objects.bulk_create(
+            ArticlePageTag(content_object_id=one.page.pk, tag_id=tag.pk)
+            for one in ordered
+            for tag in one.tags
+        )
+        ImportedItem.objects.bulk_create(
+            ImportedItem(
+                source=self.source,
+                kind=one.post.kind,
+                source_id=one.post.source_id,
+                page_id=one.page.pk,
+                fingerprint=one.digest,
+            )
+            for one in ordered
+        )
+        for one in ordered:
+            self._redirect(one.post.old_paths, one.page, one.post.kind)
+            self._written(one.page)
+        for children in by_parent.values():
+            children[0].parent.refresh_from_db(fields=["numchild"])
+
+    def _create_alone(self, one: _Pending) -> None:
+        """A new article written the ordinary way, after its batch failed as a whole."""
+        post, page = one.post, one.page
+        what = _("post %(id)s “%(title)s”") % {"id": post.source_id, "title": post.title}
+        before = self._checkpoint()
+        try:
+            with transaction.atomic():
+                page.id = page.pk = page.page_ptr_id = None
+                self._relate(page, one.authors, one.tags)
+                one.parent.refresh_from_db(fields=["numchild"])
+                one.parent.add_child(instance=page)
+                self._remember_item(post.kind, post.source_id, page, one.digest)
+                self._redirect(post.old_paths, page, post.kind)
+                self._written(page)
+        except Exception as error:  # one post's failure must not stop the rest
+            self._restore(before)
+            self.report.count(post.kind, "created", -1)
+            self.report.count(post.kind, "failed")
+            self.report.notes.pop(what, None)
+            self.report.problem(what, _reason(error))
 
     def _schedule(self, page: ArticlePage | InfoPage, post: records.Post, notes: list[str]) -> None:
         """A revision that Wagtail's scheduled publishing makes live at the set time."""
@@ -659,5 +843,8 @@ class _Writer:
                 chunk = pks[start : start + INDEX_CHUNK]
                 objects = model.get_indexed_objects().filter(pk__in=chunk)
                 backend.add_bulk(model, objects)
+                # Which pages use an image, a document or a media file (the admin's usage
+                # counts): the pages with none have nothing to record.
                 for page in objects:
-                    ReferenceIndex.create_or_update_for_object(page)
+                    if _uses_files(page):
+                        ReferenceIndex.create_or_update_for_object(page)
