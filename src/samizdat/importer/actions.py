@@ -332,12 +332,18 @@ class _Writer:
         while True:
             with transaction.atomic():
                 batch = 0
-                for post in islice(posts, BATCH):
-                    batch += 1
-                    self._post(post)
-                    done += 1
-                    if self.progress is not None:
-                        self.progress(done)
+                try:
+                    for post in islice(posts, BATCH):
+                        batch += 1
+                        self._post(post)
+                        done += 1
+                        if self.progress is not None:
+                            self.progress(done)
+                except records.ExportError as error:
+                    # A file cut short: the posts read so far are written whole, then it stops.
+                    self.report.stopped = str(error)
+                    self.report.problem(_("the export"), str(error))
+                    batch = 0
                 self._flush()
             if batch < BATCH:
                 break

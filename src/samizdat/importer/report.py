@@ -44,6 +44,7 @@ class Report:
     subscribers: dict[str, int] = field(default_factory=dict)
     redirects: int = 0
     seconds: float = 0.0
+    stopped: str = ""  # why the export could not be read to the end, if it could not
 
     def count(self, kind: str, outcome: str, number: int = 1) -> None:
         self.counts.setdefault(kind, Counter())[outcome] += number
