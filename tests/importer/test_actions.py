@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from wagtail.models import Page
 
+from samizdat.core.signals import public_site_changed
 from samizdat.importer import media
 from samizdat.importer.actions import import_export, shorten, standfirst_of
 from samizdat.importer.models import ImportedItem
@@ -248,3 +249,24 @@ def test_a_post_listed_twice_is_written_once_and_the_second_reported(site_tree: 
 
 def client_sees_story(number: int) -> bool:
     return Client().get(f"/en/city/story-{number}/").status_code == 200
+
+
+def test_an_import_asks_for_one_build_of_the_whole_site_and_indexes_for_search(
+    site_tree: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.BUNDLE_AUTO_BUILD = True
+    announced: list[Any] = []
+
+    def listen(sender: Any, paths: Any = None, **kwargs: Any) -> None:
+        announced.append(paths)
+
+    public_site_changed.connect(listen)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run(newsroom_export(5))
+    finally:
+        public_site_changed.disconnect(listen)
+
+    assert announced == [None]  # the whole site, once: not a rebake per article
+    found = ArticlePage.objects.live().search("Story number 4")
+    assert "Story number 4" in [page.title for page in found]

@@ -357,10 +357,12 @@ class _Writer:
         self, kind: str, source_id: str, name: str, write: Callable[[Any], str], record: Any
     ) -> None:
         """Write one author or term in a savepoint; a failure is a problem line."""
+        before = self._checkpoint()
         try:
             with transaction.atomic():
                 outcome = write(record)
         except Exception as error:  # one item's failure must not stop the rest
+            self._restore(before)
             self.report.count(kind, "failed")
             self.report.problem(f"{kind} {source_id} “{name}”", _reason(error))
             return
@@ -824,7 +826,7 @@ class _Writer:
             page.live = True
             page.has_unpublished_changes = False
             page.last_published_at = post.modified_at or post.published_at or timezone.now()
-            page.save()
+            page.save(clean=False)  # the values were made valid above
             if page.latest_revision_id is not None:
                 # Edited here since: the editor's form shows the latest revision, so it gets one.
                 page.save_revision(log_action=False, changed=False)
@@ -835,7 +837,7 @@ class _Writer:
         if page.live:
             page.unpublish(log_action=None)
             notes.append(_("no longer published on the old site: withdrawn here"))
-        page.save()
+        page.save(clean=False)
         if post.status == "scheduled":
             self._schedule(page, post, notes)
 

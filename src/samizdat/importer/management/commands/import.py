@@ -159,6 +159,8 @@ class Command(BaseCommand):
                 languages=pairs(options["language"], "--language"),
                 progress=counter,
             )
+        except records.ExportError as error:
+            raise CommandError(str(error)) from error
         finally:
             if counter is not None:
                 counter.end()
