@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from samizdat.core.signals import public_site_changed
-from samizdat.importer import media
+from samizdat.importer import media, records
 from samizdat.importer.actions import import_export, shorten, standfirst_of
 from samizdat.importer.models import ImportedItem
 from samizdat.publishing.models import ArticlePage, AuthorPage, InfoPage, SectionPage
@@ -270,3 +271,35 @@ def test_an_import_asks_for_one_build_of_the_whole_site_and_indexes_for_search(
     assert announced == [None]  # the whole site, once: not a rebake per article
     found = ArticlePage.objects.live().search("Story number 4")
     assert "Story number 4" in [page.title for page in found]
+
+
+class CutShort(Export):
+    """An export whose file breaks off after its first two posts."""
+
+    def posts(self) -> Iterator[records.Post]:
+        yield from self.post_list[:2]
+        raise records.ExportError("gazette.xml: the file ends inside an <item> (line 812)")
+
+
+def test_an_export_cut_short_keeps_the_posts_read_before_and_says_why(site_tree: Any) -> None:
+    whole = newsroom_export(3)
+    export = CutShort(author_list=whole.author_list, term_list=whole.term_list)
+    export.post_list = whole.post_list
+
+    report = run(export)
+
+    assert sorted(ArticlePage.objects.values_list("slug", flat=True)) == ["story-1", "story-2"]
+    assert report.stopped == "gazette.xml: the file ends inside an <item> (line 812)"
+    assert "line 812" in report.render()
+
+
+def test_a_post_no_longer_published_there_is_withdrawn_here(site_tree: Any) -> None:
+    export = newsroom_export(1)
+    run(export)
+    export.post_list[0] = replace(export.post_list[0], status="draft")
+
+    report = run(export)
+
+    assert not ArticlePage.objects.get(slug="story-1").live
+    assert Client().get("/en/city/story-1/").status_code == 404
+    assert report.counts["post"]["updated"] == 1
