@@ -72,7 +72,7 @@ class Report:
             lines += [f"  {what}: {reason}" for what, reason in self.problems]
             lines.append("")
         if self.notes:
-            lines.append(_("Notes (%(count)d items):") % {"count": len(self.notes)})
+            lines.append(_("Notes (%(count)d):") % {"count": len(self.notes)})
             for what, notes in self.notes.items():
                 lines.append(f"  {what}")
                 lines += [f"    - {note}" for note in notes]
@@ -86,6 +86,7 @@ class Report:
             lines += [f"  {what}: {number}" for what, number in self.subscribers.items()]
             lines.append("")
         if self.counts:
+            lines.append(_("What would be done:") if self.dry_run else _("What was done:"))
             width = max(len(_kind_label(kind)) for kind in self.counts)
             for kind, counter in self.counts.items():
                 parts = [
