@@ -62,8 +62,8 @@ LIST_FEEDS = {
     "wordpress": {"feed/": RSS, "feed/rss/": RSS, "feed/rss2/": RSS, "feed/atom/": ATOM},
     "ghost": {"rss/": RSS},
 }
-# Below a post's or page's address: WordPress's comments feed (there is no such feed here: the
-# article itself), Ghost's AMP page.
+# Below a post's address (and a WordPress page's): WordPress's comments feed (there is no such
+# feed here: the article itself), Ghost's AMP page.
 POST_SUBPAGES = {"wordpress": ("feed/",), "ghost": ("amp/",)}
 KINDS = ("post", "page", "section", "tag", "author")
 
@@ -165,7 +165,7 @@ def _derived(old_path: str, *, kind: str, system: str) -> list[tuple[str, str]]:
         return [(old_path, "")]
     base = parts.path if parts.path.endswith("/") else parts.path + "/"
     found = [(old_path, "")]
-    if kind in ("post", "page"):
+    if kind == "post" or (kind == "page" and system == "wordpress"):
         found += [(base + below, "") for below in POST_SUBPAGES.get(system, ())]
     else:
         found += [(base + below, feed) for below, feed in LIST_FEEDS.get(system, {}).items()]

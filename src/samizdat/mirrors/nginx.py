@@ -94,9 +94,9 @@ def nginx_conf(
 ) -> str:
     """The ``server`` block serving ``bundle_dir`` and proxying the dynamic paths to ``app``.
 
-    ``redirects`` (old path, new URL) answer 301 without the app: an old path with a query
-    (``/?p=12``) before anything else, any other where the bundle has no file (as the app
-    answers its redirects only where a page is missing). See ``redirect_maps``.
+    ``redirects`` (old path, new URL) answer 301 without the app: the front page's query
+    addresses (``/?p=12``) before anything else, paths where the bundle has no file (as the
+    app answers its redirects only where a page is missing). See ``redirect_maps``.
 
     ``app_log`` logs what is proxied to the app there, in a format of its own (the
     ``log_format`` before the block): time, method, path, status, size and duration; no query
@@ -363,11 +363,13 @@ def redirect_maps(
     redirects: Sequence[tuple[str, str]], server_name: str, *, sizes: bool
 ) -> tuple[list[str], str, str]:
     """The ``map`` lines (http block) of the old addresses, and the two variables they set:
-    where an address with a query leads, and where a path leads (both "" for any other).
+    where a query address of the front page leads (``/?p=12``, ``/index.php?p=12``), and where
+    a path leads (both "" for any other).
 
     Old paths are as Wagtail stores them (no trailing slash, decoded); nginx compares them
-    with the address a browser asks for (``$request_uri``) without its trailing slashes,
-    percent-encoded, ignoring case, and ``/index.php?…`` as ``/?…``. ``sizes`` adds the
+    with the address a browser asks for (``$request_uri``), percent-encoded, ignoring case,
+    a path without its trailing slashes or query. A query address of another path is left to
+    the app (where that path is a 404, as Wagtail's own). ``sizes`` adds the
     http block's hash sizes for that many entries (once per http block: the onion's block,
     beside the site's, leaves them to it). Entries that cannot be written safely are left out
     (the app still answers them).
@@ -382,6 +384,8 @@ def redirect_maps(
         key, location = _request_key(old), _location(new)
         if key is None or location is None:
             continue
+        if "?" in key and not key.startswith("/?"):
+            continue  # a query on another path: the app answers it, where it is a 404
         (by_query if "?" in key else by_path).setdefault(key.lower(), location)
     longest = max((len(key) for key in (*by_query, *by_path)), default=0)
     lines = [
@@ -399,9 +403,8 @@ def redirect_maps(
             "# The site's block, beside this one, sets map_hash_max_size and _bucket_size."
         )
     lines += [
-        f"map $request_uri {request} {{  # with its query, no trailing slash",
-        '    "~^/index\\.php(\\?.+)$" /$1;',
-        '    "~^(/[^?]*?)/*(\\?.+)$" $1$2;',
+        f"map $request_uri {request} {{  # the front page's query addresses",
+        '    "~^/(?:index\\.php)?(\\?.+)$" /$1;',
         '    default "";',
         "}",
         f"map $request_uri {request_path} {{  # without query or trailing slash",
