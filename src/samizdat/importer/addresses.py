@@ -8,7 +8,7 @@ Settings → Redirects, the app answers them where a path is otherwise a 404, th
 to a route of one (a feed), or to a link.
 
 Which import made a redirect is an ``ImportedItem`` of kind ``redirect`` (its ``source_id`` the
-old path, ``object_id`` the redirect, ``fingerprint`` the target it was given): a second run
+old path of the redirect for all sites, ``fingerprint`` the target it was given): a second run
 updates the redirects it made, and leaves alone one an editor changed since, or one it did not
 make (an editor's own), unless Wagtail made it by itself when a page moved.
 """
@@ -18,10 +18,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Page, Site
 
@@ -97,14 +99,6 @@ class Target:
         redirect.is_permanent = True
 
 
-def _current(redirect: Redirect) -> str:
-    """The key of what ``redirect`` leads to now."""
-    target = Target(redirect.redirect_page_id, redirect.redirect_page_route_path or "")
-    if redirect.redirect_page_id is None:
-        target = Target(link=redirect.redirect_link)
-    return target.key(permanent=redirect.is_permanent)
-
-
 def remember(
     *,
     source: str,
@@ -177,52 +171,64 @@ def _derived(old_path: str, *, kind: str, system: str) -> list[tuple[str, str]]:
 
 
 def _save(source: str, wanted: dict[str, Target]) -> int:
-    """Create or update the redirects ``wanted`` (old path → target); how many lead there."""
+    """Create or update the redirects ``wanted`` (old path → target); how many lead there.
+
+    Called for every post of an import: the look-ups and the inserts are plain SQL (the ORM's
+    query building cost more than the database), a statement each for every call.
+    """
     if not wanted:
         return 0
-    with transaction.atomic():
-        existing = {
-            redirect.old_path: redirect
-            for redirect in Redirect.objects.filter(site=None, old_path__in=list(wanted))
-        }
-        ours = {
-            item.source_id: item
-            for item in ImportedItem.objects.filter(
-                source=source, kind=KIND, source_id__in=list(wanted)
-            )
-        }
-        created: list[tuple[str, Redirect]] = []
+    redirects, items = Redirect._meta.db_table, ImportedItem._meta.db_table
+    paths = list(wanted)
+    marks = ", ".join(["%s"] * len(paths))
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, old_path, redirect_page_id, redirect_page_route_path, redirect_link,"  # noqa: S608 (table names)
+            f" is_permanent, automatically_created FROM {redirects}"
+            f" WHERE site_id IS NULL AND old_path IN ({marks})",
+            paths,
+        )
+        existing = {row[1]: row for row in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT source_id, fingerprint FROM {items}"  # noqa: S608 (table names)
+            f" WHERE source = %s AND kind = %s AND source_id IN ({marks})",
+            [source, KIND, *paths],
+        )
+        ours = dict(cursor.fetchall())
+        created: list[tuple[Any, ...]] = []
         changed: list[Redirect] = []
-        items: dict[str, tuple[Redirect, str]] = {}
+        new_items: list[tuple[Any, ...]] = []
+        updated_items: list[tuple[str, str]] = []
         leading = 0
         for path, target in wanted.items():
-            redirect, item, key = existing.get(path), ours.get(path), target.key()
-            if redirect is None:
-                redirect = Redirect(old_path=path, site=None)
-                target.apply(redirect)
-                created.append((path, redirect))
-            elif _current(redirect) != key:
-                made_here = item is not None and item.fingerprint == _current(redirect)
-                if not (made_here or redirect.automatically_created):
-                    # An editor's redirect, or ours changed by hand since: theirs to keep.
-                    continue
-                target.apply(redirect)
-                redirect.automatically_created = False
-                changed.append(redirect)
+            row, fingerprint, key = existing.get(path), ours.get(path), target.key()
+            if row is None:
+                created.append((path, True, target.page_id, target.route, target.link, False, now))
+            else:
+                pk, _path, page_id, route, link, permanent, automatic = row
+                current = (
+                    Target(page_id, route or "") if page_id is not None else Target(link=link)
+                ).key(permanent=bool(permanent))
+                if current != key:
+                    if not (fingerprint == current or automatic):
+                        # An editor's redirect, or ours changed by hand since: theirs to keep.
+                        continue
+                    redirect = Redirect(pk=pk, old_path=path)
+                    target.apply(redirect)
+                    changed.append(redirect)
             leading += 1
-            if item is None or item.fingerprint != key or item.object_id != redirect.pk:
-                items[path] = (redirect, key)
+            if fingerprint is None:
+                new_items.append((source, KIND, path, key, now))
+            elif fingerprint != key:
+                updated_items.append((key, path))
         if created:
-            Redirect.objects.bulk_create([redirect for _path, redirect in created])
-            if any(redirect.pk is None for _path, redirect in created):
-                # A database that does not return the new rows' ids: read them.
-                ids = dict(
-                    Redirect.objects.filter(
-                        site=None, old_path__in=[path for path, _r in created]
-                    ).values_list("old_path", "pk")
-                )
-                for path, redirect in created:
-                    redirect.pk = ids[path]
+            cursor.executemany(
+                f"INSERT INTO {redirects} (old_path, is_permanent, redirect_page_id,"  # noqa: S608 (table names)
+                " redirect_page_route_path, redirect_link, automatically_created, created_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                created,
+            )
         if changed:
             Redirect.objects.bulk_update(
                 changed,
@@ -234,24 +240,18 @@ def _save(source: str, wanted: dict[str, Target]) -> int:
                     "automatically_created",
                 ],
             )
-        new_items, updated_items = [], []
-        for path, (redirect, key) in items.items():
-            item = ours.get(path)
-            if item is None:
-                new_items.append(
-                    ImportedItem(
-                        source=source,
-                        kind=KIND,
-                        source_id=path,
-                        object_id=redirect.pk,
-                        fingerprint=key,
-                    )
-                )
-            else:
-                item.object_id, item.fingerprint = redirect.pk, key
-                updated_items.append(item)
-        ImportedItem.objects.bulk_create(new_items)
-        ImportedItem.objects.bulk_update(updated_items, ["object_id", "fingerprint"])
+        if new_items:
+            cursor.executemany(
+                f"INSERT INTO {items} (source, kind, source_id, fingerprint, imported_at)"  # noqa: S608 (table names)
+                " VALUES (%s, %s, %s, %s, %s)",
+                new_items,
+            )
+        if updated_items:
+            cursor.executemany(
+                f"UPDATE {items} SET fingerprint = %s, imported_at = %s"  # noqa: S608 (table names)
+                " WHERE source = %s AND kind = %s AND source_id = %s",
+                [(key, now, source, KIND, path) for key, path in updated_items],
+            )
     return leading
 
 
