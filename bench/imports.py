@@ -109,6 +109,7 @@ def one_size(posts: int, nginx_binary: str | None) -> dict[str, Any]:
         "posts_per_second": round(posts / seconds, 1),
         "import_peak_rss": peak,
     }
+    log(f"{posts} posts: {posts / seconds:.1f} posts/s, peak {peak / 2**20:.0f} MB")
     figures |= nginx_figures(env, workdir, nginx_binary)
     return figures
 
