@@ -31,8 +31,9 @@ from bench.wxr import write_synthetic_wxr
 PARSE = r"""
 import json, sys, time
 started = time.monotonic()
+from pathlib import Path
 from samizdat.importer.wordpress import read_wordpress
-export = read_wordpress(sys.argv[1])
+export = read_wordpress(Path(sys.argv[1]))
 count = sum(1 for _post in export.posts())
 print(json.dumps({"posts": count, "seconds": time.monotonic() - started}))
 """
