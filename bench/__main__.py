@@ -1,4 +1,4 @@
-"""``python -m bench [pages|newsletter|donations|mirrors|queues|takedown|reach|counts|editions] [options]``: figures for a seeded samizdat site.
+"""``python -m bench [pages|newsletter|donations|mirrors|queues|takedown|reach|counts|editions|import] [options]``: figures for a seeded samizdat site.
 
 ``python -m bench pages [--articles N] [--duration S]``: page figures (rendering, HTTP load).
 ``python -m bench newsletter [--subscribers N] [--workers 2]``: newsletter sending figures
@@ -19,6 +19,9 @@ the sitemaps (``bench.reach``).
 counts of reads (``bench.counts``).
 ``python -m bench editions [--stories 20]``: the size of a week's HTML and EPUB edition with
 photos, against its 2 MB budget (``bench.editions``).
+``python -m bench import [--posts 5000,10000,20000]``: importing a synthetic WordPress export
+of each size: posts/s and the import's peak memory, beside reading the file alone; the old
+addresses as nginx rules (``bench.imports``).
 ``python -m bench [pages options]`` (what ``make bench`` runs): the pages benchmark with those
 options, then the newsletter, donations and mirrors benchmarks with their defaults.
 """
@@ -40,6 +43,7 @@ from bench import (
     counts,
     donations,
     editions,
+    imports,
     load,
     mirrors,
     newsletter,
@@ -179,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
         counts.main(argv[1:])
     elif argv[:1] == ["editions"]:
         editions.main(argv[1:])
+    elif argv[:1] == ["import"]:
+        imports.main(argv[1:])
     elif argv[:1] == ["pages"]:
         pages_main(argv[1:])
     elif argv[:1] in (["-h"], ["--help"]):

@@ -146,6 +146,7 @@ MIDDLEWARE = [
     "samizdat.core.links.noreferrer_links",
     "samizdat.core.middleware.explained_refusals",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "samizdat.importer.middleware.old_query_addresses",
 ]
 
 ROOT_URLCONF = "samizdat.urls"

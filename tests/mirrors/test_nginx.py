@@ -191,8 +191,9 @@ Fetch = Callable[..., Answer]
 
 
 @pytest.fixture
-def serve(tmp_path: Path, app: str) -> Iterator[Callable[..., Fetch]]:
-    """Start nginx over a fresh bundle with the generated config; returns a fetcher."""
+def serve(tmp_path: Path, app: str, db: None) -> Iterator[Callable[..., Fetch]]:
+    """Start nginx over a fresh bundle with the generated config (which reads the site's
+    redirects from the database); returns a fetcher."""
     stack = ExitStack()
 
     def start(*extra: str) -> Fetch:
@@ -221,7 +222,7 @@ def serve(tmp_path: Path, app: str) -> Iterator[Callable[..., Fetch]]:
         yield start
 
 
-def test_the_generated_config_passes_nginx_t(tmp_path: Path, app: str) -> None:
+def test_the_generated_config_passes_nginx_t(tmp_path: Path, app: str, db: None) -> None:
     assert NGINX is not None
     bundle = make_bundle(tmp_path / "bundle")
     for name, extra in [("full", ["--app", app]), ("plain", ["--no-brotli", "--no-app"])]:
@@ -391,7 +392,7 @@ def test_reader_pages_carry_the_apps_security_headers(
     assert "Access-Control-Allow-Origin" not in dynamic.headers
 
 
-def test_values_that_would_break_the_config_are_refused(tmp_path: Path) -> None:
+def test_values_that_would_break_the_config_are_refused(tmp_path: Path, db: None) -> None:
     with pytest.raises(CommandError, match="not a listen address"):
         call_command("mirror", "nginx-conf", "--listen", "80; include /etc/shadow")
     with pytest.raises(CommandError, match="not an app address"):

@@ -31,6 +31,9 @@ hook                         a registered function…
 ``LETTER_ATTACHMENTS``       ``attachments(edition_id=…, language=…)`` → ``[(file name,
                              content type, bytes)]``: files every letter of a newsletter
                              edition carries
+``NGINX_REDIRECTS``          ``redirects()`` → ``[(old path, new URL)]``: permanent redirects
+                             the readers' web server answers without the app (old path as
+                             Wagtail's ``Redirect.normalise_path`` writes it, with its query)
 ===========================  ===============================================================
 """
 
@@ -58,6 +61,7 @@ URLS = "samizdat_urls"
 LANGUAGE_URLS = "samizdat_language_urls"
 ERASERS = "samizdat_erasers"
 LETTER_ATTACHMENTS = "samizdat_letter_attachments"
+NGINX_REDIRECTS = "samizdat_nginx_redirects"
 
 
 def region(name: str) -> str:

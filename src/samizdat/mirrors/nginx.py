@@ -18,7 +18,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.encoding import iri_to_uri
 
+from samizdat.core import hooks
 from samizdat.core.middleware import SITE_HEADER, content_security_policy
 from samizdat.mirrors.failover import WORKER, WORKER_CONTENT_SECURITY_POLICY
 
@@ -88,8 +90,13 @@ def nginx_conf(
     app_log: Path | None = None,
     media_store: str | None = None,
     reach_log: Path | None = None,
+    redirects: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The ``server`` block serving ``bundle_dir`` and proxying the dynamic paths to ``app``.
+
+    ``redirects`` (old path, new URL) answer 301 without the app: the front page's query
+    addresses (``/?p=12``) before anything else, paths where the bundle has no file (as the
+    app answers its redirects only where a page is missing). See ``redirect_maps``.
 
     ``app_log`` logs what is proxied to the app there, in a format of its own (the
     ``log_format`` before the block): time, method, path, status, size and duration; no query
@@ -151,6 +158,17 @@ def nginx_conf(
         reach = [
             f"        access_log {_path(reach_log)} {_suffixed('samizdat_reach', server_name)};"
         ]
+    moved: list[str] = []
+    old_path: list[str] = []
+    if redirects:
+        maps, query_moved, path_moved = redirect_maps(redirects, server_name, sizes=rewrite is None)
+        preamble += maps
+        moved = [
+            "    # Old addresses with a query (/?p=12) lead on before anything else is looked at.",
+            f"    if ({query_moved}) {{ return 301 {query_moved}; }}",
+            "",
+        ]
+        old_path = [f"        if ({path_moved}) {{ return 301 {path_moved}; }}  # an old address"]
     compression = [
         "    # The bundle holds x.gz (and x.br) next to every text file: sent as they are.",
         "    gzip_static on;",
@@ -173,6 +191,10 @@ def nginx_conf(
             "               application/atom+xml application/xml image/svg+xml;",
             "    gzip_vary on;",
         ]
+    feed_missing: list[str] = []
+    if old_path:  # an old site's feed at the same address as a feed here (/feed/rss/)
+        fallback = "@app" if app is not None else "@moved"
+        feed_missing = [f"            try_files ${{uri}}index.xml $uri {fallback};"]
     if app is not None:
         missing = [
             "        # /en/news to /en/news/. What is no file goes to the app: pages behind a",
@@ -182,7 +204,7 @@ def nginx_conf(
     else:
         missing = [
             "        # /en/news to /en/news/.",
-            "        try_files ${uri}index.html $uri $uri/ =404;",
+            f"        try_files ${{uri}}index.html $uri $uri/ {'@moved' if old_path else '=404'};",
         ]
     lines = [
         "# samizdat: readers get the static bundle"
@@ -207,6 +229,7 @@ def nginx_conf(
         "    access_log off;  # readers' addresses are not kept",
         "    log_not_found off;  # nor in the error log, for every missing file",
         "",
+        *moved,
         *compression,
         "    etag on;  # the default: a file's mtime and size; If-None-Match gets 304",
         "",
@@ -220,9 +243,11 @@ def nginx_conf(
         "        # Feeds are index.xml files; these locations keep the headers above.",
         "        location ~ /feed/rss/(?:index\\.xml)?$ {",
         "            types { application/rss+xml xml; }",
+        *feed_missing,
         "        }",
         "        location ~ /feed/atom/(?:index\\.xml)?$ {",
         "            types { application/atom+xml xml; }",
+        *feed_missing,
         "        }",
         "        location ~ ^/(?:news-)?sitemap(?:-[\\w-]+)?\\.xml$ {",
         "            types { application/xml xml; }",
@@ -321,9 +346,102 @@ def nginx_conf(
             body = [*proxy, "        client_max_body_size 64m;"] if prefix == "/admin/" else proxy
             lines += [f"    location ^~ {prefix} {{", *body, "    }"]
         lines.append("    location = /admin { return 301 /admin/; }  # what staff type")
-        lines += ["    location @app {  # what location / has no file for", *proxy, "    }"]
+        lines += [
+            "    location @app {  # what location / has no file for",
+            *old_path,
+            *proxy,
+            "    }",
+        ]
+    elif old_path:
+        lines += ["    location @moved {  # what location / has no file for", *old_path]
+        lines += ["        return 404;", "    }"]
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def redirect_maps(
+    redirects: Sequence[tuple[str, str]], server_name: str, *, sizes: bool
+) -> tuple[list[str], str, str]:
+    """The ``map`` lines (http block) of the old addresses, and the two variables they set:
+    where a query address of the front page leads (``/?p=12``, ``/index.php?p=12``), and where
+    a path leads (both "" for any other).
+
+    Old paths are as Wagtail stores them (no trailing slash, decoded); nginx compares them
+    with the address a browser asks for (``$request_uri``), percent-encoded, ignoring case,
+    a path without its trailing slashes or query. A query address of another path is left to
+    the app (where that path is a 404, as Wagtail's own). ``sizes`` adds the
+    http block's hash sizes for that many entries (once per http block: the onion's block,
+    beside the site's, leaves them to it). Entries that cannot be written safely are left out
+    (the app still answers them).
+    """
+    request = "$" + _suffixed("samizdat_request", server_name)
+    request_path = "$" + _suffixed("samizdat_request_path", server_name)
+    query_moved = "$" + _suffixed("samizdat_moved_query", server_name)
+    path_moved = "$" + _suffixed("samizdat_moved", server_name)
+    by_query: dict[str, str] = {}
+    by_path: dict[str, str] = {}
+    for old, new in redirects:
+        key, location = _request_key(old), _location(new)
+        if key is None or location is None:
+            continue
+        if "?" in key and not key.startswith("/?"):
+            continue  # a query on another path: the app answers it, where it is a 404
+        (by_query if "?" in key else by_path).setdefault(key.lower(), location)
+    longest = max((len(key) for key in (*by_query, *by_path)), default=0)
+    lines = [
+        "# Addresses of the old site (Settings → Redirects): 301 to where they are now.",
+        "# Made by `samizdat mirror nginx-conf`: make it again after an import.",
+    ]
+    if sizes:
+        # An entry takes its key's length (8-byte aligned) and a pointer in a bucket.
+        entry = 8 + (longest + 2 + 7) // 8 * 8
+        bucket = max(128, (entry + 8 + 63) // 64 * 64)
+        hashed = max(2048, 1 << (2 * (len(by_query) + len(by_path))).bit_length())
+        lines += [f"map_hash_max_size {hashed};", f"map_hash_bucket_size {bucket};"]
+    else:
+        lines.append(
+            "# The site's block, beside this one, sets map_hash_max_size and _bucket_size."
+        )
+    lines += [
+        f"map $request_uri {request} {{  # the front page's query addresses",
+        '    "~^/(?:index\\.php)?(\\?.+)$" /$1;',
+        '    default "";',
+        "}",
+        f"map $request_uri {request_path} {{  # without query or trailing slash",
+        '    "~^(/[^?]*?)/*(?:\\?.*)?$" $1;',
+        '    default "";',
+        "}",
+        f"map {request} {query_moved} {{",
+        '    default "";',
+        *(f'    "{key}" "{location}";' for key, location in by_query.items()),
+        "}",
+        f"map {request_path} {path_moved} {{",
+        '    default "";',
+        *(f'    "{key}" "{location}";' for key, location in by_path.items()),
+        "}",
+    ]
+    return lines, query_moved, path_moved
+
+
+_NOT_IN_QUOTES = re.compile(r'["\\\s\x00-\x1f\x7f]')
+
+
+def _request_key(old_path: str) -> str | None:
+    """``old_path`` as a browser asks for it (percent-encoded), or None when it cannot be a
+    key of the map."""
+    path, _mark, query = old_path.partition("?")
+    key = iri_to_uri(path.rstrip("/") or "/") + (f"?{iri_to_uri(query)}" if query else "")
+    if not key.startswith("/") or _NOT_IN_QUOTES.search(key) or "$" in key:
+        return None
+    return key
+
+
+def _location(new: str) -> str | None:
+    """``new`` as a Location nginx may send (a value of the map: no variables)."""
+    location = iri_to_uri(new).replace("$", "%24")
+    if not location.startswith(("/", "https://", "http://")) or _NOT_IN_QUOTES.search(location):
+        return None
+    return location
 
 
 # Readers' requests, as samizdat.reach counts them: one line each, its fields separated by
@@ -400,6 +518,7 @@ def site_conf(
         app_log=app_log,
         reach_log=reach_log,
         media_store=media_store_url(),
+        redirects=[pair for found in hooks.registered(hooks.NGINX_REDIRECTS) for pair in found()],
     )
 
 
