@@ -42,6 +42,11 @@ BLOCK_COMMENT = re.compile(
     r"(?P<attrs>\{.*?\}\s+)?(?P<void>/)?-->",
     re.DOTALL,
 )
+# Blocks whose HTML says all they are: converted from it with nothing to report.
+HTML_EQUIVALENTS = frozenset(
+    {"paragraph", "heading", "list", "list-item", "quote", "pullquote", "image", "gallery"}
+    | {"audio", "video", "file"}
+)
 # Blocks WordPress fills in itself when a page is shown: nothing of them is in the post.
 DYNAMIC_PREFIXES = (
     "latest-",
@@ -379,21 +384,34 @@ def block_by_name(item: WPBlock, context: Context) -> list[dict[str, Any]]:
         return convert_html(item.html(), context, autop=True)
     if name == "freeform":
         return convert_html(item.html(), context, autop=True)
+    # Blocks inside one converted as a whole are named with it, so none goes unreported.
+    named = " ".join(f"wp:{inner}" for inner in [name, *inner_names(item)])
     if not item.html().strip():
         if name.startswith(DYNAMIC_PREFIXES) or "/" in name:
             context.note(
-                _("block wp:%(name)s dropped: WordPress filled it in when the page was shown")
-                % {"name": name}
+                _("block %(name)s dropped: WordPress filled it in when the page was shown")
+                % {"name": named}
             )
         else:
-            context.note(_("block wp:%(name)s dropped: it was empty") % {"name": name})
+            context.note(_("block %(name)s dropped: it was empty") % {"name": named})
         return []
     if name.startswith(DYNAMIC_PREFIXES):
         context.note(
-            _("block wp:%(name)s: WordPress filled it in when the page was shown; kept as text")
-            % {"name": name}
+            _("block %(name)s: WordPress filled it in when the page was shown; kept as text")
+            % {"name": named}
         )
+    elif name not in HTML_EQUIVALENTS and not any(f"wp:{name}" in note for note in context.notes):
+        context.note(_("block %(name)s became rich text") % {"name": named})
     return convert_html(item.html(), context, autop=False)
+
+
+def inner_names(item: WPBlock) -> list[str]:
+    """The kinds of the blocks inside ``item``, at any depth, each once, in order."""
+    names: dict[str, None] = {}
+    for part in item.content:
+        if isinstance(part, WPBlock):
+            names.update(dict.fromkeys([part.name, *inner_names(part)]))
+    return list(names)
 
 
 def reusable_block(item: WPBlock, context: Context) -> list[dict[str, Any]]:
