@@ -267,6 +267,7 @@ class _Writer:
         self.items: dict[str, dict[str, ImportedItem]] = {}
         self.seen: set[tuple[str, str]] = set()
         self.slugs: dict[int, set[str]] = {}  # the slugs under each parent written to
+        self.attachments: dict[str, str] | None = getattr(export, "attachment_urls", None)
 
     # Languages and the tree ------------------------------------------------------------
 
@@ -555,6 +556,8 @@ class _Writer:
         else:
             page = InfoPage(locale_id=parent.locale_id)
         authors, tags = self._fill(page, post, notes)
+        if item is None and post.translation_of:
+            self._translates(page, post, notes)
         if item is None:
             page.slug = self._free_slug(
                 parent, clean_slug(post.slug, post.title, f"{post.kind}-{post.source_id}"), notes
@@ -572,6 +575,33 @@ class _Writer:
         self._redirect(post.old_paths, page, post.kind)
         self._written(page)
         return "created" if item is None else "updated"
+
+    def _translates(
+        self, page: ArticlePage | InfoPage, post: records.Post, notes: list[str]
+    ) -> None:
+        """Make ``page`` a translation of the page its post translates, imported before it,
+        so each links to the other as its version in another language."""
+        waiting = [one.page for one in self.pending if one.post.source_id == post.translation_of]
+        original = self._item(post.kind, post.translation_of)
+        other: Page | None = waiting[0] if waiting and post.kind == "post" else None
+        if other is None and original is not None:
+            other = Page.objects.filter(pk=original.page_id).first()
+        if other is None:
+            notes.append(_("its original is not imported: not linked as a translation"))
+        elif (
+            other.locale_id == page.locale_id
+            or any(
+                one.page.translation_key == other.translation_key
+                and one.page.locale_id == page.locale_id
+                for one in self.pending
+            )
+            or Page.objects.filter(
+                translation_key=other.translation_key, locale_id=page.locale_id
+            ).exists()
+        ):
+            notes.append(_("a version in this language is there already: not linked"))
+        else:
+            page.translation_key = other.translation_key
 
     def _section_of(self, post: records.Post, language: str) -> SectionPage:
         for slug in post.category_slugs[:1]:
@@ -604,7 +634,13 @@ class _Writer:
         page_type: Literal["article", "info"] = (
             "article" if isinstance(page, ArticlePage) else "info"
         )
-        converted = bodies.convert_body(post.body_html, resolver=self.resolver, page_type=page_type)
+        converted = bodies.convert_body(
+            post.body_html,
+            resolver=self.resolver,
+            page_type=page_type,
+            reusable=getattr(self.export, "reusable_blocks", None),
+            attachments=self.attachments,
+        )
         notes.extend(converted.notes)
         page.title = post.title.strip()[:TITLE_LENGTH] or _("Untitled")
         page.draft_title = page.title

@@ -347,6 +347,11 @@ class WordPressExport:
 
     # What the writer reads ---------------------------------------------------------------
 
+    @property
+    def attachment_urls(self) -> dict[str, str]:
+        """The address of each attachment by its id, for ``[gallery ids="…"]`` in bodies."""
+        return {key: ref.url for key, ref in self._attachments.items()}
+
     def authors(self) -> list[records.Author]:
         """Every author of the export, with the addresses of their archive pages."""
         return [
