@@ -130,7 +130,9 @@ class Command(BaseCommand):
             "(kept as their consent record).",
         )
         csv_file.add_argument("--language", default="", help="Their language (e.g. ru).")
-        csv_file.add_argument("--dry-run", action="store_true")
+        csv_file.add_argument(
+            "--dry-run", action="store_true", help="Say what would happen; write nothing."
+        )
 
     def handle(self, *args: Any, system: str, **options: Any) -> None:
         path = existing_file(options["file"])
