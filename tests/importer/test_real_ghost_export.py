@@ -62,3 +62,22 @@ def test_a_ghost_4_site_arrives_whole_with_its_old_addresses(
             assert client.get(f"/author/{user['slug']}/").status_code == 301, user["slug"]
     assert client.get("/rss/").status_code == 301
     assert report.total("failed") == 0, report.render()
+
+
+def test_ghost_posts_can_be_filed_under_sections_named_after_their_primary_tags(
+    no_internet: None,
+) -> None:
+    ensure_site_tree()
+    data = json.loads(fixture(GHOST).read_text())["db"][0]["data"]
+    tag = next(tag for tag in data["tags"] if tag["slug"] == "getting-started")
+    export = read_ghost(fixture(GHOST), site_url="https://ghost.example", sections_from_tags=True)
+    resolver = media.Resolver(source=source_name(export.source), download=False)
+
+    import_export(export, resolver=resolver)
+
+    posts = pages_of(source_name(export.source), "post")
+    assert len(posts) == sum(post["type"] == "post" for post in data["posts"])
+    sections = {page.get_parent().specific for page in posts.values()}
+    assert [(section.slug, section.title) for section in sections] == [
+        ("getting-started", tag["name"])
+    ]

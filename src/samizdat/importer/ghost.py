@@ -51,9 +51,20 @@ TRUE = {"1", "true", "yes", "on"}
 Row = dict[str, Any]
 
 
-def read_ghost(path: Path, *, site_url: str = "", language_from_tags: bool = False) -> GhostExport:
+def read_ghost(
+    path: Path,
+    *,
+    site_url: str = "",
+    language_from_tags: bool = False,
+    sections_from_tags: bool = False,
+) -> GhostExport:
     """Open a Ghost export; ``ExportError`` if the file is not one."""
-    return GhostExport(path, site_url=site_url, language_from_tags=language_from_tags)
+    return GhostExport(
+        path,
+        site_url=site_url,
+        language_from_tags=language_from_tags,
+        sections_from_tags=sections_from_tags,
+    )
 
 
 def language_code(value: object) -> str:
@@ -112,9 +123,19 @@ def _truthy(value: object) -> bool:
 class GhostExport:
     """One Ghost export: the site, its authors and tags, its posts and pages, its members."""
 
-    def __init__(self, path: Path, *, site_url: str = "", language_from_tags: bool = False):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        site_url: str = "",
+        language_from_tags: bool = False,
+        sections_from_tags: bool = False,
+    ):
         self.path = path
         self.language_from_tags = language_from_tags
+        # Ghost has no categories; themes treat a post's first public tag (its primary tag)
+        # as its section. Asked for, each primary tag is a category too, so a section here.
+        self.sections_from_tags = sections_from_tags
         self.skipped: list[tuple[str, str]] = []
         meta, self._data = self._load(path)
         self.version = str(meta.get("version") or "")
@@ -309,6 +330,16 @@ class GhostExport:
             if not slug:
                 self._skip(f"tag {name}", gettext("it has no slug"))
                 continue
+            if self.sections_from_tags and row.get("id") in self._primary_tags():
+                terms.append(
+                    Term(
+                        kind="category",
+                        source_id=str(row.get("id")),
+                        slug=slug,
+                        name=name or slug,
+                        description=_text(row.get("description")),
+                    )
+                )
             terms.append(
                 Term(
                     kind="tag",
@@ -320,6 +351,16 @@ class GhostExport:
                 )
             )
         return terms
+
+    def _primary_tags(self) -> set[Any]:
+        """The ids of the tags that come first among some post's public tags."""
+        primary = set()
+        for tag_ids in self._post_tags.values():
+            public = [
+                tag for tag in tag_ids if tag in self._tags and self._public_tag(self._tags[tag])
+            ]
+            primary.update(public[:1])
+        return primary
 
     def posts(self) -> Iterator[Post]:
         """Posts and pages, in the export's order; a row that cannot be read is listed in
@@ -357,6 +398,7 @@ class GhostExport:
                 if found and not self._public_tag(tag) and language_code(found.group(1)):
                     language = language_code(found.group(1))
                     break
+        public_slugs = [_text(tag.get("slug")) for tag in tags if self._public_tag(tag)]
         meta = self._meta.get(post_id, {})
         authors = self._post_authors.get(post_id) or [
             str(author)
@@ -378,7 +420,8 @@ class GhostExport:
             excerpt=_text(row.get("custom_excerpt")),
             language=language,
             author_ids=authors,
-            tag_slugs=[_text(tag.get("slug")) for tag in tags if self._public_tag(tag)],
+            category_slugs=public_slugs[:1] if self.sections_from_tags else [],
+            tag_slugs=public_slugs,
             featured_image=self._image(
                 row.get("feature_image") or row.get("image"),
                 alt=meta.get("feature_image_alt") or row.get("feature_image_alt"),

@@ -92,7 +92,8 @@ class Command(BaseCommand):
                 action="append",
                 default=[],
                 metavar="OLD=NEW",
-                help="File the posts of category/tag OLD under section NEW (repeatable).",
+                help="File the posts of category OLD (Ghost: primary tag, with "
+                "--sections-from-tags) under section NEW (repeatable).",
             )
             sub.add_argument(
                 "--default-section", help="The section of posts without a category (its slug)."
@@ -113,6 +114,11 @@ class Command(BaseCommand):
             "--language-tags",
             action="store_true",
             help="Take tags named like a language code (#ru, #en) as the post's language.",
+        )
+        ghost.add_argument(
+            "--sections-from-tags",
+            action="store_true",
+            help="File each post under a section named after its primary (first public) tag.",
         )
         ghost.add_argument(
             "--members",
@@ -186,7 +192,10 @@ class Command(BaseCommand):
             from samizdat.importer.ghost import read_ghost
 
             return read_ghost(
-                path, site_url=options["site_url"], language_from_tags=options["language_tags"]
+                path,
+                site_url=options["site_url"],
+                language_from_tags=options["language_tags"],
+                sections_from_tags=options["sections_from_tags"],
             )
         except records.ExportError as error:
             raise CommandError(str(error)) from error
