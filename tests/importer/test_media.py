@@ -4,6 +4,10 @@ without their metadata, and refused with a reason the report can show."""
 from __future__ import annotations
 
 import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,6 +33,36 @@ def png(width: int = 40, height: int = 30, colour: str = "red") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(out, "PNG")
     return out.getvalue()
+
+
+@contextmanager
+def redirecting_site(redirects: dict[str, str], files: dict[str, bytes]) -> Iterator[str]:
+    """A real server on 127.0.0.1 answering 302 for ``redirects`` and 200 for ``files``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            body = files.get(path, b"")
+            status = 302 if path in redirects else 200 if path in files else 404
+            self.send_response(status)
+            if path in redirects:
+                self.send_header("Location", redirects[path])
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def stored_bytes(item: object) -> bytes:
@@ -190,3 +224,61 @@ def test_a_truncated_picture_is_refused_not_stored() -> None:
             resolver.image(ImageRef(url=f"{OLD}/cut.jpg"))
     assert not get_image_model().objects.exists()
     assert not ImportedItem.objects.exists()
+
+
+def test_a_redirect_to_a_private_address_not_named_is_refused_and_nothing_is_stored() -> None:
+    secret = b"instance credentials"
+    with old_site({"/latest/meta-data.txt": secret, "/inner.png": png()}) as inner:
+        redirects = {
+            "/wp-content/uploads/notes.txt": f"{inner.url}/latest/meta-data.txt",
+            "/wp-content/uploads/photo.png": f"{inner.url}/inner.png",
+            "/wp-content/uploads/old.pdf": "ftp://old.example/old.pdf",
+        }
+        with redirecting_site(redirects, {}) as named:
+            resolver = Resolver(source=SOURCE, fetch_from={OLD: named})
+            with pytest.raises(MediaUnavailable, match=r"refused: the address 127\.0\.0\.1 of"):
+                resolver.document(f"{OLD}/wp-content/uploads/notes.txt")
+            with pytest.raises(MediaUnavailable, match="private network"):
+                resolver.image(ImageRef(url=f"{OLD}/wp-content/uploads/photo.png"))
+            with pytest.raises(MediaUnavailable, match="http, https"):
+                resolver.document(f"{OLD}/wp-content/uploads/old.pdf")
+        assert inner.requests == []
+    assert not get_document_model().objects.exists()
+    assert not get_image_model().objects.exists()
+    assert not ImportedItem.objects.exists()
+
+
+def test_redirects_within_the_named_server_are_followed() -> None:
+    redirects = {
+        "/wp-content/uploads/2018/ruling.pdf": "/files/ruling-final.pdf",
+        "/wp-content/uploads/2018/map.png": f"{OLD}/wp-content/uploads/2018/map-v2.png",
+        "/wp-content/uploads/2018/map-v2.png": "../../../files/map.png",
+        "/loop.png": "/loop.png?again",
+    }
+    files = {"/files/ruling-final.pdf": authored_pdf(), "/files/map.png": png(20, 10)}
+    with redirecting_site(redirects, files) as named:
+        resolver = Resolver(source=SOURCE, fetch_from={OLD: named})
+        document = resolver.document(f"{OLD}/wp-content/uploads/2018/ruling.pdf")
+        image = resolver.image(ImageRef(url=f"{OLD}/wp-content/uploads/2018/map.png"))
+        with pytest.raises(MediaUnavailable, match="more than 5 redirects"):
+            resolver.image(ImageRef(url=f"{OLD}/loop.png"))
+    assert document is not None and document.title == "ruling"  # named from the link
+    assert leaks(stored_bytes(document)) == []
+    assert image is not None and (image.width, image.height) == (20, 10)
+    assert (
+        ImportedItem.objects.get(kind="image").source_id == f"{OLD}/wp-content/uploads/2018/map.png"
+    )
+
+
+def test_a_host_on_this_machine_not_named_is_refused() -> None:
+    with old_site({"/x.jpg": phone_photo()}) as site:
+        port = site.url.rsplit(":", 1)[1]
+        resolver = Resolver(source=SOURCE)
+        with pytest.raises(
+            MediaUnavailable, match=r"refused: the address 127\.0\.0\.1 of localhost"
+        ):
+            resolver.image(ImageRef(url=f"http://localhost:{port}/x.jpg"))
+        with pytest.raises(MediaUnavailable, match="private network"):
+            resolver.image(ImageRef(url=f"{site.url}/x.jpg"))
+        assert site.requests == []
+    assert not get_image_model().objects.exists()

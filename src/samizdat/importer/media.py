@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.cookiejar
+import ipaddress
 import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -41,6 +43,7 @@ MB = 1024 * 1024
 MAX_FILE_BYTES = 50 * MB  # images and documents
 MAX_MEDIA_BYTES = 500 * MB  # audio and video
 CHUNK = 256 * 1024
+MAX_REDIRECTS = 5
 USER_AGENT = "samizdat-importer/1 (+https://samizdat.example/importer)"
 # Where WordPress and Ghost keep uploads: the rest of the path is looked up in the folder.
 UPLOAD_MARKERS = ("/wp-content/uploads/", "/content/images/", "/content/files/", "/content/media/")
@@ -105,6 +108,8 @@ class Resolver:
         self.source = source
         self.uploads = uploads
         self.fetch_from = {k.rstrip("/"): v.rstrip("/") for k, v in (fetch_from or {}).items()}
+        # The operator named these servers: they may sit on a private network (or this machine).
+        self.trusted = {host_and_port(replacement) for replacement in self.fetch_from.values()}
         self.download = download
         self.dry_run = dry_run
         self.timeout = timeout
@@ -301,34 +306,81 @@ class Resolver:
         raise MediaUnavailable(errors[-1])
 
     def _get(self, url: str, into: IO[bytes], limit: int) -> None:
-        fetch = url
-        for origin, replacement in self.fetch_from.items():
-            if url == origin or url.startswith(origin + "/"):
-                fetch = replacement + url[len(origin) :]
-                break
+        fetch = self._replaced(url)
         try:
-            # The environment's proxy is honoured (no_proxy too); its .netrc passwords are not sent.
-            proxies = requests.utils.get_environ_proxies(fetch)
-            with self.session.get(
-                fetch, stream=True, timeout=self.timeout, proxies=proxies
-            ) as response:
-                if response.status_code != 200:
-                    raise MediaUnavailable(
-                        _("the old site answered %(status)s") % {"status": response.status_code}
-                    )
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise MediaUnavailable(too_big(limit))
-                size = 0
-                for chunk in response.iter_content(CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise MediaUnavailable(too_big(limit))
-                    into.write(chunk)
+            # Redirects are followed here, one hop at a time, so that every host is checked:
+            # a link to a public server must not bring back an answer from a private one.
+            for _hop in range(MAX_REDIRECTS + 1):
+                if urlsplit(fetch).scheme not in ("http", "https"):
+                    raise MediaUnavailable(_("only web addresses (http, https) can be fetched"))
+                # The environment's proxy is honoured (no_proxy too); its .netrc passwords are
+                # not sent.
+                proxies = requests.utils.get_environ_proxies(fetch)
+                self._check_host(fetch, proxied=bool(proxies))
+                with self.session.get(
+                    fetch,
+                    stream=True,
+                    timeout=self.timeout,
+                    proxies=proxies,
+                    allow_redirects=False,
+                ) as response:
+                    if response.is_redirect:
+                        fetch = self._replaced(urljoin(fetch, response.headers["Location"]))
+                        continue
+                    self._read(response, into, limit)
+                    return
+            raise MediaUnavailable(
+                _("refused: more than %(count)s redirects") % {"count": MAX_REDIRECTS}
+            )
         except requests.RequestException as error:
             raise MediaUnavailable(
                 _("download failed (%(error)s)") % {"error": type(error).__name__}
             ) from error
+
+    def _replaced(self, url: str) -> str:
+        """Where ``url`` is fetched from: the operator's replacement for the old site, if any."""
+        for origin, replacement in self.fetch_from.items():
+            if url == origin or url.startswith(origin + "/"):
+                return replacement + url[len(origin) :]
+        return url
+
+    def _check_host(self, url: str, *, proxied: bool) -> None:
+        """Refuses a host on a private network, unless the operator named it in ``fetch_from``."""
+        if host_and_port(url) in self.trusted:
+            return
+        host, port = host_and_port(url)
+        if not host:
+            raise MediaUnavailable(_("an address without a host"))
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as error:
+            if proxied:  # the proxy resolves the name, and reaches only what it allows
+                return
+            raise MediaUnavailable(
+                _("download failed (the host %(host)s was not found)") % {"host": host}
+            ) from error
+        for _family, _type, _proto, _name, sockaddr in found:
+            address = str(sockaddr[0])
+            if not public_address(address):
+                raise MediaUnavailable(
+                    _("refused: the address %(address)s of %(host)s is on a private network")
+                    % {"address": address, "host": host}
+                )
+
+    def _read(self, response: requests.Response, into: IO[bytes], limit: int) -> None:
+        if response.status_code != 200:
+            raise MediaUnavailable(
+                _("the old site answered %(status)s") % {"status": response.status_code}
+            )
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise MediaUnavailable(too_big(limit))
+        size = 0
+        for chunk in response.iter_content(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise MediaUnavailable(too_big(limit))
+            into.write(chunk)
 
     @property
     def session(self) -> requests.Session:
@@ -361,6 +413,34 @@ class Resolver:
                 _("an image too large (%(w)s×%(h)s)") % {"w": width, "h": height}
             )
         return extension, width, height
+
+
+def host_and_port(url: str) -> tuple[str, int]:
+    """The host (lower case) and port an address connects to."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "", port or (443 if parts.scheme == "https" else 80))
+
+
+def public_address(address: str) -> bool:
+    """Whether an IP address is on the public internet (not private, loopback, reserved…)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone ("%eth0") dropped
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
 
 
 def too_big(limit: int) -> str:
