@@ -56,13 +56,16 @@ def _uses_database(item: pytest.Item) -> bool:
     return "django_db_setup" in names or item.get_closest_marker("django_db") is not None
 
 
-# Where the code speaks SQL of its own or leans on the engine: search, the newsletter's claims
+# Where the code speaks SQL of its own or leans on the engine: search, the import's redirects
+# and subscribers, the newsletter's claims
 # and sending, donations' row locks, leases, periodic claims, encrypted look-ups, the bundle's
 # state and locks, the migrations. Elsewhere (pages, the admin, reading) only the tests that
 # commit, and so take locks and see other connections, run on PostgreSQL too.
 EVERY_DATABASE = (
     "tests/core/",
     "tests/donations/",
+    "tests/importer/test_addresses.py",
+    "tests/importer/test_subscribers.py",
     "tests/mirrors/",
     "tests/multinode/",
     "tests/newsletter/",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Page
 
 from samizdat.core.signals import public_site_changed
@@ -97,6 +98,27 @@ def test_a_changed_post_updates_the_same_page(site_tree: Any) -> None:
     assert ArticlePage.objects.count() == 2
 
 
+def test_a_story_corrected_or_taken_down_here_is_left_alone_by_a_later_import(
+    site_tree: Any,
+) -> None:
+    export = newsroom_export(2)
+    run(export)
+    corrected = ArticlePage.objects.get(slug="story-1")
+    corrected.title = "Story one, as our editor fixed it"
+    corrected.save_revision().publish()
+    ArticlePage.objects.get(slug="story-2").unpublish()  # a takedown
+    export.post_list = [
+        replace(post, title=post.title + " (edited there)") for post in export.post_list
+    ]
+
+    report = run(export)
+
+    assert report.counts["post"]["skipped"] == 2 and report.total("updated") == 0
+    assert ArticlePage.objects.get(slug="story-1").title == "Story one, as our editor fixed it"
+    assert not ArticlePage.objects.get(slug="story-2").live
+    assert "changed here since it was imported: left as it is" in report.render()
+
+
 def test_a_post_that_cannot_be_converted_is_reported_and_leaves_nothing(site_tree: Any) -> None:
     export = newsroom_export(3)
     # Markup nested deeper than any parser follows (a page builder gone wrong), filed under a
@@ -140,6 +162,8 @@ def test_drafts_private_and_scheduled_posts_are_not_live_and_trash_is_skipped(
     assert not ArticlePage.objects.filter(slug="story-4").exists()
     assert report.counts["post"]["skipped"] == 1 and report.counts["post"]["created"] == 3
     assert any("private" in note for note in report.notes["post 2 “Story number 2”"])
+    # Their old addresses say nothing of them (a slug made from a title would tell it).
+    assert not Redirect.objects.filter(redirect_page__in=[draft, private, scheduled]).exists()
 
 
 def test_a_dry_run_writes_nothing_but_reports(site_tree: Any) -> None:

@@ -189,3 +189,27 @@ def test_remember_refuses_what_it_cannot_save(newsroom: dict[str, Any]) -> None:
         addresses.remember(source=WP, old_paths=["/x/"], page=newsroom["lead"], kind="menu")
     too_long = "/" + "a" * 300 + "/"
     assert addresses.remember(source=WP, old_paths=[too_long], page=newsroom["lead"]) == 0
+
+
+def test_an_old_address_that_is_the_new_one_is_no_redirect(
+    client: Client, newsroom: dict[str, Any]
+) -> None:
+    # A multilingual WordPress with language folders had the very address the story has now.
+    count = addresses.remember(
+        source=WP,
+        old_paths=["/en/news/court-opens-trial/"],
+        page=newsroom["lead"],
+        kind="post",
+    )
+    assert count == 1  # only its comments feed below it
+    assert not Redirect.objects.filter(old_path="/en/news/court-opens-trial").exists()
+    assert client.get("/en/news/court-opens-trial/").status_code == 200
+
+
+def test_a_long_tag_slug_keeps_its_redirects(client: Client, newsroom: dict[str, Any]) -> None:
+    slug = "elections-in-the-harbour-district-and-the-long-count-after"
+    count = addresses.remember(
+        source=WP, old_paths=[f"/tag/{slug}/"], target_url=f"/en/tags/{slug}/", kind="tag"
+    )
+    assert count > 2
+    assert moved(client, f"/tag/{slug}/feed/").startswith(f"/en/tags/{slug}/feed/")

@@ -156,6 +156,20 @@ def test_a_reusable_block_not_in_the_export_is_reported(site: OldSite) -> None:
     assert converted.notes == ["reusable block wp:block 5 dropped: it is not in the export"]
 
 
+def test_reusable_blocks_that_hold_each_other_twice_stop_growing(site: OldSite) -> None:
+    # Thirty blocks, each holding the next twice: 2**30 paragraphs if followed to the end.
+    nested = {
+        str(n): f'<!-- wp:block {{"ref":{n + 1}}} /--><!-- wp:block {{"ref":{n + 1}}} /-->'
+        for n in range(30)
+    }
+    nested["30"] = "<!-- wp:paragraph --><p>Deep</p><!-- /wp:paragraph -->"
+    converted = convert_body(
+        '<!-- wp:block {"ref":0} /-->', resolver=resolver_for(site), reusable=nested
+    )
+    assert len(converted.blocks) < 50
+    assert any("more than 50 in one post" in note for note in converted.notes)
+
+
 CLASSIC = """First paragraph, with a line
 break inside.
 

@@ -226,7 +226,11 @@ def test_every_post_and_page_of_the_real_export_is_read_with_its_status() -> Non
     posts = list(export.posts())
 
     assert export.post_count == len(data["posts"])
-    expected = {(row["slug"], row["type"], row["status"]) for row in data["posts"]}
+    # A post for paying readers only ("sell") is not made public here.
+    expected = {
+        (row["slug"], row["type"], "private" if row["visibility"] == "paid" else row["status"])
+        for row in data["posts"]
+    }
     assert {(post.slug, post.kind, post.status) for post in posts} == expected
     assert len([p for p in posts if p.kind == "post"]) == len(
         [row for row in data["posts"] if row["type"] == "post"]
@@ -563,3 +567,14 @@ def test_a_missing_file_and_a_folder(tmp_path: Path) -> None:
         read_ghost(tmp_path)
     with pytest.raises(ExportError, match="not a site address"):
         read_ghost(write(tmp_path, ghost5()), site_url="courier.example")
+
+
+def test_posts_for_members_or_paying_readers_only_are_not_made_public(tmp_path: Path) -> None:
+    document = json.loads(fixture("ghost/v4_export.json").read_text())
+    rows = [row for row in document["db"][0]["data"]["posts"] if row["type"] == "post"]
+    rows[0]["visibility"], rows[1]["visibility"] = "members", "paid"
+    posts = {post.source_id: post for post in read_ghost(write(tmp_path, document)).posts()}
+    assert posts[rows[0]["id"]].status == posts[rows[1]["id"]].status == "private"
+    assert rows[2]["visibility"] == "paid"  # as the real export has it
+    assert posts[rows[2]["id"]].status == "private"
+    assert posts[rows[3]["id"]].status == "published"

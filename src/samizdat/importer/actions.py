@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from modelsearch import index as search_index
 from modelsearch.signal_handlers import post_save_signal_handler
 from taggit.models import Tag
-from wagtail.models import Page, ReferenceIndex
+from wagtail.models import Page, PageLogEntry, ReferenceIndex
 from wagtail.search.backends import get_search_backend
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
@@ -107,18 +107,22 @@ def import_export(
         languages=languages or {},
         progress=progress,
     )
-    with paused(), _search_updates_deferred(), without_page_log_lines():
-        if dry_run:
-            with transaction.atomic():
+    try:
+        with paused(), _search_updates_deferred(), without_page_log_lines():
+            if dry_run:
+                with transaction.atomic():
+                    writer.run()
+                    transaction.set_rollback(True)
+            else:
                 writer.run()
-                transaction.set_rollback(True)
-        else:
-            writer.run()
-    if not dry_run:
-        writer.index()
-        forget_navigation()
-        # One full build of the public site, instead of one rebake per page written.
-        announce_change(ImportedItem)
+    finally:
+        # Also when a run stops half-way (^C, an error): what it committed is found by search
+        # and published, as a second run would not do it for pages it finds unchanged.
+        if not dry_run:
+            writer.index()
+            forget_navigation()
+            # One full build of the public site, instead of one rebake per page written.
+            announce_change(ImportedItem)
     writer.report.skipped = list(export.skipped)
     writer.report.seconds = time.monotonic() - started
     return writer.report
@@ -268,6 +272,7 @@ class _Writer:
         self.seen: set[tuple[str, str]] = set()
         self.slugs: dict[int, set[str]] = {}  # the slugs under each parent written to
         self.attachments: dict[str, str] | None = getattr(export, "attachment_urls", None)
+        self.made: dict[tuple[str, str], Page] = {}  # pages this run wrote, by kind and id
 
     # Languages and the tree ------------------------------------------------------------
 
@@ -379,6 +384,8 @@ class _Writer:
         return self.items[kind].get(source_id)
 
     def _remember_item(self, kind: str, source_id: str, page: Page | None, digest: str) -> None:
+        if page is not None:
+            self.made[(kind, source_id)] = page
         ImportedItem.objects.update_or_create(
             source=self.source,
             kind=kind,
@@ -390,7 +397,8 @@ class _Writer:
         self.written.setdefault(type(page), []).append(page.pk)
 
     def _redirect(self, old_paths: list[str], page: Page, kind: str) -> None:
-        if old_paths:
+        # Only public pages: an address leading to a draft would show its slug (its title).
+        if old_paths and page.live:
             self.report.redirects += addresses.remember(
                 source=self.source, old_paths=old_paths, page=page, kind=kind
             )
@@ -548,6 +556,12 @@ class _Writer:
                 return "skipped"
             if item.fingerprint == digest:
                 return "unchanged"
+            if PageLogEntry.objects.filter(
+                page_id=item.page_id, timestamp__gt=item.imported_at
+            ).exists():
+                # An editor's correction or a takedown here outweighs the old site's copy.
+                notes.append(_("changed here since it was imported: left as it is"))
+                return "skipped"
         page: ArticlePage | InfoPage
         if item is not None and item.page_id is not None:
             page = Page.objects.get(pk=item.page_id).specific
@@ -582,8 +596,9 @@ class _Writer:
         """Make ``page`` a translation of the page its post translates, imported before it,
         so each links to the other as its version in another language."""
         waiting = [one.page for one in self.pending if one.post.source_id == post.translation_of]
-        original = self._item(post.kind, post.translation_of)
         other: Page | None = waiting[0] if waiting and post.kind == "post" else None
+        other = other or self.made.get((post.kind, post.translation_of))
+        original = self._item(post.kind, post.translation_of)
         if other is None and original is not None:
             other = Page.objects.filter(pk=original.page_id).first()
         if other is None:
@@ -678,7 +693,7 @@ class _Writer:
         except media.MediaUnavailable as error:
             notes.append(
                 _("%(what)s %(url)s dropped: %(reason)s")
-                % {"what": what, "url": ref.url, "reason": error}
+                % {"what": what, "url": bodies.shown(ref.url), "reason": error}
             )
             return None
 
@@ -818,6 +833,7 @@ class _Writer:
             for one in ordered
         )
         for one in ordered:
+            self.made[(one.post.kind, one.post.source_id)] = one.page
             self._redirect(one.post.old_paths, one.page, one.post.kind)
             self._written(one.page)
         for children in by_parent.values():

@@ -8,13 +8,14 @@ Settings → Redirects, the app answers them where a path is otherwise a 404, th
 to a route of one (a feed), or to a link.
 
 Which import made a redirect is an ``ImportedItem`` of kind ``redirect`` (its ``source_id`` the
-old path of the redirect for all sites, ``fingerprint`` the target it was given): a second run
+old path of the redirect for all sites, ``fingerprint`` a digest of the target it was given): a second run
 updates the redirects it made, and leaves alone one an editor changed since, or one it did not
 make (an editor's own), unless Wagtail made it by itself when a page moved.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -128,9 +129,12 @@ def remember(
         query = {"section": "cat", "author": "author"}.get(kind)
         if query:
             paths.append(f"/?{query}={source_id}")
+    own = (page.url if page is not None else target_url) or ""
     for old_path in paths:
         for derived, route in _derived(old_path, kind=kind, system=system):
             normal = Redirect.normalise_path(derived)
+            if own and normal == Redirect.normalise_path(own.rstrip("/") + (route or "/")):
+                continue  # the old address is the new one: a redirect would lead to itself
             if len(normal) > OLD_PATH_LENGTH:
                 logger.warning("an old address longer than %s characters is not kept", 255)
                 continue
@@ -202,14 +206,16 @@ def _save(source: str, wanted: dict[str, Target]) -> int:
         updated_items: list[tuple[str, str]] = []
         leading = 0
         for path, target in wanted.items():
-            row, fingerprint, key = existing.get(path), ours.get(path), target.key()
+            row, fingerprint, key = existing.get(path), ours.get(path), _digest(target.key())
             if row is None:
                 created.append((path, True, target.page_id, target.route, target.link, False, now))
             else:
                 pk, _path, page_id, route, link, permanent, automatic = row
-                current = (
-                    Target(page_id, route or "") if page_id is not None else Target(link=link)
-                ).key(permanent=bool(permanent))
+                current = _digest(
+                    (
+                        Target(page_id, route or "") if page_id is not None else Target(link=link)
+                    ).key(permanent=bool(permanent))
+                )
                 if current != key:
                     if not (fingerprint == current or automatic):
                         # An editor's redirect, or ours changed by hand since: theirs to keep.
@@ -255,6 +261,11 @@ def _save(source: str, wanted: dict[str, Target]) -> int:
     return leading
 
 
+def _digest(key: str) -> str:
+    """A target's key as ``ImportedItem.fingerprint`` holds it (a route can be long)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def _home(language: str) -> int | None:
     """The id of the language's front page."""
     root = root_for_language(language, language_roots())
@@ -292,13 +303,15 @@ def _target_of(url: str) -> Target:
 
 
 def find(*, request: HttpRequest, old_paths: list[str]) -> Redirect | None:
-    """The first of ``old_paths`` (normalised) with a redirect for the request's site."""
+    """The first of ``old_paths`` (normalised) with a redirect for the request's site, to a
+    page that is public (one withdrawn since must not show where it was)."""
     site = Site.find_for_request(request)
     found = {
         redirect.old_path: redirect
         for redirect in Redirect.get_for_site(site)
         .filter(old_path__in=old_paths)
         .select_related("redirect_page")
+        if redirect.redirect_page is None or redirect.redirect_page.live
     }
     return next((found[path] for path in old_paths if path in found), None)
 

@@ -36,6 +36,7 @@ SPEAKER_MAX = 120
 SOURCE_MAX = 200
 TITLE_MAX = 200
 GALLERY_MAX = 60
+MAX_REUSABLE = 50  # reusable blocks expanded in one body
 
 BLOCK_COMMENT = re.compile(
     r"<!--\s+(?P<closer>/)?wp:(?P<name>[a-z][a-z0-9_-]*(?:/[a-z][a-z0-9_-]*)?)\s+"
@@ -180,6 +181,7 @@ class Context:
     attachments: dict[str, str]
     notes: Counter[str] = field(default_factory=Counter)
     expanding: set[str] = field(default_factory=set)
+    expanded: int = 0  # reusable blocks put in so far: one body may hold only so many
 
     def note(self, text: str) -> None:
         self.notes[text] += 1
@@ -422,6 +424,14 @@ def reusable_block(item: WPBlock, context: Context) -> list[dict[str, Any]]:
             _("reusable block wp:block %(ref)s dropped: it is not in the export") % {"ref": ref}
         )
         return []
+    if context.expanded >= MAX_REUSABLE:
+        # Blocks that each hold the next twice would grow without end.
+        context.note(
+            _("reusable block wp:block %(ref)s dropped: more than %(max)d in one post")
+            % {"ref": ref, "max": MAX_REUSABLE}
+        )
+        return []
+    context.expanded += 1
     context.expanding.add(ref)
     try:
         return convert_markup(markup, context)

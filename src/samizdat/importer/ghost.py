@@ -368,9 +368,15 @@ class GhostExport:
         for row in self._table("posts"):
             try:
                 post = self._post(row)
-            except _BadRow as error:
+            except Exception as error:  # one row's oddity (a card of a shape never seen…)
                 kind = "page" if self._is_page(row) else "post"
-                self._skip(f"{kind} {row.get('id')}", str(error))
+                reason = (
+                    str(error)
+                    if isinstance(error, _BadRow)
+                    else gettext("it could not be read (%(error)s)")
+                    % {"error": type(error).__name__}
+                )
+                self._skip(f"{kind} {row.get('id')}", reason)
                 continue
             yield post
 
@@ -386,9 +392,16 @@ class GhostExport:
         if not slug:
             raise _BadRow(gettext("it has no slug"))
         raw_status = _text(row.get("status"))
-        status = STATUSES.get(raw_status)
+        status: Literal["published", "draft", "scheduled", "private"] | None = STATUSES.get(
+            raw_status
+        )
         if status is None:
             raise _BadRow(gettext("its status “%(status)s” is unknown") % {"status": raw_status})
+        if status in ("published", "scheduled") and _text(row.get("visibility")) not in (
+            "",
+            "public",
+        ):
+            status = "private"  # for members or paying readers only there: not public here
         kind: Literal["post", "page"] = "page" if self._is_page(row) else "post"
         tags = [self._tags[tag] for tag in self._post_tags.get(post_id, []) if tag in self._tags]
         language = language_code(row.get("locale") or row.get("lang") or row.get("language"))
