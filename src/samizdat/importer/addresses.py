@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from wagtail.contrib.redirects.models import Redirect
@@ -333,7 +333,17 @@ def query_addresses(path: str, query: str) -> list[str]:
 def nginx_redirects() -> list[tuple[str, str]]:
     """Every permanent redirect of the default site (and of all sites) as (old path, new URL):
     ``samizdat mirror nginx-conf`` writes them for nginx. Redirects to a page that is not live
-    are left to the app."""
+    are left to the app. A machine whose database is not set up yet gets none, with a
+    warning (``samizdat setup`` writes the block before it migrates)."""
+    try:
+        if not Redirect.objects.filter(is_permanent=True).exists():
+            return []  # nothing to write, and no need of the shared cache for the roots
+    except DatabaseError:
+        logger.warning(
+            "the old addresses could not be read from the database: the nginx block has "
+            "none; make it again once the database is set up"
+        )
+        return []
     roots = language_roots()
     site = Site.objects.filter(is_default_site=True).first()
     rows = (
