@@ -42,7 +42,11 @@ from samizdat.core.signals import announce_change, paused
 from samizdat.importer import addresses, bodies, media, records
 from samizdat.importer.models import ImportedItem
 from samizdat.importer.report import Report
-from samizdat.publishing.actions import ensure_site_tree, without_page_log_lines
+from samizdat.publishing.actions import (
+    ensure_site_tree,
+    place_after_last_child,
+    without_page_log_lines,
+)
 from samizdat.publishing.models import (
     ArticlePage,
     ArticlePageAuthor,
@@ -780,19 +784,9 @@ class _Writer:
         bases: list[Page] = []
         for children in by_parent.values():
             parent = children[0].parent
-            last = (
-                Page.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
-                .order_by("-path")
-                .values_list("path", flat=True)
-                .first()
-            )
-            step = Page._str2int(last[-Page.steplen :]) if last else 0
+            place_after_last_child(parent, [one.page for one in children])
             for one in children:
-                step += 1
                 page = one.page
-                page.depth = parent.depth + 1
-                page.path = Page._get_path(parent.path, page.depth, step)
-                page.url_path = f"{parent.url_path}{page.slug}/"
                 page.numchild = 0
                 page.content_type = content_type
                 page.draft_title = page.title

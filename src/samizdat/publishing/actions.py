@@ -6,7 +6,7 @@ import io
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -226,6 +226,23 @@ def ensure_site_tree() -> HomePage | None:
 
 
 @transaction.atomic
+def place_after_last_child(parent: Page, pages: Sequence[Page]) -> None:
+    """Give ``pages`` (not saved yet) their places in the tree after ``parent``'s last child,
+    for one bulk insert: what ``add_child`` does with queries for each page."""
+    last = (
+        Page.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
+        .order_by("-path")
+        .values_list("path", flat=True)
+        .first()
+    )
+    step = Page._str2int(last[-Page.steplen :]) if last else 0
+    for page in pages:
+        step += 1
+        page.depth = parent.depth + 1
+        page.path = Page._get_path(parent.path, page.depth, step)
+        page.url_path = f"{parent.url_path}{page.slug}/"
+
+
 def use_translated_authors(article: ArticlePage) -> int:
     """Point a freshly translated article's bylines at its authors' pages in its language.
 

@@ -25,7 +25,7 @@ from taggit.models import Tag
 from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
 
-from samizdat.publishing.actions import ensure_site_tree
+from samizdat.publishing.actions import ensure_site_tree, place_after_last_child
 from samizdat.publishing.demo import AUTHORS, SECTIONS, demo_image, ensure_child
 from samizdat.publishing.models import (
     TAG,
@@ -322,17 +322,7 @@ def _create_batch(
         children = by_section.get(section.pk, [])
         if not children:
             continue
-        last = (
-            Page.objects.filter(path__startswith=section.path, depth=section.depth + 1)
-            .order_by("-path")
-            .values_list("path", flat=True)
-            .first()
-        )
-        step = Page._str2int(last[-Page.steplen :]) if last else 0
-        for page in children:
-            step += 1
-            page.path = Page._get_path(section.path, page.depth, step)
-            page.url_path = f"{section.url_path}{page.slug}/"
+        place_after_last_child(section, children)
         Page.objects.bulk_create(children)
         Page.objects.filter(pk=section.pk).update(numchild=F("numchild") + len(children))
         pages.extend(children)
