@@ -76,8 +76,24 @@ EVERY_DATABASE = (
 )
 
 
+# Tests in those folders of what no engine changes: writing configuration (nginx, systemd, the
+# settings file), refusing bad settings, copying files to mirror targets. They run on SQLite
+# only; a production installation is still set up and checked on PostgreSQL too
+# (`test_setup_writes_an_installation_that_passes_every_check`,
+# `test_a_production_installation_is_clean`, the machine of several).
+SQLITE_ONLY = (
+    "tests/core/test_deploy_checks.py::test_a_guessable_secret_key_stops_every_command",
+    "tests/core/test_deploy_checks.py::test_accounts_with_the_demo_password_are_an_error",
+    "tests/core/test_deploy_checks.py::test_several_machines_without_a_mail_server_are_warned",
+    "tests/core/test_deploy_checks.py::test_the_demos_data_folder_is_refused_without_debug",
+    "tests/core/test_setup.py::test_a_second_run_keeps_the_keys_and_changes_the_rest",
+    "tests/mirrors/test_nginx.py",
+    "tests/mirrors/test_targets.py",
+)
+
+
 def _on_every_database(item: pytest.Item) -> bool:
-    if not _uses_database(item):
+    if not _uses_database(item) or item.nodeid.startswith(SQLITE_ONLY):
         return False
     where = item.nodeid.split("::", 1)[0]
     return where.startswith(EVERY_DATABASE) or _transactional(item)

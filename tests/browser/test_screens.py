@@ -37,6 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 LANGUAGES = ("en", "ru")
 SCREENSHOT_WIDTHS = (375, 1280)
 NARROW_WIDTHS = (320, 375)
+WEIGHED_WIDTH = 375  # the budgets hold at a phone's width
 HEIGHT = 800
 MAX_LAYOUT_SHIFT = 0.1
 ARTICLE_TEXT_BUDGET = 60 * 1024  # HTML + CSS + JS of an article page
@@ -335,22 +336,63 @@ def problems_at(reader: Reader, screen: Screen, site: Site, width: int) -> list[
     return [f"{width}px {script}: {problem}" for problem in found]
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What the reader with JavaScript met on one visit of a page at one width: the problems
+    in words, the layout shifts, the bytes loaded by kind, and the screenshot (if taken)."""
+
+    problems: list[str]
+    shifts: list[dict[str, Any]]
+    text: dict[str, int]
+    images: dict[str, int]
+    fonts: dict[str, int]
+    screenshot: Path | None
+
+
+@pytest.fixture(scope="module")
+def seen(reader: Reader, site: Site) -> Callable[[str, Screen, int], Seen]:
+    """A page at a width, visited once for the module by the reader with JavaScript: the
+    width, layout-shift and weight tests judge the same visit (a page load each is most of
+    this module's time)."""
+    visits: dict[tuple[str, str, int], Seen] = {}
+
+    def see(language: str, screen: Screen, width: int) -> Seen:
+        key = (language, screen.name, width)
+        if key not in visits:
+            reader.visit(site(language, screen), width)
+            shifts = reader.page.evaluate("() => window.samizdatShifts")  # before a screenshot
+            shot = None
+            if width in SCREENSHOT_WIDTHS:
+                folder = screenshots_dir()
+                folder.mkdir(parents=True, exist_ok=True)
+                shot = folder / f"{language}-{screen.name}-{width}.png"
+                reader.page.screenshot(path=shot, full_page=True)
+            weighed = width == WEIGHED_WIDTH
+            visits[key] = Seen(
+                problems=problems_at(reader, screen, site, width),
+                shifts=shifts,
+                text=reader.loaded_bytes("document", "stylesheet", "script") if weighed else {},
+                images=reader.loaded_bytes("image") if weighed else {},
+                fonts=reader.loaded_bytes("font") if weighed else {},
+                screenshot=shot,
+            )
+        return visits[key]
+
+    return see
+
+
 @pytest.mark.parametrize(("language", "screen"), CASES)
 def test_page_at_phone_and_desktop_width_with_javascript(
-    reader: Reader, site: Site, language: str, screen: Screen
+    seen: Callable[[str, Screen, int], Seen], language: str, screen: Screen
 ) -> None:
     """Screenshots at 375 and 1280 px, taken before anything is judged (a failing page is
     the one to look at); the page fits 320 and 375 px; all of it comes from the site."""
-    folder = screenshots_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     for width in sorted({*NARROW_WIDTHS, *SCREENSHOT_WIDTHS}):
-        reader.visit(site(language, screen), width)
-        if width in SCREENSHOT_WIDTHS:
-            shot = folder / f"{language}-{screen.name}-{width}.png"
-            reader.page.screenshot(path=shot, full_page=True)
-            assert png_width(shot) >= width  # wider if the page scrolls sideways (below)
-        problems += problems_at(reader, screen, site, width)
+        visit = seen(language, screen, width)
+        if visit.screenshot is not None:
+            assert png_width(visit.screenshot) >= width  # wider if the page scrolls sideways
+        problems += visit.problems
     assert not problems, "\n".join(problems)
 
 
@@ -367,35 +409,31 @@ def test_page_without_javascript(
 
 @pytest.mark.parametrize(("language", "screen"), CASES)
 def test_nothing_shifts_while_the_page_loads_and_scrolls(
-    reader: Reader, site: Site, language: str, screen: Screen
+    seen: Callable[[str, Screen, int], Seen], language: str, screen: Screen
 ) -> None:
     """Cumulative layout shift as Lighthouse measures it, without throttling: every shift
     after load and a scroll to the end, added up (Lighthouse takes the worst one-second
     window, so this is stricter)."""
-    reader.visit(site(language, screen), 375)
-    shifts: list[dict[str, Any]] = reader.page.evaluate("() => window.samizdatShifts")
+    shifts = seen(language, screen, WEIGHED_WIDTH).shifts
     total = sum(shift["value"] for shift in shifts)
     assert total < MAX_LAYOUT_SHIFT, shifts
 
 
 @pytest.mark.parametrize(("language", "screen"), BUDGETED)
 def test_page_weight_within_budget(
-    reader: Reader, site: Site, language: str, screen: Screen
+    seen: Callable[[str, Screen, int], Seen], language: str, screen: Screen
 ) -> None:
     """What the browser loads for the page at 375 px, lazy images included, against the
     budget: HTML, CSS and JavaScript for stories; images for the front page; and every
     font file on its own."""
-    reader.visit(site(language, screen), 375)
-    text = reader.loaded_bytes("document", "stylesheet", "script")
-    images = reader.loaded_bytes("image")
-    fonts = reader.loaded_bytes("font")
-    assert text, "the page itself was loaded and counted"
+    visit = seen(language, screen, WEIGHED_WIDTH)
+    assert visit.text, "the page itself was loaded and counted"
     if screen.text_budget is not None:
-        assert sum(text.values()) <= screen.text_budget, text
+        assert sum(visit.text.values()) <= screen.text_budget, visit.text
     if screen.image_budget is not None:
-        assert images, "the front page shows photos"
-        assert sum(images.values()) <= screen.image_budget, images
-    assert [url for url, size in fonts.items() if size > FONT_BUDGET] == []
+        assert visit.images, "the front page shows photos"
+        assert sum(visit.images.values()) <= screen.image_budget, visit.images
+    assert [url for url, size in visit.fonts.items() if size > FONT_BUDGET] == []
 
 
 def png_width(path: Path) -> int:
