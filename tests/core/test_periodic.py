@@ -59,11 +59,17 @@ def test_scheduled_pages_are_published_once_a_round_even_without_a_shared_cache(
     assert publish_scheduled_pages() is True
 
 
+# Each process connects, says it is ready, and claims when the test says go: all at once.
 CLAIM = """
-import time
+import os, time
+from pathlib import Path
+from django.db import connection
 from samizdat.core.periodic import claim_period
-start = {start}
-time.sleep(max(0, start - time.time()))
+connection.ensure_connection()
+folder = Path({folder!r})
+(folder / f"ready-{{os.getpid()}}").touch()
+while not (folder / "go").exists():
+    time.sleep(0.002)
 print("won" if claim_period("daily-build", 24 * 3600) else "lost")
 """
 
@@ -104,12 +110,13 @@ def database(
 
 @pytest.mark.django_db(transaction=True)
 def test_of_processes_claiming_the_same_period_at_once_exactly_one_wins(
-    database: dict[str, str],
+    database: dict[str, str], tmp_path: Path
 ) -> None:
-    start = time.time() + 15  # every process started and connected by then
+    folder = tmp_path / "barrier"
+    folder.mkdir()
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "samizdat.cli", "shell", "-c", CLAIM.format(start=start)],
+            [sys.executable, "-m", "samizdat.cli", "shell", "-c", CLAIM.format(folder=str(folder))],
             cwd=REPO,
             env=database,
             stdout=subprocess.PIPE,
@@ -118,6 +125,13 @@ def test_of_processes_claiming_the_same_period_at_once_exactly_one_wins(
         )
         for _ in range(4)
     ]
+    deadline = time.monotonic() + 120
+    while len(list(folder.glob("ready-*"))) < len(processes):
+        assert time.monotonic() < deadline, "the processes never got ready"
+        ended = [process for process in processes if process.poll() is not None]
+        assert not ended, f"a process ended early: {ended[0].communicate()[1][-3000:]}"
+        time.sleep(0.05)
+    (folder / "go").touch()
     answers = []
     for process in processes:
         out, err = process.communicate(timeout=120)
