@@ -390,8 +390,8 @@ class Database:
 
     def describe(self) -> str:
         """The database, and for PostgreSQL the server settings that weigh most on a send of
-        a million letters: every letter's row is written three times, so the WAL's size
-        between checkpoints and the buffer cache."""
+        a million letters, whose rows are each written three times: how much WAL may pass
+        between checkpoints, and the buffer cache."""
         if not self.name:
             return "SQLite"
         import psycopg
