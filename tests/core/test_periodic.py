@@ -125,16 +125,22 @@ def test_of_processes_claiming_the_same_period_at_once_exactly_one_wins(
         )
         for _ in range(4)
     ]
-    deadline = time.monotonic() + 120
-    while len(list(folder.glob("ready-*"))) < len(processes):
-        assert time.monotonic() < deadline, "the processes never got ready"
-        ended = [process for process in processes if process.poll() is not None]
-        assert not ended, f"a process ended early: {ended[0].communicate()[1][-3000:]}"
-        time.sleep(0.05)
-    (folder / "go").touch()
-    answers = []
-    for process in processes:
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err[-3000:]
-        answers.append(out.strip().splitlines()[-1])
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(folder.glob("ready-*"))) < len(processes):
+            assert time.monotonic() < deadline, "the processes never got ready"
+            ended = [process for process in processes if process.poll() is not None]
+            assert not ended, f"a process ended early: {ended[0].communicate()[1][-3000:]}"
+            time.sleep(0.05)
+        (folder / "go").touch()
+        answers = []
+        for process in processes:
+            out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err[-3000:]
+            answers.append(out.strip().splitlines()[-1])
+    finally:
+        for process in processes:  # those a failed check left running
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     assert sorted(answers) == ["lost", "lost", "lost", "won"]
