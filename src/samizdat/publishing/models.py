@@ -7,6 +7,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -235,13 +236,23 @@ def position_paths(base: str, queryset: PageQuerySet, article: ArticlePage) -> l
 
 
 def paginate(
-    queryset: Any, number: int | None = None, request: HttpRequest | None = None
+    queryset: Any,
+    number: int | None = None,
+    request: HttpRequest | None = None,
+    *,
+    memo: Hashable | None = None,
 ) -> ListingPage:
     """The listing's own page (``number`` None) or archive page ``number``; 404 for pages that
     do not exist or are not written the canonical way (``page/01/``).
 
-    ``queryset`` is ordered newest first.
+    ``queryset`` is ordered newest first. In a bundle build (``build_memo``) the listing that
+    ``memo`` names is read whole once and each of its pages is cut from it: every archive page
+    of a large section counted its stories and read its slice again, more than its rendering
+    cost.
     """
+    if memo is not None and build_memo.is_building():
+        stories = queryset
+        queryset = Entries(build_memo.remembered(("listing", memo), lambda: list(stories)))
     size = settings.ARTICLES_PER_PAGE
     if number is not None:
         if not 1 <= number <= MAX_PAGE_NUMBER:
@@ -633,7 +644,9 @@ class HomePage(RoutablePageMixin, NewsroomPage):
             request,
             context_overrides={
                 "tag": tag_obj,
-                "page_obj": paginate(items, number, request),
+                "page_obj": paginate(
+                    items, number, request, memo=("tag", self.locale_id, tag_obj.pk)
+                ),
                 "translations": [],
             },
             template="publishing/tag_page.html",
@@ -747,7 +760,11 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
         return listing_paths("/", self.stories().count()) + feed_paths("/") + podcast
 
     def has_podcast(self) -> bool:
-        """Whether the section's podcast has episodes (one query when it has none)."""
+        """Whether the section's podcast has episodes (one query when it has none, which
+        reads every story's body: once for all the pages of a bundle build)."""
+        return build_memo.remembered(("has podcast", self.pk), self._has_podcast)
+
+    def _has_podcast(self) -> bool:
         return with_media_blocks(self.stories(), ("audio",)).exists() and bool(self.episodes())
 
     def episodes(self) -> list[tuple[ArticlePage, Any]]:
@@ -767,7 +784,9 @@ class SectionPage(RoutablePageMixin, NewsroomPage):
         return self.render(
             request,
             context_overrides={
-                "page_obj": paginate(listing(self.stories()), number, request),
+                "page_obj": paginate(
+                    listing(self.stories()), number, request, memo=("section", self.pk)
+                ),
                 "has_podcast": self.has_podcast(),
                 **sub_page_alternates(number),
             },
@@ -1013,7 +1032,9 @@ class AuthorPage(RoutablePageMixin, NewsroomPage):
         return self.render(
             request,
             context_overrides={
-                "page_obj": paginate(listing(self.authored_articles()), number, request),
+                "page_obj": paginate(
+                    listing(self.authored_articles()), number, request, memo=("author", self.pk)
+                ),
                 **sub_page_alternates(number),
             },
         )
@@ -1365,20 +1386,31 @@ class ArticlePage(NewsroomPage):
         page, so publishing re-renders only what it touches (see ``touched_paths``), and
         ranking a bounded set keeps this at three small indexed queries however large the
         archive grows. The first two are written as SQL: they run on every article
-        view, and building them through the ORM cost ten times what the database spent.
+        view, and building them through the ORM cost ten times what the database spent. A
+        bundle build, which shows "Read more" on every story, cuts the candidates from the
+        stories it read once and counts shared tags from the tags it read once.
         """
-        page_table = Page._meta.db_table
-        published = self.first_published_at or timezone.now()
-        before = (published, published, self.pk or 0)
+        candidates = self._candidates_in_build()
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, path FROM {page_table} "  # noqa: S608 - table names, not input
-                "WHERE live = %s AND locale_id = %s AND content_type_id = %s AND id <> %s "
-                "AND (first_published_at < %s OR (first_published_at = %s AND id < %s)) "
-                "ORDER BY first_published_at DESC, id DESC LIMIT %s",
-                [True, self.locale_id, self.content_type_id, self.pk, *before, RELATED_CANDIDATES],
-            )
-            candidates = cursor.fetchall()
+            if candidates is None:
+                page_table = Page._meta.db_table
+                published = self.first_published_at or timezone.now()
+                before = (published, published, self.pk or 0)
+                cursor.execute(
+                    f"SELECT id, path FROM {page_table} "  # noqa: S608 - table names, not input
+                    "WHERE live = %s AND locale_id = %s AND content_type_id = %s AND id <> %s "
+                    "AND (first_published_at < %s OR (first_published_at = %s AND id < %s)) "
+                    "ORDER BY first_published_at DESC, id DESC LIMIT %s",
+                    [
+                        True,
+                        self.locale_id,
+                        self.content_type_id,
+                        self.pk,
+                        *before,
+                        RELATED_CANDIDATES,
+                    ],
+                )
+                candidates = cursor.fetchall()
             if candidates and view_restrictions_exist():
                 visible = set(
                     articles()
@@ -1387,7 +1419,12 @@ class ArticlePage(NewsroomPage):
                 )
                 candidates = [row for row in candidates if row[0] in visible]
             shared: Counter[int] = Counter()
-            if candidates and tag_ids:
+            if candidates and tag_ids and build_memo.is_building():
+                by_story = build_memo.remembered(("story tags",), _tags_by_story)
+                wanted = set(tag_ids)
+                for pk, _path in candidates:
+                    shared[pk] = sum(1 for *_name, tag in by_story.get(pk, ()) if tag in wanted)
+            elif candidates and tag_ids:
                 ids = [pk for pk, _path in candidates]
                 cursor.execute(
                     f"SELECT content_object_id FROM {ArticlePageTag._meta.db_table} "  # noqa: S608
@@ -1404,6 +1441,35 @@ class ArticlePage(NewsroomPage):
         chosen = [pk for pk, _path in ranked[:RELATED_COUNT]]
         cards = story_cards(chosen)
         return [cards[pk] for pk in chosen if pk in cards]
+
+    def _candidates_in_build(self) -> list[tuple[int, str]] | None:
+        """The "Read more" candidates (id, path) in a bundle build (``build_memo``), cut from
+        the language's live stories read once in the order the query ranks them; ``None``
+        outside a build, or for a story the build did not see live."""
+        if not build_memo.is_building() or self.first_published_at is None:
+            return None
+        key = ("related order", self.locale_id, self.content_type_id)
+        order, positions = build_memo.remembered(
+            key, lambda: _related_order(self.locale_id, self.content_type_id)
+        )
+        position = positions.get(self.pk)
+        if position is None:
+            return None
+        return order[position + 1 : position + 1 + RELATED_CANDIDATES]
+
+
+def _related_order(
+    locale_id: int, content_type_id: int
+) -> tuple[list[tuple[int, str]], dict[int, int]]:
+    """A language's live stories (id, path), newest first, and their positions."""
+    order = list(
+        ArticlePage.objects.live()
+        .filter(locale_id=locale_id, content_type_id=content_type_id)
+        .exclude(first_published_at=None)
+        .order_by("-first_published_at", "-pk")
+        .values_list("pk", "path")
+    )
+    return order, {pk: position for position, (pk, _path) in enumerate(order)}
 
 
 def _authors_by_story() -> dict[int, list[tuple[str, str]]]:
