@@ -79,6 +79,50 @@ def test_a_claim_goes_stale_by_the_database_clock_whatever_the_nodes_clock(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("offset", [timedelta(hours=1), timedelta(hours=-1)])
+def test_letters_a_sender_writes_for_itself_are_its_claim_by_the_database_clock(
+    settings: Any, monkeypatch: Any, offset: timedelta
+) -> None:
+    """Once nothing is pending, a sender writes the next letters of the audience already
+    claimed by itself: stamped by the database's clock like any claim, they stay its own
+    while it renews them, and go out again, the first RECORD_BATCH in doubt, once it stops."""
+    settings.NEWSLETTER_CLAIM_LEASE = 0.5
+    settings.NEWSLETTER_RECORD_BATCH = 3
+    readers = make_subscribers(10)
+    edition = Edition.objects.create(
+        language="en",
+        subject="Leases",
+        status=Edition.Status.SENDING,
+        audience_through=readers[-1].pk,
+        frozen_through=readers[0].pk - 1,  # nothing written yet
+    )
+    node_clock(monkeypatch, offset)
+
+    claimed = sending.claim(edition.pk, "a" * 32, size=6)
+    assert [email for _pk, _subscriber, email in claimed] == [r.email for r in readers[:6]]
+    rows = Delivery.objects.filter(edition=edition)
+    assert rows.count() == 6  # written now, and only these
+    assert {(row.status, row.claim) for row in rows} == {(Delivery.Status.CLAIMED, "a" * 32)}
+    assert sending.claim(edition.pk, "b" * 32, size=6) != claimed  # another sender: the rest
+
+    time.sleep(0.3)
+    sending.renew("a" * 32)  # a live sender
+    time.sleep(0.3)
+    assert sending.release_stale_claims(edition_id=edition.pk) == 4  # b's, not renewed
+
+    time.sleep(0.7)  # a stopped renewing too: its lease runs out
+    assert sending.release_stale_claims(edition_id=edition.pk) == 6
+    mine = Delivery.objects.filter(pk__in=[pk for pk, _s, _e in claimed]).order_by("pk")
+    assert {row.status for row in mine} == {Delivery.Status.PENDING}
+    doubtful = [row.pk for row in mine if row.error == IN_DOUBT]
+    assert doubtful == [pk for pk, _subscriber, _email in claimed[:3]]
+    again = sending.claim(edition.pk, "c" * 32, size=10)  # pending letters before new ones
+    assert sorted(pk for pk, _s, _e in again) == sorted(
+        Delivery.objects.filter(edition=edition).values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
 def test_outcomes_recorded_in_a_batch_are_all_written_or_refused_when_the_claim_was_taken(
     settings: Any,
 ) -> None:

@@ -706,13 +706,17 @@ def _audience(language: str, after: int = 0, through: int | None = None) -> Any:
     return audience if through is None else audience.filter(pk__lte=through)
 
 
-def freeze_slice(*, edition_id: int) -> bool:
-    """Write the Delivery rows of the next ``SAMIZDAT_NEWSLETTER_FREEZE_SLICE`` subscribers of
-    a sending edition's audience. False once the whole audience is frozen (or the edition is
-    not sending); True when this call, or another sender at the same moment, froze a slice.
+def freeze_slice(*, edition_id: int, claim: str = "", size: int | None = None) -> bool:
+    """Write the Delivery rows of the audience among the next ``size``
+    (``SAMIZDAT_NEWSLETTER_FREEZE_SLICE``) subscribers of a sending edition. False once the
+    whole audience is frozen (or the edition is not sending); True when this call, or another
+    sender at the same moment, froze a slice.
 
     The slice is taken with one conditional update of the edition's ``frozen_through``, so two
-    senders never write the same slice; its rows are inserted in the same transaction.
+    senders never write the same slice; its rows are inserted in the same transaction. With
+    ``claim`` (a sender's token) they are written claimed by that sender, stamped with the
+    database's time as ``sending.claim`` stamps a claim: its letters are then written twice
+    (frozen, recorded) instead of three times, which a million-letter edition notices.
     """
     edition = (
         Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING)
@@ -722,12 +726,15 @@ def freeze_slice(*, edition_id: int) -> bool:
     if edition is None or edition["frozen_through"] >= edition["audience_through"]:
         return False
     after, through = edition["frozen_through"], edition["audience_through"]
-    size = max(settings.NEWSLETTER_FREEZE_SLICE, 1)
-    ids = Subscriber.objects.filter(
-        language=edition["language"], status=Subscriber.Status.ACTIVE, pk__gt=after
-    ).filter(pk__lte=through)
+    size = max(size or settings.NEWSLETTER_FREEZE_SLICE, 1)
+    # The slice ends ``size`` subscribers on, whatever their language and status: a walk of
+    # the primary key alone. Counting only the audience let the planner sort the whole
+    # (language, status) index instead, a second a slice on a million-subscriber list.
+    ids = Subscriber.objects.filter(pk__gt=after, pk__lte=through)
     last = list(ids.order_by("pk").values_list("pk", flat=True)[size - 1 : size])
     upper = last[0] if last else through
+    status = Delivery.Status.CLAIMED if claim else Delivery.Status.PENDING
+    claimed_at = _sql(Now()) if claim else "NULL"
     with transaction.atomic():
         if not Edition.objects.filter(pk=edition_id, frozen_through=after).update(
             frozen_through=upper
@@ -737,9 +744,9 @@ def freeze_slice(*, edition_id: int) -> bool:
             cursor.execute(
                 f"""
                 INSERT INTO {Delivery._meta.db_table}
-                    (edition_id, subscriber_id, email, email_hash, status, claim, attempts,
-                     provider_message_id, error)
-                SELECT %s, s.id, s.email, s.email_hash, %s, '', 0, '', ''
+                    (edition_id, subscriber_id, email, email_hash, status, claim, claimed_at,
+                     attempts, provider_message_id, error)
+                SELECT %s, s.id, s.email, s.email_hash, %s, %s, {claimed_at}, 0, '', ''
                 FROM {Subscriber._meta.db_table} s
                 WHERE s.id > %s AND s.id <= %s AND s.language = %s AND s.status = %s
                   AND NOT EXISTS (SELECT 1 FROM {Suppression._meta.db_table} x
@@ -748,7 +755,8 @@ def freeze_slice(*, edition_id: int) -> bool:
                 """,  # noqa: S608 (table names only)
                 [
                     edition_id,
-                    Delivery.Status.PENDING,
+                    status,
+                    claim,
                     after,
                     upper,
                     edition["language"],
@@ -756,6 +764,14 @@ def freeze_slice(*, edition_id: int) -> bool:
                 ],
             )
     return True
+
+
+def _sql(expression: Any) -> str:
+    """An expression without parameters (the database's ``now()``) as this database writes it."""
+    sql, _params = (
+        Delivery.objects.all().query.get_compiler(connection=connection).compile(expression)
+    )
+    return str(sql)
 
 
 def fully_frozen(edition_id: int) -> bool:

@@ -4,7 +4,9 @@ How a letter is sent, and what happens when things break:
 
 1. A sender *claims* up to ``SAMIZDAT_NEWSLETTER_CLAIM_SIZE`` (500) pending deliveries of the edition in one short
    transaction (row locks with SKIP LOCKED on PostgreSQL; SQLite takes the write lock at
-   BEGIN), stamping them with its claim token and the database's time.
+   BEGIN), stamping them with its claim token and the database's time. When none is
+   pending, it writes the deliveries of the audience among the next as many subscribers,
+   claimed by itself and stamped the same way (``actions.freeze_slice``).
 2. It sends them one by one, in id order, over its own connection, and records their outcomes
    (sent or failed) in batches: one transaction per ``SAMIZDAT_NEWSLETTER_RECORD_BATCH``
    letters (default 50), or sooner when ``RECORD_SECONDS`` passed, before it waits to retry,
@@ -350,19 +352,21 @@ def stale_before() -> ExpressionWrapper:
 
 
 def claim(edition_id: int, token: str, size: int | None = None) -> list[tuple[int, int, str]]:
-    """Take up to ``size`` (default ``NEWSLETTER_CLAIM_SIZE``) pending deliveries for this
-    sender; no other sender gets them. When fewer are pending, the next slice of the audience
-    is frozen (``actions.freeze_slice``) before the letters in hand go out, so the other
-    senders find it ready."""
+    """Take up to ``size`` (default ``NEWSLETTER_CLAIM_SIZE``) deliveries for this sender; no
+    other sender gets them. Pending ones first (the first slice, letters given back or
+    released); when none is pending, the sender writes the deliveries of the audience among
+    the next ``size`` subscribers claimed by itself (``actions.freeze_slice``), which spares
+    each letter the claim's update."""
     from samizdat.newsletter.actions import freeze_slice
 
     size = max(size or settings.NEWSLETTER_CLAIM_SIZE, 1)
-    rows = _claim(edition_id, token, size)
-    while len(rows) < size and freeze_slice(edition_id=edition_id):
-        if rows:
-            break
+    while True:
         rows = _claim(edition_id, token, size)
-    return rows
+        if rows or not freeze_slice(edition_id=edition_id, claim=token, size=size):
+            return rows
+        if rows := _claimed(token):
+            return rows
+        # Another sender froze that slice, or it held nobody to write to: the next one.
 
 
 def _claim(edition_id: int, token: str, size: int) -> list[tuple[int, int, str]]:
@@ -378,6 +382,11 @@ def _claim(edition_id: int, token: str, size: int) -> list[tuple[int, int, str]]
         Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.CLAIMED, claim=token, claimed_at=Now()
         )
+    return _claimed(token)
+
+
+def _claimed(token: str) -> list[tuple[int, int, str]]:
+    """The letters of this sender's claim, in the order they go out."""
     return list(
         Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED)
         .order_by("pk")
