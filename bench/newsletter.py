@@ -390,7 +390,7 @@ class Database:
 
     def describe(self) -> str:
         """The database, and for PostgreSQL the server settings that weigh most on a send of
-        a million letters, whose rows are each written three times: how much WAL may pass
+        a million letters, whose rows are each written more than once: how much WAL may pass
         between checkpoints, and the buffer cache."""
         if not self.name:
             return "SQLite"

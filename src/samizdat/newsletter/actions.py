@@ -718,6 +718,8 @@ def freeze_slice(*, edition_id: int, claim: str = "", size: int | None = None) -
     database's time as ``sending.claim`` stamps a claim: its letters are then written twice
     (frozen, recorded) instead of three times, which a million-letter edition notices.
     """
+    from samizdat.newsletter.sending import database_now
+
     edition = (
         Edition.objects.filter(pk=edition_id, status=Edition.Status.SENDING)
         .values("language", "audience_through", "frozen_through")
@@ -734,7 +736,7 @@ def freeze_slice(*, edition_id: int, claim: str = "", size: int | None = None) -
     last = list(ids.order_by("pk").values_list("pk", flat=True)[size - 1 : size])
     upper = last[0] if last else through
     status = Delivery.Status.CLAIMED if claim else Delivery.Status.PENDING
-    claimed_at = _sql(Now()) if claim else "NULL"
+    claimed_at = database_now() if claim else "NULL"
     with transaction.atomic():
         if not Edition.objects.filter(pk=edition_id, frozen_through=after).update(
             frozen_through=upper
@@ -764,14 +766,6 @@ def freeze_slice(*, edition_id: int, claim: str = "", size: int | None = None) -
                 ],
             )
     return True
-
-
-def _sql(expression: Any) -> str:
-    """An expression without parameters (the database's ``now()``) as this database writes it."""
-    sql, _params = (
-        Delivery.objects.all().query.get_compiler(connection=connection).compile(expression)
-    )
-    return str(sql)
 
 
 def fully_frozen(edition_id: int) -> bool:

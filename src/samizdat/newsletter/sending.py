@@ -394,6 +394,12 @@ def _claimed(token: str) -> list[tuple[int, int, str]]:
     )
 
 
+def database_now() -> str:
+    """The database's ``now()`` as this database writes it in SQL (no parameters)."""
+    sql, _params = Delivery.objects.all().query.get_compiler(connection=connection).compile(Now())
+    return str(sql)
+
+
 def record(token: str, outcomes: list[tuple[int, Outcome, int]]) -> int:
     """Write letters' outcomes, ``(delivery id, outcome, attempts)``, in one transaction;
     returns how many were still this sender's to record (fewer: the claim was taken).
@@ -404,7 +410,7 @@ def record(token: str, outcomes: list[tuple[int, Outcome, int]]) -> int:
         status: str = Delivery.Status.SENT if outcome.status == "sent" else Delivery.Status.FAILED
         key = (status, outcome.detail, outcome.provider_message_id, attempts)
         groups.setdefault(key, []).append(delivery_id)
-    now_sql, _ = Delivery.objects.all().query.get_compiler(connection=connection).compile(Now())
+    now_sql = database_now()
     recorded = 0
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
