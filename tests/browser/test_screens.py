@@ -8,6 +8,7 @@ database is put back as migrations left it when the module ends. Screenshots lan
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ SCREENSHOT_WIDTHS = (375, 1280)
 NARROW_WIDTHS = (320, 375)
 WEIGHED_WIDTH = 375  # the budgets hold at a phone's width
 HEIGHT = 800
+QUIET = 0.15  # seconds without a request in flight that end a visit (Playwright's idle is 0.5)
 MAX_LAYOUT_SHIFT = 0.1
 ARTICLE_TEXT_BUDGET = 60 * 1024  # HTML + CSS + JS of an article page
 FRONT_IMAGE_BUDGET = 300 * 1024  # images of the front page at 375 px, lazy ones included
@@ -205,19 +207,40 @@ class Reader:
     javascript: bool
     requests: list[Request]
     responses: list[Response] = field(default_factory=list)
+    in_flight: set[Request] = field(default_factory=set)
+    last_change: float = 0.0
 
     def visit(self, url: str, width: int) -> None:
         """Open ``url`` in a window ``width`` pixels wide; with JavaScript, scroll through it
         to its end (loading every lazy image) and back to the top."""
+        # Leave the last page first: resized, it would fetch other images of its srcsets,
+        # whose answers would count for this visit and lose their bodies on navigation.
+        self.page.goto("about:blank")
+        self.page.set_viewport_size({"width": width, "height": HEIGHT})
         self.requests.clear()
         self.responses.clear()
-        self.page.set_viewport_size({"width": width, "height": HEIGHT})
+        self.in_flight.clear()
         self.page.goto(url)
         if self.javascript:
             self.page.evaluate(SCROLL_THROUGH)
             self.page.wait_for_function(ALL_IMAGES_LOADED)
             self.page.evaluate("() => window.scrollTo(0, 0)")
-        self.page.wait_for_load_state("networkidle")
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until no request has been in flight for ``QUIET`` seconds, as Playwright's
+        "networkidle" does with half a second (most of this module's time, visits being many)."""
+        deadline = time.monotonic() + 30
+        while self.in_flight or time.monotonic() - self.last_change < QUIET:
+            assert time.monotonic() < deadline, [r.url for r in self.in_flight]
+            self.page.wait_for_timeout(QUIET * 1000 / 3)
+
+    def track(self, request: Request, done: bool) -> None:
+        if done:
+            self.in_flight.discard(request)
+        else:
+            self.in_flight.add(request)
+        self.last_change = time.monotonic()
 
     def foreign_requests(self, site: str) -> list[str]:
         return [
@@ -250,6 +273,9 @@ def open_reader(context: BrowserContext, javascript: bool) -> Reader:
         reader.responses.append(response)
 
     page.on("response", note)
+    page.on("request", lambda request: reader.track(request, done=False))
+    page.on("requestfinished", lambda request: reader.track(request, done=True))
+    page.on("requestfailed", lambda request: reader.track(request, done=True))
     return reader
 
 
