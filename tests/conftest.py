@@ -77,10 +77,11 @@ EVERY_DATABASE = (
 
 
 # Tests in those folders of what no engine changes: writing configuration (nginx, systemd, the
-# settings file), refusing bad settings, copying files to mirror targets. They run on SQLite
-# only; a production installation is still set up and checked on PostgreSQL too
-# (`test_setup_writes_an_installation_that_passes_every_check`,
-# `test_a_production_installation_is_clean`, the machine of several).
+# settings file), refusing bad settings, copying files to mirror targets, publishing the bundle
+# to a bucket. They run on SQLite only; a production installation is still set up and checked
+# on PostgreSQL too (`test_setup_writes_an_installation_that_passes_every_check`,
+# `test_a_production_installation_is_clean`, the machine of several), and takedowns reach the
+# bucket there (the rest of tests/mirrors/test_published.py, and the multinode suite).
 SQLITE_ONLY = (
     "tests/core/test_deploy_checks.py::test_a_guessable_secret_key_stops_every_command",
     "tests/core/test_deploy_checks.py::test_accounts_with_the_demo_password_are_an_error",
@@ -88,6 +89,11 @@ SQLITE_ONLY = (
     "tests/core/test_deploy_checks.py::test_the_demos_data_folder_is_refused_without_debug",
     "tests/core/test_setup.py::test_a_second_run_keeps_the_keys_and_changes_the_rest",
     "tests/mirrors/test_nginx.py",
+    "tests/mirrors/test_published.py::test_a_build_publishes_the_bundle_with_types_a_browser_needs",
+    "tests/mirrors/test_published.py::test_a_build_whose_pages_answered_500_is_reported_partial",
+    "tests/mirrors/test_published.py::test_a_correction_publishes_only_the_files_it_changed",
+    "tests/mirrors/test_published.py::test_a_full_build_repairs_a_bucket_with_stray_missing_and_",
+    "tests/mirrors/test_published.py::test_a_node_with_an_empty_bundle_catches_up_from_the_bucket",
     "tests/mirrors/test_targets.py",
 )
 
