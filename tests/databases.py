@@ -12,8 +12,20 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import pytest
 from django.db import connections
 from pytest_django import DjangoDbBlocker
+
+
+def as_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections opened from now on begin transactions as ``settings.py`` has SQLite do
+    (IMMEDIATE, waiting up to 20 s for the write lock) rather than as the test database does
+    (a reader that turns writer while another one writes fails at once). For tests that
+    commit, with threads of their own: the others hold a transaction for the whole test."""
+    connection = connections["default"]
+    if connection.vendor == "sqlite":
+        options = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
 
 
 def copy_sqlite(target: Path, blocker: DjangoDbBlocker) -> None:

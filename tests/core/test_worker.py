@@ -23,6 +23,7 @@ from samizdat.core.hooks import PERIODIC_JOBS
 from samizdat.core.management.commands.worker import parse_queues, run_due_jobs
 from samizdat.core.models import WorkerLease
 from tests.core import worker_tasks
+from tests.databases import as_in_production
 
 pytestmark = pytest.mark.django_db
 
@@ -99,18 +100,25 @@ def test_a_task_under_a_silent_worker_is_queued_again_and_a_live_one_is_left(
 
 @pytest.mark.django_db(transaction=True)  # the worker's threads have connections of their own
 def test_a_batch_worker_keeps_its_lease_through_a_task_longer_than_the_lease(
-    database_tasks: None, tmp_path: Path, settings: Any
+    database_tasks: None, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.DATA_DIR = tmp_path
     settings.TASK_LEASE = 1
+    as_in_production(monkeypatch)
     queued = worker_tasks.publishing_work.enqueue(name="long", seconds=3)
     # Another worker of the installation looks for abandoned tasks all the while.
     stop = threading.Event()
     requeued: list[str] = []
+    looks: list[str] = []
 
     def other_worker() -> None:
         while not stop.wait(0.2):
-            requeued.extend(leases.recover_abandoned().requeued)
+            try:
+                requeued.extend(leases.recover_abandoned().requeued)
+            except Exception as error:
+                looks.append(repr(error))
+                raise
+            looks.append("looked")
 
     looking = threading.Thread(target=other_worker)
     looking.start()
@@ -122,6 +130,8 @@ def test_a_batch_worker_keeps_its_lease_through_a_task_longer_than_the_lease(
     done = DBTaskResult.objects.get(id=queued.id)
     assert (done.status, len(done.worker_ids)) == ("SUCCESSFUL", 1)
     assert requeued == [] and worker_tasks.started("long") == 1
+    # It kept looking all the while, the lease's heartbeats in its way or not.
+    assert set(looks) == {"looked"} and len(looks) >= 5, looks
 
 
 def test_a_task_whose_workers_died_as_often_as_allowed_fails_as_abandoned(

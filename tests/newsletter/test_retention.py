@@ -15,18 +15,8 @@ from samizdat.core.hooks import PERIODIC_JOBS, registered
 from samizdat.newsletter import actions
 from samizdat.newsletter import wagtail_hooks as newsletter_hooks
 from samizdat.newsletter.models import Consent, ErasedConsentCount, Subscriber
+from tests.databases import as_in_production
 from tests.donations.test_concurrency import at_once
-
-
-def as_in_production(monkeypatch: Any) -> None:
-    """Connections opened from now on begin transactions as ``settings.py`` has SQLite do
-    (IMMEDIATE, waiting for the write lock) rather than as the test database does."""
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        options = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-        monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
-
 
 pytestmark = pytest.mark.django_db
 
