@@ -8,12 +8,16 @@ Redis, an S3 store and a mail server; see ``installation.py``.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
 import time
 import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -315,14 +319,70 @@ def test_a_worker_killed_mid_build_ends_as_a_clean_build(
     assert_bundle_is_a_clean_build(site, tmp_path)
 
 
+@contextmanager
+def builder_held_up(site: Installation) -> Iterator[list[str]]:
+    """Hold up the builder's worker (SIGSTOP, as a busy machine would) as soon as it claims
+    its first chunk, until the other node's worker has rendered one or 3 s went by (well
+    within the 5 s task lease): on this small site the builder would otherwise be done
+    before a helper polling its queue came. The list says what happened."""
+    happened: list[str] = []
+    stop = threading.Event()
+    # Rows a builder killed earlier left behind (the next build deletes them) are not this one.
+    earlier = [build for (build,) in site.sql("SELECT DISTINCT build FROM mirrors_bundlechunk")]
+
+    def claimed() -> str | None:
+        rows = site.sql(
+            "SELECT claimed_by FROM mirrors_bundlechunk WHERE claimed_by <> '' "
+            "AND NOT build = ANY(%s)",
+            earlier,
+        )
+        return rows[0][0] if rows else None
+
+    def helped() -> bool:
+        return bool(site.sql("SELECT 1 FROM mirrors_bundlechunk WHERE result IS NOT NULL"))
+
+    def watch() -> None:
+        claimer = None
+        while claimer is None:
+            if stop.is_set():
+                return
+            claimer = claimed()
+            time.sleep(0.01)
+        found = re.search(r" pid (\d+) ", claimer)
+        assert found, claimer
+        pid = int(found.group(1))
+        [node] = [n for n in site.nodes if n.worker and os.getpgid(pid) == n.worker.pid]
+        assert node.worker is not None
+        os.killpg(node.worker.pid, signal.SIGSTOP)
+        happened.append("held up")
+        try:
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and not helped():
+                time.sleep(0.05)
+            if helped():
+                happened.append("a helper rendered a chunk meanwhile")
+        finally:
+            os.killpg(node.worker.pid, signal.SIGCONT)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        yield happened
+    finally:
+        stop.set()
+        watcher.join()
+
+
 def test_a_full_build_is_rendered_by_the_workers_of_both_nodes(
     installation: Installation, tmp_path: Path
 ) -> None:
     site = installation
     a, _b = site.nodes
     site.wait_for_quiet()
-    site.shell(a, QUEUE_BUILD.format(count=1))
-    site.wait_for_quiet(timeout=180)
+    with builder_held_up(site) as held:
+        site.shell(a, QUEUE_BUILD.format(count=1))
+        site.wait_for_quiet(timeout=180)
+    assert held == ["held up", "a helper rendered a chunk meanwhile"], held
     # Whichever worker built, the other node's bundle worker rendered chunks of it.
     [(result,)] = site.sql(
         "SELECT return_value FROM django_tasks_database_dbtaskresult WHERE task_path = %s "
