@@ -228,8 +228,8 @@ class Reader:
         self.settle()
 
     def settle(self) -> None:
-        """Wait until no request has been in flight for ``QUIET`` seconds, as Playwright's
-        "networkidle" does with half a second (most of this module's time, visits being many)."""
+        """Wait until no request has been in flight for ``QUIET`` seconds. Playwright's
+        "networkidle" waits for half a second, a fifth of this module's time over its visits."""
         deadline = time.monotonic() + 30
         while self.in_flight or time.monotonic() - self.last_change < QUIET:
             assert time.monotonic() < deadline, [r.url for r in self.in_flight]
